@@ -1,0 +1,1 @@
+// Placeholder crate root: cargo needs one to resolve the manifest.

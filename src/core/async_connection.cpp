@@ -1,0 +1,114 @@
+#include "async_connection.hpp"
+
+#include <utility>
+
+namespace aiolibsql {
+
+AsyncConnection::AsyncConnection() : executor_([this] { connection_.interrupt(); }) {}
+
+AsyncConnection::~AsyncConnection() = default;
+
+void AsyncConnection::submit(Operation::Work work, Sink sink, std::uintptr_t tag) {
+  executor_.submit(std::make_shared<Operation>(std::move(work), std::move(sink), tag));
+}
+
+void AsyncConnection::open(OpenOptions options, Sink sink, std::uintptr_t tag) {
+  submit(
+      [this, options = std::move(options)]() -> Outcome {
+        connection_.open(options);
+        return {};
+      },
+      std::move(sink), tag);
+}
+
+void AsyncConnection::execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) {
+  submit([this, sql = std::move(sql),
+          params = std::move(params)]() -> Outcome { return connection_.execute(sql, params, kFirstChunk); },
+         std::move(sink), tag);
+}
+
+void AsyncConnection::fetch(std::uint64_t cursor_id, Sink sink, std::uintptr_t tag) {
+  submit([this, cursor_id]() -> Outcome { return connection_.fetch(cursor_id, kNextChunk); }, std::move(sink), tag);
+}
+
+void AsyncConnection::release(std::uint64_t cursor_id) {
+  submit(
+      [this, cursor_id]() -> Outcome {
+        connection_.release(cursor_id);
+        return {};
+      },
+      nullptr, 0);
+}
+
+void AsyncConnection::execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag) {
+  submit([this, sql = std::move(sql),
+          batch = std::move(batch)]() -> Outcome { return connection_.execute_many(sql, batch); },
+         std::move(sink), tag);
+}
+
+void AsyncConnection::execute_script(std::string script, Sink sink, std::uintptr_t tag) {
+  submit(
+      [this, script = std::move(script)]() -> Outcome {
+        connection_.execute_script(script);
+        return {};
+      },
+      std::move(sink), tag);
+}
+
+void AsyncConnection::commit(Sink sink, std::uintptr_t tag) {
+  submit(
+      [this]() -> Outcome {
+        connection_.commit();
+        return {};
+      },
+      std::move(sink), tag);
+}
+
+void AsyncConnection::rollback(Sink sink, std::uintptr_t tag) {
+  submit(
+      [this]() -> Outcome {
+        connection_.rollback();
+        return {};
+      },
+      std::move(sink), tag);
+}
+
+void AsyncConnection::set_transaction_control(TransactionControl control, Sink sink, std::uintptr_t tag) {
+  submit(
+      [this, control]() -> Outcome {
+        connection_.set_transaction_control(control);
+        return {};
+      },
+      std::move(sink), tag);
+}
+
+void AsyncConnection::backup_to(std::shared_ptr<AsyncConnection> target, std::string schema, int pages_per_step,
+                                Sink sink, std::uintptr_t tag) {
+  submit(
+      [this, target = std::move(target), schema = std::move(schema), pages_per_step]() -> Outcome {
+        connection_.backup_to(target->connection_, target->executor_.engine_mutex(), schema, pages_per_step);
+        return {};
+      },
+      std::move(sink), tag);
+}
+
+void AsyncConnection::create_function(std::string name, int arg_count, bool deterministic,
+                                      std::shared_ptr<ScalarFunction> function, Sink sink, std::uintptr_t tag) {
+  submit(
+      [this, name = std::move(name), arg_count, deterministic, function = std::move(function)]() -> Outcome {
+        connection_.create_function(name, arg_count, deterministic, function);
+        return {};
+      },
+      std::move(sink), tag);
+}
+
+void AsyncConnection::close(Sink sink, std::uintptr_t tag) {
+  executor_.close(std::make_shared<Operation>(
+      [this]() -> Outcome {
+        connection_.close();
+        return {};
+      },
+      std::move(sink), tag));
+}
+
+}  // namespace aiolibsql

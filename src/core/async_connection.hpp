@@ -1,0 +1,61 @@
+// A connection driven through its executor: every call queues an operation
+// that runs on the connection's worker thread and completes into a sink.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connection.hpp"
+#include "executor.hpp"
+
+namespace aiolibsql {
+
+// The first trip returns a small chunk so short results cost one trip; later
+// trips, asked for by a reader that wants more, return bigger ones.
+inline constexpr FetchLimits kFirstChunk{256, 1 << 20};
+inline constexpr FetchLimits kNextChunk{8192, 8 << 20};
+
+class AsyncConnection {
+ public:
+  using Sink = std::shared_ptr<CompletionSink>;
+
+  AsyncConnection();
+  ~AsyncConnection();
+  AsyncConnection(const AsyncConnection&) = delete;
+  AsyncConnection& operator=(const AsyncConnection&) = delete;
+
+  void open(OpenOptions options, Sink sink, std::uintptr_t tag);
+  void execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
+  void fetch(std::uint64_t cursor_id, Sink sink, std::uintptr_t tag);
+  // Forgets the rest of a result; nobody waits for this.
+  void release(std::uint64_t cursor_id);
+  void execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
+  void execute_script(std::string script, Sink sink, std::uintptr_t tag);
+  void commit(Sink sink, std::uintptr_t tag);
+  void rollback(Sink sink, std::uintptr_t tag);
+  void set_transaction_control(TransactionControl control, Sink sink, std::uintptr_t tag);
+  void backup_to(std::shared_ptr<AsyncConnection> target, std::string schema, int pages_per_step, Sink sink,
+                 std::uintptr_t tag);
+  void create_function(std::string name, int arg_count, bool deterministic, std::shared_ptr<ScalarFunction> function,
+                       Sink sink, std::uintptr_t tag);
+  // Fails queued operations, waits for the running one, then closes.
+  void close(Sink sink, std::uintptr_t tag);
+
+  bool cancel(std::uintptr_t tag) { return executor_.cancel(tag); }
+  void interrupt() noexcept { connection_.interrupt(); }
+  bool is_closed() const { return executor_.is_closed(); }
+  bool in_transaction() const noexcept { return connection_.in_transaction(); }
+  std::int64_t total_changes() const noexcept { return connection_.total_changes(); }
+
+ private:
+  void submit(Operation::Work work, Sink sink, std::uintptr_t tag);
+
+  // Declared before the executor so the worker thread is joined before the
+  // connection it drives is destroyed.
+  Connection connection_;
+  Executor executor_;
+};
+
+}  // namespace aiolibsql

@@ -1,0 +1,51 @@
+// Finished operations waiting for an event loop, with a file descriptor that
+// becomes readable when the queue goes from empty to non-empty: one wake-up
+// for however many completions arrive before the loop drains them.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "executor.hpp"
+
+namespace aiolibsql {
+
+class CompletionQueue final : public CompletionSink {
+ public:
+  CompletionQueue();
+  ~CompletionQueue() override;
+  CompletionQueue(const CompletionQueue&) = delete;
+  CompletionQueue& operator=(const CompletionQueue&) = delete;
+
+  void complete(std::shared_ptr<Operation> operation) override;
+  // The descriptor to watch for readability.
+  int fd() const noexcept { return read_fd_; }
+  // Everything finished so far, in completion order; clears the wake-up.
+  std::vector<std::shared_ptr<Operation>> drain();
+
+ private:
+  void signal() noexcept;
+  void clear_signal() noexcept;
+
+  int read_fd_ = -1;
+  int write_fd_ = -1;
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<Operation>> ready_;
+};
+
+// Blocks a thread until its operation completes: for blocking callers.
+class CompletionWaiter final : public CompletionSink {
+ public:
+  void complete(std::shared_ptr<Operation> operation) override;
+  // Returns the finished operation.
+  std::shared_ptr<Operation> wait();
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_;
+  std::shared_ptr<Operation> finished_;
+};
+
+}  // namespace aiolibsql

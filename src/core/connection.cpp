@@ -1,0 +1,352 @@
+#include "connection.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <thread>
+#include <utility>
+
+#include "error.hpp"
+
+namespace aiolibsql {
+
+namespace {
+
+Value read_value(sqlite3_value* value) {
+  switch (sqlite3_value_type(value)) {
+    case SQLITE_INTEGER:
+      return sqlite3_value_int64(value);
+    case SQLITE_FLOAT:
+      return sqlite3_value_double(value);
+    case SQLITE_TEXT: {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
+      return std::string(text, static_cast<std::size_t>(sqlite3_value_bytes(value)));
+    }
+    case SQLITE_BLOB: {
+      const auto* blob = static_cast<const char*>(sqlite3_value_blob(value));
+      const auto size = static_cast<std::size_t>(sqlite3_value_bytes(value));
+      return Blob{size == 0 ? std::string() : std::string(blob, size)};
+    }
+    default:
+      return Null{};
+  }
+}
+
+void set_result(sqlite3_context* context, const Value& value) {
+  struct Setter {
+    sqlite3_context* context;
+    void operator()(const Null&) const { sqlite3_result_null(context); }
+    void operator()(std::int64_t integer) const { sqlite3_result_int64(context, integer); }
+    void operator()(double real) const { sqlite3_result_double(context, real); }
+    void operator()(const std::string& text) const {
+      sqlite3_result_text64(context, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    }
+    void operator()(const Blob& blob) const {
+      sqlite3_result_blob64(context, blob.bytes.data(), blob.bytes.size(), SQLITE_TRANSIENT);
+    }
+  };
+  std::visit(Setter{context}, value);
+}
+
+// The engine calls this through a C pointer: nothing may escape it.
+void call_scalar_function(sqlite3_context* context, int argc, sqlite3_value** argv) noexcept {
+  try {
+    auto* function = static_cast<std::shared_ptr<ScalarFunction>*>(sqlite3_user_data(context));
+    std::vector<Value> arguments;
+    arguments.reserve(static_cast<std::size_t>(argc));
+    for (int i = 0; i < argc; ++i) arguments.push_back(read_value(argv[i]));
+    set_result(context, (*function)->call(arguments));
+  } catch (const std::exception& error) {
+    sqlite3_result_error(context, error.what(), -1);
+  } catch (...) {
+    sqlite3_result_error(context, "user-defined function raised exception", -1);
+  }
+}
+
+void destroy_scalar_function(void* function) noexcept {
+  std::unique_ptr<std::shared_ptr<ScalarFunction>>(static_cast<std::shared_ptr<ScalarFunction>*>(function));
+}
+
+}  // namespace
+
+Connection::~Connection() { close(); }
+
+void Connection::require_open() const {
+  if (db_ == nullptr) throw DbError(ErrorKind::Programming, "Cannot operate on a closed database.");
+}
+
+void Connection::open(const OpenOptions& options) {
+  if (options.database.find('\0') != std::string::npos) {
+    throw DbError(ErrorKind::Programming, "the database path contains a null character");
+  }
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (options.uri) flags |= SQLITE_OPEN_URI;
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(options.database.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    auto error = engine_error(db, rc);
+    sqlite3_close_v2(db);
+    throw DbError(std::move(error));
+  }
+  sqlite3_extended_result_codes(db, 1);
+  const double timeout_ms = std::clamp(options.timeout_seconds * 1000.0, 0.0,
+                                       static_cast<double>(std::numeric_limits<int>::max()));
+  sqlite3_busy_timeout(db, static_cast<int>(timeout_ms));
+  {
+    std::lock_guard lock(interrupt_mutex_);
+    db_ = db;
+  }
+  options_ = options;
+  cache_ = std::make_unique<StatementCache>(db_, options.cached_statements);
+  try {
+    if (options.query_only) run("PRAGMA query_only = 1");
+    if (options.transaction_control == TransactionControl::Manual) run("BEGIN");
+  } catch (...) {
+    close();
+    throw;
+  }
+  publish_state();
+}
+
+void Connection::close() noexcept {
+  if (db_ == nullptr) return;
+  open_cursors_.clear();
+  cache_.reset();
+  sqlite3* db = nullptr;
+  {
+    std::lock_guard lock(interrupt_mutex_);
+    db = std::exchange(db_, nullptr);
+  }
+  // Uncommitted work is rolled back by the engine, as sqlite3 does on close.
+  sqlite3_close_v2(db);
+  in_transaction_ = false;
+}
+
+void Connection::interrupt() noexcept {
+  std::lock_guard lock(interrupt_mutex_);
+  if (db_ != nullptr) sqlite3_interrupt(db_);
+}
+
+void Connection::publish_state() noexcept {
+  in_transaction_.store(sqlite3_get_autocommit(db_) == 0, std::memory_order_relaxed);
+  total_changes_.store(sqlite3_total_changes64(db_), std::memory_order_relaxed);
+}
+
+void Connection::run(const char* sql) {
+  auto lease = cache_->lease(sql);
+  if (lease->is_empty()) return;
+  int rc;
+  while ((rc = sqlite3_step(lease->handle())) == SQLITE_ROW) {
+  }
+  if (rc != SQLITE_DONE) throw DbError(engine_error(db_, rc));
+}
+
+void Connection::begin_implicitly(const Statement& statement) {
+  if (options_.transaction_control != TransactionControl::Legacy || !options_.isolation_level ||
+      !statement.is_dml() || sqlite3_get_autocommit(db_) == 0) {
+    return;
+  }
+  const std::string begin = "BEGIN " + *options_.isolation_level;
+  run(begin.c_str());
+}
+
+bool Connection::step_rows(Statement& statement, RowChunk& rows, const FetchLimits& limits) {
+  sqlite3_stmt* handle = statement.handle();
+  std::size_t count = 0;
+  while (true) {
+    const int rc = sqlite3_step(handle);
+    if (rc == SQLITE_DONE) return true;
+    if (rc != SQLITE_ROW) throw DbError(engine_error(db_, rc));
+    rows.append_current_row(handle);
+    if (++count >= limits.max_rows || rows.byte_size() >= limits.max_bytes) return false;
+  }
+}
+
+QueryResult Connection::execute(std::string_view sql, const Params& params, const FetchLimits& limits) {
+  require_open();
+  auto lease = cache_->lease(sql);
+  Statement& statement = *lease;
+  QueryResult result;
+  statement.bind(params);
+  if (statement.is_empty()) return result;
+  try {
+    begin_implicitly(statement);
+    result.columns = statement.columns();
+    result.rows = RowChunk(result.columns ? result.columns->names.size() : 0);
+    const bool done = step_rows(statement, result.rows, limits);
+    if (done) {
+      if (statement.is_dml()) result.rowcount = sqlite3_changes64(db_);
+    } else {
+      result.cursor_id = ++next_cursor_id_;
+      open_cursors_.emplace(result.cursor_id, std::move(lease));
+    }
+    result.lastrowid = sqlite3_last_insert_rowid(db_);
+  } catch (...) {
+    publish_state();
+    throw;
+  }
+  publish_state();
+  return result;
+}
+
+QueryResult Connection::fetch(std::uint64_t cursor_id, const FetchLimits& limits) {
+  require_open();
+  auto found = open_cursors_.find(cursor_id);
+  QueryResult result;
+  if (found == open_cursors_.end()) return result;
+  Statement& statement = *found->second;
+  result.rows = RowChunk(statement.columns() ? statement.columns()->names.size() : 0);
+  bool done = true;
+  try {
+    done = step_rows(statement, result.rows, limits);
+  } catch (...) {
+    open_cursors_.erase(found);
+    publish_state();
+    throw;
+  }
+  if (done) {
+    if (statement.is_dml()) result.rowcount = sqlite3_changes64(db_);
+    open_cursors_.erase(found);
+  } else {
+    result.cursor_id = cursor_id;
+  }
+  result.lastrowid = sqlite3_last_insert_rowid(db_);
+  publish_state();
+  return result;
+}
+
+void Connection::release(std::uint64_t cursor_id) noexcept {
+  open_cursors_.erase(cursor_id);
+  if (db_ != nullptr) publish_state();
+}
+
+std::int64_t Connection::execute_many(std::string_view sql, const std::vector<Params>& batch) {
+  require_open();
+  auto lease = cache_->lease(sql);
+  Statement& statement = *lease;
+  if (statement.columns()) {
+    throw DbError(ErrorKind::Programming, "executemany() can only execute DML statements.");
+  }
+  std::int64_t changes = 0;
+  try {
+    for (const auto& params : batch) {
+      statement.bind(params);
+      if (statement.is_empty()) continue;
+      begin_implicitly(statement);
+      const int rc = sqlite3_step(statement.handle());
+      if (rc != SQLITE_DONE) throw DbError(engine_error(db_, rc));
+      if (statement.is_dml()) changes += sqlite3_changes64(db_);
+      statement.reset();
+    }
+  } catch (...) {
+    publish_state();
+    throw;
+  }
+  publish_state();
+  return changes;
+}
+
+void Connection::execute_script(std::string_view script) {
+  require_open();
+  if (script.find('\0') != std::string_view::npos) {
+    throw DbError(ErrorKind::Programming, "the script contains a null character");
+  }
+  if (script.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    throw DbError(Error{ErrorKind::Data, SQLITE_TOOBIG, "script is too large"});
+  }
+  try {
+    if (options_.transaction_control == TransactionControl::Legacy && sqlite3_get_autocommit(db_) == 0) {
+      run("COMMIT");
+    }
+    const char* rest = script.data();
+    const char* end = script.data() + script.size();
+    while (rest < end) {
+      sqlite3_stmt* raw = nullptr;
+      const char* tail = nullptr;
+      int rc = sqlite3_prepare_v2(db_, rest, static_cast<int>(end - rest), &raw, &tail);
+      std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(raw, sqlite3_finalize);
+      if (rc != SQLITE_OK) throw DbError(engine_error(db_, rc));
+      rest = tail;
+      if (!statement) continue;
+      while ((rc = sqlite3_step(statement.get())) == SQLITE_ROW) {
+      }
+      if (rc != SQLITE_DONE) throw DbError(engine_error(db_, rc));
+    }
+  } catch (...) {
+    publish_state();
+    throw;
+  }
+  publish_state();
+}
+
+void Connection::commit() {
+  require_open();
+  if (options_.transaction_control == TransactionControl::Autocommit) return;
+  if (sqlite3_get_autocommit(db_) == 0) run("COMMIT");
+  if (options_.transaction_control == TransactionControl::Manual) run("BEGIN");
+  publish_state();
+}
+
+void Connection::rollback() {
+  require_open();
+  if (options_.transaction_control == TransactionControl::Autocommit) return;
+  if (sqlite3_get_autocommit(db_) == 0) run("ROLLBACK");
+  if (options_.transaction_control == TransactionControl::Manual) run("BEGIN");
+  publish_state();
+}
+
+void Connection::set_transaction_control(TransactionControl control) {
+  require_open();
+  const bool in_transaction = sqlite3_get_autocommit(db_) == 0;
+  if (control == TransactionControl::Autocommit && in_transaction) run("COMMIT");
+  if (control == TransactionControl::Manual && !in_transaction) run("BEGIN");
+  options_.transaction_control = control;
+  publish_state();
+}
+
+void Connection::backup_to(Connection& target, std::mutex& target_engine, const std::string& schema,
+                           int pages_per_step) {
+  require_open();
+  if (&target == this) throw DbError(ErrorKind::Programming, "target cannot be the same connection instance");
+  if (!target.is_open()) throw DbError(ErrorKind::Programming, "Cannot operate on a closed database.");
+  const int pages = pages_per_step == 0 ? -1 : pages_per_step;
+  std::unique_lock target_lock(target_engine, std::defer_lock);
+  // The target's own worker may be busy; wait for it without ever holding
+  // both engines while blocked, so two crossing backups cannot deadlock.
+  while (!target_lock.try_lock()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  sqlite3_backup* backup = sqlite3_backup_init(target.db_, "main", db_, schema.c_str());
+  if (backup == nullptr) throw DbError(engine_error(target.db_, sqlite3_errcode(target.db_)));
+  int rc = SQLITE_OK;
+  while (true) {
+    rc = sqlite3_backup_step(backup, pages);
+    if (rc == SQLITE_DONE) break;
+    if (rc == SQLITE_OK) continue;
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+      target_lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      while (!target_lock.try_lock()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    break;
+  }
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) throw DbError(engine_error(target.db_, rc));
+  target.publish_state();
+}
+
+void Connection::create_function(const std::string& name, int arg_count, bool deterministic,
+                                 std::shared_ptr<ScalarFunction> function) {
+  require_open();
+  auto holder = std::make_unique<std::shared_ptr<ScalarFunction>>(std::move(function));
+  int flags = SQLITE_UTF8;
+  if (deterministic) flags |= SQLITE_DETERMINISTIC;
+  // On failure sqlite3_create_function_v2 calls the destructor itself.
+  const int rc = sqlite3_create_function_v2(db_, name.c_str(), arg_count, flags, holder.release(),
+                                            call_scalar_function, nullptr, nullptr, destroy_scalar_function);
+  if (rc != SQLITE_OK) throw DbError(engine_error(db_, rc));
+}
+
+}  // namespace aiolibsql

@@ -1,0 +1,111 @@
+// One libSQL connection and the statement-level work done on it. Not
+// thread-safe: one thread drives it at a time (the executor sees to that),
+// except where a method says otherwise.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "result.hpp"
+#include "statement.hpp"
+#include "value.hpp"
+
+struct sqlite3;
+
+namespace aiolibsql {
+
+// How transactions open and close, as Python 3.12's sqlite3 defines it.
+enum class TransactionControl {
+  // isolation_level decides: an implicit BEGIN before INSERT/UPDATE/DELETE/REPLACE.
+  Legacy,
+  // The engine's own autocommit; commit() and rollback() do nothing.
+  Autocommit,
+  // PEP 249: a transaction is always open; commit() and rollback() start the next.
+  Manual,
+};
+
+struct OpenOptions {
+  std::string database;
+  bool uri = false;
+  double timeout_seconds = 5.0;
+  // The BEGIN flavour of implicit transactions; nullopt means none (autocommit).
+  std::optional<std::string> isolation_level = std::string("DEFERRED");
+  TransactionControl transaction_control = TransactionControl::Legacy;
+  std::size_t cached_statements = 128;
+  // Refuses writes with PRAGMA query_only (pool readers).
+  bool query_only = false;
+};
+
+// A scalar SQL function implemented by the embedding application. `call` may
+// throw; the message becomes the SQL error.
+class ScalarFunction {
+ public:
+  virtual ~ScalarFunction() = default;
+  virtual Value call(const std::vector<Value>& arguments) = 0;
+};
+
+class Connection {
+ public:
+  Connection() = default;
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void open(const OpenOptions& options);
+  // Rolls back an open transaction, finalizes every statement, closes the file.
+  void close() noexcept;
+  bool is_open() const noexcept { return db_ != nullptr; }
+
+  QueryResult execute(std::string_view sql, const Params& params, const FetchLimits& limits);
+  // The next rows of a result whose cursor_id was returned by execute or fetch.
+  QueryResult fetch(std::uint64_t cursor_id, const FetchLimits& limits);
+  void release(std::uint64_t cursor_id) noexcept;
+  // Runs a DML statement once per parameter set; returns the rows changed.
+  std::int64_t execute_many(std::string_view sql, const std::vector<Params>& batch);
+  void execute_script(std::string_view script);
+
+  void commit();
+  void rollback();
+  void set_transaction_control(TransactionControl control);
+
+  // Copies this database into `target`, `pages_per_step` pages at a time
+  // (-1: all at once), holding `target_engine` while each step runs.
+  void backup_to(Connection& target, std::mutex& target_engine, const std::string& schema, int pages_per_step);
+  void create_function(const std::string& name, int arg_count, bool deterministic,
+                       std::shared_ptr<ScalarFunction> function);
+
+  // Safe from any thread: make the running statement fail with SQLITE_INTERRUPT.
+  void interrupt() noexcept;
+  // Safe from any thread; reflect the state after the last finished call.
+  bool in_transaction() const noexcept { return in_transaction_.load(std::memory_order_relaxed); }
+  std::int64_t total_changes() const noexcept { return total_changes_.load(std::memory_order_relaxed); }
+
+  sqlite3* handle() const noexcept { return db_; }
+
+ private:
+  // Throws ProgrammingError unless open.
+  void require_open() const;
+  void run(const char* sql);
+  void begin_implicitly(const Statement& statement);
+  // Steps into `rows` until done or a limit is hit; true when done.
+  bool step_rows(Statement& statement, RowChunk& rows, const FetchLimits& limits);
+  void publish_state() noexcept;
+
+  sqlite3* db_ = nullptr;
+  std::mutex interrupt_mutex_;  // guards db_ against close() for interrupt()
+  OpenOptions options_;
+  std::unique_ptr<StatementCache> cache_;
+  std::unordered_map<std::uint64_t, StatementLease> open_cursors_;
+  std::uint64_t next_cursor_id_ = 0;
+  std::atomic<bool> in_transaction_{false};
+  std::atomic<std::int64_t> total_changes_{0};
+};
+
+}  // namespace aiolibsql

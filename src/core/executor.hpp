@@ -1,0 +1,94 @@
+// Runs one connection's operations in submission order on a thread of its
+// own, and hands each finished operation to the sink its submitter chose.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "error.hpp"
+#include "result.hpp"
+
+namespace aiolibsql {
+
+// What an operation produced: nothing, a result, a count, or an error.
+using Outcome = std::variant<std::monostate, QueryResult, std::int64_t, Error>;
+
+class Operation;
+
+// Receives finished operations. complete() is called on whichever thread
+// finished the operation and must not block.
+class CompletionSink {
+ public:
+  virtual ~CompletionSink() = default;
+  virtual void complete(std::shared_ptr<Operation> operation) = 0;
+};
+
+class Operation {
+ public:
+  using Work = std::function<Outcome()>;
+  Operation(Work work, std::shared_ptr<CompletionSink> sink, std::uintptr_t tag)
+      : work_(std::move(work)), sink_(std::move(sink)), tag_(tag) {}
+
+  // The submitter's own handle for this operation; the core only compares it.
+  std::uintptr_t tag() const noexcept { return tag_; }
+  Outcome& outcome() noexcept { return outcome_; }
+
+ private:
+  friend class Executor;
+  void run() noexcept;
+  void finish(Outcome outcome) noexcept;
+
+  Work work_;
+  std::shared_ptr<CompletionSink> sink_;
+  std::uintptr_t tag_;
+  Outcome outcome_;
+};
+
+class Executor {
+ public:
+  // `interrupt` stops the statement running on the worker; it is called with
+  // the executor's lock held and must not block.
+  explicit Executor(std::function<void()> interrupt);
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // Queues an operation; once closed, fails it at once instead.
+  void submit(std::shared_ptr<Operation> operation);
+  // Fails every queued operation, then runs `last` and ends the worker thread.
+  void close(std::shared_ptr<Operation> last);
+  // Cancels the operation with this tag: a queued one completes as
+  // Cancelled without running, a running one is interrupted. False if it is
+  // neither queued nor running.
+  bool cancel(std::uintptr_t tag);
+  bool is_closed() const;
+
+  // Held by whoever drives the connection's engine: the worker while it
+  // runs an operation, or a caller running work inline on its own thread.
+  std::mutex& engine_mutex() noexcept { return engine_mutex_; }
+  // True when nothing is queued or running.
+  bool is_idle() const;
+
+ private:
+  void work_loop();
+
+  std::function<void()> interrupt_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::shared_ptr<Operation>> queue_;
+  const Operation* running_ = nullptr;
+  bool closed_ = false;
+  bool stop_ = false;
+  std::mutex engine_mutex_;
+  std::thread thread_;
+};
+
+}  // namespace aiolibsql

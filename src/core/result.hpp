@@ -1,0 +1,77 @@
+// Rows as the engine produced them, buffered so the binding can build its
+// objects later on another thread without touching the engine.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct sqlite3_stmt;
+
+namespace aiolibsql {
+
+enum class ValueType : std::uint8_t { Null, Integer, Real, Text, Blob };
+
+// One column value of a buffered row. TEXT and BLOB bytes live in the chunk's
+// arena, so a row costs no allocation of its own.
+struct Cell {
+  ValueType type = ValueType::Null;
+  union {
+    std::int64_t integer;
+    double real;
+    std::size_t offset;
+  };
+  std::size_t size = 0;
+};
+
+struct Columns {
+  std::vector<std::string> names;
+  // The declared type of each column ("" for expressions), for converters.
+  std::vector<std::string> decltypes;
+};
+
+// Rows of one result, in engine order.
+class RowChunk {
+ public:
+  RowChunk() = default;
+  explicit RowChunk(std::size_t column_count) : column_count_(column_count) {}
+
+  std::size_t column_count() const noexcept { return column_count_; }
+  std::size_t row_count() const noexcept { return column_count_ == 0 ? 0 : cells_.size() / column_count_; }
+  std::size_t byte_size() const noexcept { return arena_.size() + cells_.size() * sizeof(Cell); }
+  const Cell& cell(std::size_t row, std::size_t column) const noexcept {
+    return cells_[row * column_count_ + column];
+  }
+  std::string_view bytes(const Cell& cell) const noexcept { return {arena_.data() + cell.offset, cell.size}; }
+
+  // Copies the current row of a statement that has just returned SQLITE_ROW.
+  void append_current_row(sqlite3_stmt* statement);
+
+ private:
+  std::size_t column_count_ = 0;
+  std::vector<Cell> cells_;
+  std::string arena_;
+};
+
+// How much of a result one trip to the engine may buffer.
+struct FetchLimits {
+  std::size_t max_rows;
+  std::size_t max_bytes;
+};
+
+// What an execution returns: the first rows, and what to fetch the rest with.
+struct QueryResult {
+  // Null when the statement returns no columns.
+  std::shared_ptr<const Columns> columns;
+  RowChunk rows;
+  // Non-zero while rows remain in the engine; fetch them with this id.
+  std::uint64_t cursor_id = 0;
+  // DB-API rowcount: rows changed by a DML statement once it has finished, else -1.
+  std::int64_t rowcount = -1;
+  std::int64_t lastrowid = 0;
+};
+
+}  // namespace aiolibsql
