@@ -4,6 +4,10 @@
 
 namespace aiolibsql {
 
+OpenCursor::~OpenCursor() {
+  if (auto owner = owner_.lock()) owner->release(id_);
+}
+
 AsyncConnection::AsyncConnection() : executor_([this] { connection_.interrupt(); }) {}
 
 AsyncConnection::~AsyncConnection() = default;
@@ -21,14 +25,26 @@ void AsyncConnection::open(OpenOptions options, Sink sink, std::uintptr_t tag) {
       std::move(sink), tag);
 }
 
-void AsyncConnection::execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) {
-  submit([this, sql = std::move(sql),
-          params = std::move(params)]() -> Outcome { return connection_.execute(sql, params, kFirstChunk); },
-         std::move(sink), tag);
+QueryResult AsyncConnection::with_open_cursor(QueryResult result, std::shared_ptr<OpenCursor> cursor) {
+  if (result.cursor_id == 0) return result;
+  result.open_cursor = cursor ? std::move(cursor) : std::make_shared<OpenCursor>(weak_from_this(), result.cursor_id);
+  return result;
 }
 
-void AsyncConnection::fetch(std::uint64_t cursor_id, Sink sink, std::uintptr_t tag) {
-  submit([this, cursor_id]() -> Outcome { return connection_.fetch(cursor_id, kNextChunk); }, std::move(sink), tag);
+void AsyncConnection::execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) {
+  submit(
+      [this, sql = std::move(sql), params = std::move(params)]() -> Outcome {
+        return with_open_cursor(connection_.execute(sql, params, kFirstChunk), nullptr);
+      },
+      std::move(sink), tag);
+}
+
+void AsyncConnection::fetch(std::shared_ptr<OpenCursor> cursor, Sink sink, std::uintptr_t tag) {
+  submit(
+      [this, cursor = std::move(cursor)]() -> Outcome {
+        return with_open_cursor(connection_.fetch(cursor->id(), kNextChunk), cursor);
+      },
+      std::move(sink), tag);
 }
 
 void AsyncConnection::release(std::uint64_t cursor_id) {

@@ -17,7 +17,25 @@ namespace aiolibsql {
 inline constexpr FetchLimits kFirstChunk{256, 1 << 20};
 inline constexpr FetchLimits kNextChunk{8192, 8 << 20};
 
-class AsyncConnection {
+class AsyncConnection;
+
+// The rest of a result still in the engine. Shared by every chunk and every
+// fetch of that result; the last one to let go releases the statement.
+class OpenCursor {
+ public:
+  OpenCursor(std::weak_ptr<AsyncConnection> owner, std::uint64_t id) : owner_(std::move(owner)), id_(id) {}
+  ~OpenCursor();
+  OpenCursor(const OpenCursor&) = delete;
+  OpenCursor& operator=(const OpenCursor&) = delete;
+  std::uint64_t id() const noexcept { return id_; }
+
+ private:
+  std::weak_ptr<AsyncConnection> owner_;
+  std::uint64_t id_;
+};
+
+// Always held by std::shared_ptr: results refer back to it weakly.
+class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
  public:
   using Sink = std::shared_ptr<CompletionSink>;
 
@@ -28,9 +46,8 @@ class AsyncConnection {
 
   void open(OpenOptions options, Sink sink, std::uintptr_t tag);
   void execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
-  void fetch(std::uint64_t cursor_id, Sink sink, std::uintptr_t tag);
-  // Forgets the rest of a result; nobody waits for this.
-  void release(std::uint64_t cursor_id);
+  // The next chunk of a result that had more rows.
+  void fetch(std::shared_ptr<OpenCursor> cursor, Sink sink, std::uintptr_t tag);
   void execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
   void execute_script(std::string script, Sink sink, std::uintptr_t tag);
   void commit(Sink sink, std::uintptr_t tag);
@@ -50,7 +67,12 @@ class AsyncConnection {
   std::int64_t total_changes() const noexcept { return connection_.total_changes(); }
 
  private:
+  friend class OpenCursor;
   void submit(Operation::Work work, Sink sink, std::uintptr_t tag);
+  // Forgets the rest of a result; nobody waits for this.
+  void release(std::uint64_t cursor_id);
+  // Ties the engine-side rest of `result` to an OpenCursor.
+  QueryResult with_open_cursor(QueryResult result, std::shared_ptr<OpenCursor> cursor);
 
   // Declared before the executor so the worker thread is joined before the
   // connection it drives is destroyed.

@@ -198,7 +198,8 @@ QueryResult Connection::fetch(std::uint64_t cursor_id, const FetchLimits& limits
   QueryResult result;
   if (found == open_cursors_.end()) return result;
   Statement& statement = *found->second;
-  result.rows = RowChunk(statement.columns() ? statement.columns()->names.size() : 0);
+  result.columns = statement.columns();
+  result.rows = RowChunk(result.columns ? result.columns->names.size() : 0);
   bool done = true;
   try {
     done = step_rows(statement, result.rows, limits);

@@ -34,32 +34,40 @@ void Operation::finish(Outcome outcome) noexcept {
 }
 
 Executor::Executor(std::function<void()> interrupt)
-    : interrupt_(std::move(interrupt)), thread_([this] { work_loop(); }) {}
+    : state_(std::make_shared<State>(std::move(interrupt))), thread_([state = state_] { work_loop(state); }) {}
 
 Executor::~Executor() {
   std::vector<std::shared_ptr<Operation>> abandoned;
   {
-    std::lock_guard lock(mutex_);
-    closed_ = true;
-    stop_ = true;
-    abandoned.assign(queue_.begin(), queue_.end());
-    queue_.clear();
-    if (running_ != nullptr) interrupt_();
+    std::lock_guard lock(state_->mutex);
+    state_->closed = true;
+    state_->stop = true;
+    abandoned.assign(state_->queue.begin(), state_->queue.end());
+    state_->queue.clear();
+    if (state_->running != nullptr) state_->interrupt();
+    // The interrupt hook belongs to our owner, which is going away.
+    state_->interrupt = [] {};
   }
-  wake_.notify_one();
+  state_->wake.notify_one();
   for (auto& operation : abandoned) {
     operation->finish(closed_error());
     if (operation->sink_) operation->sink_->complete(operation);
   }
-  if (thread_.joinable()) thread_.join();
+  // The last owner may let go on the worker itself (from inside an
+  // operation); a thread cannot join itself, and it returns right after.
+  if (thread_.get_id() == std::this_thread::get_id()) {
+    thread_.detach();
+  } else if (thread_.joinable()) {
+    thread_.join();
+  }
 }
 
 void Executor::submit(std::shared_ptr<Operation> operation) {
   {
-    std::lock_guard lock(mutex_);
-    if (!closed_) {
-      queue_.push_back(std::move(operation));
-      wake_.notify_one();
+    std::lock_guard lock(state_->mutex);
+    if (!state_->closed) {
+      state_->queue.push_back(std::move(operation));
+      state_->wake.notify_one();
       return;
     }
   }
@@ -70,14 +78,14 @@ void Executor::submit(std::shared_ptr<Operation> operation) {
 void Executor::close(std::shared_ptr<Operation> last) {
   std::deque<std::shared_ptr<Operation>> abandoned;
   {
-    std::lock_guard lock(mutex_);
-    if (closed_) {
+    std::lock_guard lock(state_->mutex);
+    if (state_->closed) {
       abandoned.push_back(std::move(last));
     } else {
-      closed_ = true;
-      abandoned.swap(queue_);
-      queue_.push_back(std::move(last));
-      wake_.notify_one();
+      state_->closed = true;
+      abandoned.swap(state_->queue);
+      state_->queue.push_back(std::move(last));
+      state_->wake.notify_one();
     }
   }
   for (auto& operation : abandoned) {
@@ -89,16 +97,17 @@ void Executor::close(std::shared_ptr<Operation> last) {
 bool Executor::cancel(std::uintptr_t tag) {
   std::shared_ptr<Operation> removed;
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(state_->mutex);
+    auto& queue = state_->queue;
     const auto found =
-        std::find_if(queue_.begin(), queue_.end(), [tag](const auto& operation) { return operation->tag() == tag; });
-    if (found == queue_.end()) {
-      if (running_ == nullptr || running_->tag() != tag) return false;
-      interrupt_();
+        std::find_if(queue.begin(), queue.end(), [tag](const auto& operation) { return operation->tag() == tag; });
+    if (found == queue.end()) {
+      if (state_->running == nullptr || state_->running->tag() != tag) return false;
+      state_->interrupt();
       return true;
     }
     removed = std::move(*found);
-    queue_.erase(found);
+    queue.erase(found);
   }
   removed->finish(cancelled_error());
   if (removed->sink_) removed->sink_->complete(std::move(removed));
@@ -106,35 +115,35 @@ bool Executor::cancel(std::uintptr_t tag) {
 }
 
 bool Executor::is_closed() const {
-  std::lock_guard lock(mutex_);
-  return closed_;
+  std::lock_guard lock(state_->mutex);
+  return state_->closed;
 }
 
 bool Executor::is_idle() const {
-  std::lock_guard lock(mutex_);
-  return queue_.empty() && running_ == nullptr;
+  std::lock_guard lock(state_->mutex);
+  return state_->queue.empty() && state_->running == nullptr;
 }
 
-void Executor::work_loop() {
-  std::unique_lock lock(mutex_);
+void Executor::work_loop(const std::shared_ptr<State>& state) {
+  std::unique_lock lock(state->mutex);
   while (true) {
-    wake_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-    if (queue_.empty()) return;
-    auto operation = std::move(queue_.front());
-    queue_.pop_front();
-    running_ = operation.get();
-    const bool last = closed_ && queue_.empty();
+    state->wake.wait(lock, [&] { return state->stop || !state->queue.empty(); });
+    if (state->queue.empty()) return;
+    auto operation = std::move(state->queue.front());
+    state->queue.pop_front();
+    state->running = operation.get();
+    const bool last = state->closed && state->queue.empty();
     lock.unlock();
     {
-      std::lock_guard engine(engine_mutex_);
+      std::lock_guard engine(state->engine_mutex);
       operation->run();
     }
     lock.lock();
-    running_ = nullptr;
+    state->running = nullptr;
     lock.unlock();
     if (operation->sink_) operation->sink_->complete(std::move(operation));
     lock.lock();
-    if (last) return;
+    if (last || state->stop) return;
   }
 }
 

@@ -73,21 +73,27 @@ class Executor {
 
   // Held by whoever drives the connection's engine: the worker while it
   // runs an operation, or a caller running work inline on its own thread.
-  std::mutex& engine_mutex() noexcept { return engine_mutex_; }
+  std::mutex& engine_mutex() noexcept { return state_->engine_mutex; }
   // True when nothing is queued or running.
   bool is_idle() const;
 
  private:
-  void work_loop();
+  // Shared with the worker thread, so the thread can finish its last
+  // operation safely even when the executor is destroyed from inside it.
+  struct State {
+    explicit State(std::function<void()> interrupt) : interrupt(std::move(interrupt)) {}
+    std::function<void()> interrupt;
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<std::shared_ptr<Operation>> queue;
+    const Operation* running = nullptr;
+    bool closed = false;
+    bool stop = false;
+    std::mutex engine_mutex;
+  };
+  static void work_loop(const std::shared_ptr<State>& state);
 
-  std::function<void()> interrupt_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::shared_ptr<Operation>> queue_;
-  const Operation* running_ = nullptr;
-  bool closed_ = false;
-  bool stop_ = false;
-  std::mutex engine_mutex_;
+  std::shared_ptr<State> state_;
   std::thread thread_;
 };
 

@@ -13,6 +13,8 @@ struct sqlite3_stmt;
 
 namespace aiolibsql {
 
+class OpenCursor;
+
 enum class ValueType : std::uint8_t { Null, Integer, Real, Text, Blob };
 
 // One column value of a buffered row. TEXT and BLOB bytes live in the chunk's
@@ -69,6 +71,9 @@ struct QueryResult {
   RowChunk rows;
   // Non-zero while rows remain in the engine; fetch them with this id.
   std::uint64_t cursor_id = 0;
+  // Set by AsyncConnection while rows remain: the engine-side rest of the
+  // result lives until the last holder of this lets go.
+  std::shared_ptr<OpenCursor> open_cursor;
   // DB-API rowcount: rows changed by a DML statement once it has finished, else -1.
   std::int64_t rowcount = -1;
   std::int64_t lastrowid = 0;

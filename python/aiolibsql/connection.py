@@ -1,0 +1,287 @@
+"""``connect`` and ``Connection``: an asynchronous libSQL connection."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import Awaitable, Callable, Generator, Iterable
+from typing import Any, TypeVar
+
+from . import _native
+from ._loop import port_for
+from .cursor import Cursor, Parameters
+from .exceptions import NotSupportedError, ProgrammingError
+
+__all__ = ["LEGACY_TRANSACTION_CONTROL", "Connection", "connect"]
+
+#: ``autocommit`` value for transaction control by ``isolation_level`` (the default).
+LEGACY_TRANSACTION_CONTROL = -1
+
+_ISOLATION_LEVELS = ("", "DEFERRED", "IMMEDIATE", "EXCLUSIVE")
+_REMOTE_SCHEMES = ("libsql://", "http://", "https://", "ws://", "wss://")
+# Parameter sets converted per trip to the database thread in executemany.
+_EXECUTEMANY_BATCH = 4096
+
+T = TypeVar("T")
+
+
+class Connection:
+    """An open connection. Every database call is a coroutine; the work runs
+    on a native thread of the connection's own, in the order it was submitted,
+    and completes on the event loop that awaited it."""
+
+    def __init__(self, native: _native.NativeConnection, isolation_level: str | None, autocommit: int) -> None:
+        self._native = native
+        self._isolation_level = isolation_level
+        self._autocommit = autocommit
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._port: _native.CompletionPort | None = None
+        self._deferred_error: BaseException | None = None
+        #: Called as ``row_factory(cursor, row_tuple)`` for each row of new cursors.
+        self.row_factory: Callable[[Cursor, tuple[Any, ...]], Any] | None = None
+
+    # -- plumbing -----------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._native.closed:
+            raise ProgrammingError("Cannot operate on a closed database.")
+
+    def _current_port(self) -> _native.CompletionPort:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._port = port_for(loop)
+            self._loop = loop
+        assert self._port is not None
+        return self._port
+
+    async def _submit(self, method: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Start a native operation on this loop's port and await it; if the
+        awaiting task is cancelled, the operation is dropped or interrupted."""
+        self._check_open()
+        if self._deferred_error is not None:
+            error, self._deferred_error = self._deferred_error, None
+            raise error
+        future = method(self._current_port(), *args)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            self._native.cancel(future)
+            raise
+
+    async def _executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> int:
+        if isinstance(seq_of_parameters, (str, bytes)):
+            raise ProgrammingError("executemany() needs an iterable of parameter sets")
+        try:
+            iterator = iter(seq_of_parameters)
+        except TypeError:
+            raise ProgrammingError("executemany() needs an iterable of parameter sets") from None
+        changed = 0
+        while batch := list(itertools.islice(iterator, _EXECUTEMANY_BATCH)):
+            changed += await self._submit(self._native.executemany, sql, batch)
+        if changed == 0:
+            # Even with no parameter sets the statement must be valid DML.
+            changed = await self._submit(self._native.executemany, sql, [])
+        return changed
+
+    # -- DB-API -------------------------------------------------------------
+
+    def cursor(self) -> Cursor:
+        """A new cursor on this connection."""
+        self._check_open()
+        return Cursor(self)
+
+    async def execute(self, sql: str, parameters: Parameters = ()) -> Cursor:
+        """Run one statement; returns a cursor holding its result."""
+        return await Cursor(self).execute(sql, parameters)
+
+    async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> Cursor:
+        """Run one DML statement once per parameter set (any iterable)."""
+        return await Cursor(self).executemany(sql, seq_of_parameters)
+
+    async def executescript(self, sql_script: str) -> Cursor:
+        """Run several semicolon-separated statements."""
+        return await Cursor(self).executescript(sql_script)
+
+    async def execute_fetchall(self, sql: str, parameters: Parameters = ()) -> list[Any]:
+        """Run one statement and return all its rows."""
+        cursor = await self.execute(sql, parameters)
+        return await cursor.fetchall()
+
+    async def commit(self) -> None:
+        """Commit the current transaction (no-op with autocommit=True)."""
+        await self._submit(self._native.commit)
+
+    async def rollback(self) -> None:
+        """Roll back the current transaction (no-op with autocommit=True)."""
+        await self._submit(self._native.rollback)
+
+    async def close(self) -> None:
+        """Close the connection. An uncommitted transaction is rolled back;
+        operations still queued fail with ProgrammingError. Closing twice is fine."""
+        if self._native.closed:
+            return
+        future = self._native.close(self._current_port())
+        # Closing finishes even if the closing task is cancelled.
+        await asyncio.shield(future)
+
+    async def backup(self, target: Connection, *, pages: int = -1, name: str = "main") -> None:
+        """Copy database ``name`` of this connection into ``target``, ``pages``
+        pages per step (-1 or 0: all at once)."""
+        if not isinstance(target, Connection):
+            raise TypeError("target must be an aiolibsql Connection")
+        target._check_open()
+        await self._submit(self._native.backup, target._native, name, pages)
+
+    async def create_function(
+        self, name: str, narg: int, func: Callable[..., Any] | None, *, deterministic: bool = False
+    ) -> None:
+        """Register a scalar SQL function implemented by ``func`` (which runs
+        on the database thread, holding the GIL while it runs)."""
+        if func is None:
+            raise NotSupportedError("removing a function is not supported; register a new one instead")
+        await self._submit(self._native.create_function, name, narg, func, deterministic)
+
+    def interrupt(self) -> None:
+        """Make the statement running now fail with OperationalError('interrupted')."""
+        self._native.interrupt()
+
+    @property
+    def isolation_level(self) -> str | None:
+        """The BEGIN flavour of implicit transactions (legacy control); None means autocommit."""
+        return self._isolation_level
+
+    @property
+    def in_transaction(self) -> bool:
+        """True while a transaction is open."""
+        return self._native.in_transaction
+
+    @property
+    def total_changes(self) -> int:
+        """Rows changed since the connection opened."""
+        return self._native.total_changes
+
+    @property
+    def autocommit(self) -> int | bool:
+        """True, False, or LEGACY_TRANSACTION_CONTROL, with Python 3.12
+        sqlite3's meaning. Setting True commits a pending transaction; setting
+        False opens one. The change runs in order with queued operations; if
+        it fails, the next operation raises the error."""
+        return {1: True, 0: False}.get(self._autocommit, LEGACY_TRANSACTION_CONTROL)
+
+    @autocommit.setter
+    def autocommit(self, value: int | bool) -> None:
+        mode = _autocommit_mode(value)
+        self._check_open()
+        future = self._native.set_autocommit(self._current_port(), mode)
+        self._autocommit = mode
+        future.add_done_callback(self._remember_failure)
+
+    def _remember_failure(self, future: asyncio.Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            self._deferred_error = future.exception()
+
+    async def __aenter__(self) -> Connection:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        """Commit if the block succeeded, roll back if it raised, then close."""
+        try:
+            if not self._native.closed:
+                if exc_type is None:
+                    await self.commit()
+                else:
+                    await self.rollback()
+        finally:
+            await self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._native.closed else "open"
+        return f"<aiolibsql.Connection {state}>"
+
+
+def _autocommit_mode(value: int | bool) -> int:
+    if value is True or value is False:
+        return int(value)
+    if value == LEGACY_TRANSACTION_CONTROL and not isinstance(value, bool):
+        return LEGACY_TRANSACTION_CONTROL
+    if value in (0, 1):
+        return int(value)
+    raise ValueError("autocommit must be True, False or LEGACY_TRANSACTION_CONTROL")
+
+
+class _Connecting:
+    """What ``connect`` returns: await it for the connection, or use it
+    directly as ``async with connect(...) as conn``."""
+
+    def __init__(self, opener: Callable[[], Awaitable[Connection]]) -> None:
+        self._opener = opener
+        self._connection: Connection | None = None
+
+    def __await__(self) -> Generator[Any, None, Connection]:
+        return self._open().__await__()
+
+    async def _open(self) -> Connection:
+        if self._connection is None:
+            self._connection = await self._opener()
+        return self._connection
+
+    async def __aenter__(self) -> Connection:
+        return await self._open()
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *exc_info: Any) -> None:
+        if self._connection is not None:
+            await self._connection.__aexit__(exc_type, *exc_info)
+
+
+def connect(
+    database: str | os.PathLike[str],
+    timeout: float = 5.0,
+    isolation_level: str | None = "DEFERRED",
+    sync_url: str | None = None,
+    sync_interval: float | None = None,
+    offline: bool = False,
+    auth_token: str | None = None,
+    encryption_key: str | bytes | None = None,
+    autocommit: int | bool = LEGACY_TRANSACTION_CONTROL,
+    *,
+    uri: bool = False,
+    cached_statements: int = 128,
+) -> _Connecting:
+    """Open a connection to a local file or ``:memory:``.
+
+    ``timeout`` is how long to wait for a locked database before raising
+    OperationalError. ``isolation_level`` and ``autocommit`` control
+    transactions as Python 3.12's sqlite3 does. ``uri=True`` reads
+    ``database`` as a ``file:`` URI. ``cached_statements`` sizes the
+    prepared-statement cache. Remote URLs, ``sync_url`` and ``encryption_key``
+    raise NotSupportedError in this version.
+    """
+    path = os.fspath(database)
+    if not isinstance(path, str):
+        raise TypeError("database must be a str or an os.PathLike of str")
+    if path.startswith(_REMOTE_SCHEMES):
+        raise NotSupportedError("remote databases (libsql://, http(s)://, ws(s)://) are not supported yet")
+    if sync_url is not None or sync_interval is not None or offline:
+        raise NotSupportedError("embedded replicas (sync_url, sync_interval, offline) are not supported yet")
+    if encryption_key is not None:
+        raise NotSupportedError("encrypted databases (encryption_key) are not supported yet")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
+        raise ValueError("timeout must be a number of seconds, zero or more")
+    if isolation_level is not None:
+        if not isinstance(isolation_level, str) or isolation_level.upper() not in _ISOLATION_LEVELS:
+            raise ValueError("isolation_level must be None, '', 'DEFERRED', 'IMMEDIATE' or 'EXCLUSIVE'")
+        isolation_level = isolation_level.upper()
+    mode = _autocommit_mode(autocommit)
+    if isinstance(cached_statements, bool) or not isinstance(cached_statements, int) or cached_statements < 0:
+        raise ValueError("cached_statements must be an int, zero or more")
+
+    async def open_connection() -> Connection:
+        native = _native.NativeConnection()
+        connection = Connection(native, isolation_level, mode)
+        future = native.open(connection._current_port(), path, uri, float(timeout), isolation_level, mode,
+                             cached_statements, False)
+        await future
+        return connection
+
+    return _Connecting(open_connection)

@@ -1,0 +1,161 @@
+"""``Cursor``: one execution at a time and the rows it returned."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .exceptions import ProgrammingError
+
+if TYPE_CHECKING:
+    from ._native import ResultRows
+    from .connection import Connection
+
+Parameters = Sequence[Any] | Mapping[str, Any]
+
+
+class Cursor:
+    """Executes statements on its connection and fetches their rows.
+
+    The first rows of a result arrive with ``execute`` itself, so fetching a
+    small result needs no further trip to the database thread; larger results
+    stream in chunks, keeping memory bounded however many rows there are.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._rows: ResultRows | None = None
+        self._closed = False
+        #: Rows to fetch by default in ``fetchmany``.
+        self.arraysize = 1
+        #: DB-API description of the last result: a 7-tuple per column, or None.
+        self.description: tuple[tuple[Any, ...], ...] | None = None
+        #: Rows changed by the last INSERT/UPDATE/DELETE/REPLACE (summed over
+        #: executemany); -1 for other statements.
+        self.rowcount = -1
+        #: Row id of the last inserted row, as the engine reports it.
+        self.lastrowid: int | None = None
+        #: Called as ``row_factory(cursor, row_tuple)`` for each row when set.
+        self.row_factory: Callable[[Cursor, tuple[Any, ...]], Any] | None = connection.row_factory
+
+    @property
+    def connection(self) -> Connection:
+        """The connection this cursor runs on."""
+        return self._connection
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ProgrammingError("Cannot operate on a closed cursor.")
+        self._connection._check_open()
+
+    async def execute(self, sql: str, parameters: Parameters = ()) -> Cursor:
+        """Run one statement with ``?`` parameters from a sequence or
+        ``:name``/``@name``/``$name`` parameters from a mapping."""
+        self._check_open()
+        native = self._connection._native
+        rows = await self._connection._submit(native.execute, sql, parameters)
+        self._take(rows)
+        self.lastrowid = rows.lastrowid
+        return self
+
+    async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> Cursor:
+        """Run one DML statement once per parameter set; any iterable works,
+        generators included, and is consumed in batches."""
+        self._check_open()
+        self._rows = None
+        self.description = None
+        self.rowcount = await self._connection._executemany(sql, seq_of_parameters)
+        return self
+
+    async def executescript(self, sql_script: str) -> Cursor:
+        """Run several statements separated by semicolons, without parameters.
+        Under legacy transaction control a pending transaction is committed first."""
+        self._check_open()
+        self._rows = None
+        self.description = None
+        self.rowcount = -1
+        await self._connection._submit(self._connection._native.executescript, sql_script)
+        return self
+
+    def _take(self, rows: ResultRows) -> None:
+        self._rows = rows
+        self.description = rows.description
+        self.rowcount = rows.rowcount
+
+    async def _next_chunk(self) -> ResultRows | None:
+        """Fetch the next chunk of rows from the engine, if any remain."""
+        current = self._rows
+        if current is None or not current.has_more:
+            return None
+        native = self._connection._native
+        rows = await self._connection._submit(native.fetch, current)
+        self._rows = rows
+        if rows.rowcount != -1:
+            self.rowcount = rows.rowcount
+        return rows
+
+    def _shape(self, row: tuple[Any, ...]) -> Any:
+        factory = self.row_factory
+        return row if factory is None else factory(self, row)
+
+    async def fetchone(self) -> Any:
+        """The next row, or None when there are no more."""
+        self._check_open()
+        rows = self._rows
+        if rows is None:
+            return None
+        row = rows.fetchone()
+        while row is None and rows is not None and rows.has_more:
+            rows = await self._next_chunk()
+            row = None if rows is None else rows.fetchone()
+        return None if row is None else self._shape(row)
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        """Up to ``size`` rows (default ``arraysize``)."""
+        self._check_open()
+        wanted = self.arraysize if size is None else size
+        if wanted < 0:
+            raise ValueError("fetchmany() size must not be negative")
+        rows = self._rows
+        result: list[Any] = []
+        while rows is not None and len(result) < wanted:
+            result.extend(rows.fetchmany(wanted - len(result)))
+            if len(result) < wanted:
+                rows = await self._next_chunk()
+        return self._shape_all(result)
+
+    async def fetchall(self) -> list[Any]:
+        """Every remaining row."""
+        self._check_open()
+        rows = self._rows
+        result: list[Any] = []
+        while rows is not None:
+            result.extend(rows.fetchall())
+            rows = await self._next_chunk()
+        return self._shape_all(result)
+
+    def _shape_all(self, rows: list[Any]) -> list[Any]:
+        factory = self.row_factory
+        if factory is None:
+            return rows
+        return [factory(self, row) for row in rows]
+
+    async def close(self) -> None:
+        """Close the cursor; the rest of its result is released."""
+        self._closed = True
+        self._rows = None
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self
+
+    async def __anext__(self) -> Any:
+        row = await self.fetchone()
+        if row is None:
+            raise StopAsyncIteration
+        return row
+
+    async def __aenter__(self) -> Cursor:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()

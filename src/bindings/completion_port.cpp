@@ -1,0 +1,49 @@
+#include "completion_port.hpp"
+
+#include <stdexcept>
+
+#include "errors.hpp"
+#include "result_rows.hpp"
+
+namespace aiolibsql::py {
+
+nb::object outcome_value(Outcome& outcome) {
+  struct Converter {
+    nb::object operator()(std::monostate) const { return nb::none(); }
+    nb::object operator()(QueryResult& result) const { return nb::cast(ResultRows(std::move(result))); }
+    nb::object operator()(std::int64_t count) const { return nb::int_(count); }
+    nb::object operator()(Error& error) const { raise(error); }
+  };
+  return std::visit(Converter{}, outcome);
+}
+
+nb::object CompletionPort::new_future() {
+  PyObject* loop = PyWeakref_GetObject(loop_.ptr());
+  if (loop == Py_None) throw std::runtime_error("the event loop of this completion port is gone");
+  return nb::borrow(loop).attr("create_future")();
+}
+
+void CompletionPort::drain() {
+  for (auto& operation : queue_->drain()) {
+    nb::object future = nb::steal(reinterpret_cast<PyObject*>(operation->tag()));
+    try {
+      // A cancelled awaiter no longer wants the value; dropping it releases
+      // whatever it holds (an open cursor goes back to its connection).
+      if (nb::cast<bool>(future.attr("done")())) continue;
+      auto& outcome = operation->outcome();
+      if (auto* error = std::get_if<Error>(&outcome)) {
+        if (error->kind == ErrorKind::Cancelled) {
+          future.attr("cancel")();
+        } else {
+          future.attr("set_exception")(make_exception(*error));
+        }
+        continue;
+      }
+      future.attr("set_result")(outcome_value(outcome));
+    } catch (nb::python_error& error) {
+      error.discard_as_unraisable("resolving an aiolibsql operation");
+    }
+  }
+}
+
+}  // namespace aiolibsql::py

@@ -1,0 +1,61 @@
+// Where an event loop collects the operations it submitted: one eventfd the
+// loop watches, one drain that resolves every future that finished.
+#pragma once
+
+#include <nanobind/nanobind.h>
+
+#include <memory>
+#include <utility>
+
+#include "completion_queue.hpp"
+
+namespace aiolibsql::py {
+
+namespace nb = nanobind;
+
+// The Python value of a finished operation; raises its error.
+nb::object outcome_value(Outcome& outcome);
+
+class CompletionPort {
+ public:
+  // Holds the loop weakly, so a port cached per loop does not keep it alive.
+  explicit CompletionPort(nb::handle loop)
+      : queue_(std::make_shared<CompletionQueue>()), loop_(nb::steal(PyWeakref_NewRef(loop.ptr(), nullptr))) {
+    if (!loop_.is_valid()) throw nb::python_error();
+  }
+
+  int fd() const noexcept { return queue_->fd(); }
+  // Resolves the future of every operation finished since the last drain.
+  void drain();
+
+  // Starts an operation that completes into this port; returns its future.
+  template <typename Start>
+  nb::object submit(Start&& start) {
+    nb::object future = new_future();
+    // The operation holds this reference until drain() takes it back.
+    start(queue_, reinterpret_cast<std::uintptr_t>(future.inc_ref().ptr()));
+    return future;
+  }
+
+ private:
+  nb::object new_future();
+
+  std::shared_ptr<CompletionQueue> queue_;
+  nb::object loop_;
+};
+
+// Runs an operation and blocks the calling thread, GIL released, until it
+// finishes; returns its value.
+template <typename Start>
+nb::object run_blocking(Start&& start) {
+  auto waiter = std::make_shared<CompletionWaiter>();
+  start(waiter, 0);
+  std::shared_ptr<Operation> finished;
+  {
+    nb::gil_scoped_release released;
+    finished = waiter->wait();
+  }
+  return outcome_value(finished->outcome());
+}
+
+}  // namespace aiolibsql::py

@@ -1,0 +1,68 @@
+// The extension module aiolibsql._native: only the types the Python package
+// builds its public API from.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <sqlite3.h>
+
+#include "completion_port.hpp"
+#include "errors.hpp"
+#include "native_connection.hpp"
+#include "result_rows.hpp"
+
+namespace nb = nanobind;
+using namespace aiolibsql::py;
+
+NB_MODULE(_native, m) {
+  m.doc() = "Native core of aiolibsql: libSQL connections driven by worker threads.";
+  nb::set_leak_warnings(false);
+
+  m.attr("sqlite_version") = sqlite3_libversion();
+  m.attr("libsql_version") = libsql_libversion();
+  m.def("register_exception_classes", &register_exception_classes, nb::arg("classes"),
+        "Tell the native core which Python classes to raise, by DB-API name.");
+  m.def("close_all_connections", &close_all_connections,
+        "Close every open connection, waiting for running statements (used at interpreter exit).");
+
+  nb::class_<CompletionPort>(m, "CompletionPort",
+                             "Collects the completions of operations submitted from one event loop.")
+      .def(nb::init<nb::handle>(), nb::arg("loop"))
+      .def_prop_ro("fd", &CompletionPort::fd, "File descriptor that is readable while completions wait.")
+      .def("drain", &CompletionPort::drain, "Resolve the future of every finished operation.");
+
+  nb::class_<ResultRows>(m, "ResultRows", "One chunk of an execution's rows, converted as they are fetched.")
+      .def("fetchone", &ResultRows::fetchone)
+      .def("fetchmany", &ResultRows::fetchmany, nb::arg("size"))
+      .def("fetchall", &ResultRows::fetchall)
+      .def_prop_ro("remaining", &ResultRows::remaining)
+      .def_prop_ro("has_more", &ResultRows::has_more)
+      .def_prop_ro("rowcount", &ResultRows::rowcount)
+      .def_prop_ro("lastrowid", &ResultRows::lastrowid)
+      .def_prop_ro("description", &ResultRows::description);
+
+  const auto port = nb::arg("port").none();
+  nb::class_<NativeConnection>(m, "NativeConnection",
+                               "A libSQL connection whose work runs on a worker thread of its own. Each operation "
+                               "takes a CompletionPort and returns a future, or None and blocks.")
+      .def(nb::init<>())
+      .def("open", &NativeConnection::open, port, nb::arg("database"), nb::arg("uri"), nb::arg("timeout"),
+           nb::arg("isolation_level").none(), nb::arg("autocommit"), nb::arg("cached_statements"),
+           nb::arg("query_only"))
+      .def("execute", &NativeConnection::execute, port, nb::arg("sql"), nb::arg("parameters").none())
+      .def("fetch", &NativeConnection::fetch, port, nb::arg("rows"))
+      .def("executemany", &NativeConnection::executemany, port, nb::arg("sql"), nb::arg("batch"))
+      .def("executescript", &NativeConnection::executescript, port, nb::arg("script"))
+      .def("commit", &NativeConnection::commit, port)
+      .def("rollback", &NativeConnection::rollback, port)
+      .def("set_autocommit", &NativeConnection::set_autocommit, port, nb::arg("autocommit"))
+      .def("backup", &NativeConnection::backup, port, nb::arg("target"), nb::arg("schema"), nb::arg("pages"))
+      .def("create_function", &NativeConnection::create_function, port, nb::arg("name"), nb::arg("arg_count"),
+           nb::arg("callable"), nb::arg("deterministic"))
+      .def("close", &NativeConnection::close, port)
+      .def("cancel", &NativeConnection::cancel, nb::arg("future"),
+           "Cancel the operation whose future this is: drop it if queued, interrupt it if running.")
+      .def("interrupt", &NativeConnection::interrupt)
+      .def_prop_ro("in_transaction", &NativeConnection::in_transaction)
+      .def_prop_ro("total_changes", &NativeConnection::total_changes)
+      .def_prop_ro("closed", &NativeConnection::closed);
+}

@@ -1,0 +1,54 @@
+// The Python-facing handle of one AsyncConnection. Every operation takes a
+// CompletionPort (returns a future) or None (blocks, GIL released).
+#pragma once
+
+#include <nanobind/nanobind.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "async_connection.hpp"
+
+namespace aiolibsql::py {
+
+namespace nb = nanobind;
+
+class NativeConnection {
+ public:
+  NativeConnection();
+  ~NativeConnection();
+
+  nb::object open(nb::handle port, std::string database, bool uri, double timeout,
+                  std::optional<std::string> isolation_level, int autocommit, std::size_t cached_statements,
+                  bool query_only);
+  nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
+  nb::object fetch(nb::handle port, nb::handle rows);
+  nb::object executemany(nb::handle port, nb::handle sql, nb::handle batch);
+  nb::object executescript(nb::handle port, nb::handle script);
+  nb::object commit(nb::handle port);
+  nb::object rollback(nb::handle port);
+  nb::object set_autocommit(nb::handle port, int autocommit);
+  nb::object backup(nb::handle port, NativeConnection& target, std::string schema, int pages);
+  nb::object create_function(nb::handle port, std::string name, int arg_count, nb::object callable,
+                             bool deterministic);
+  nb::object close(nb::handle port);
+
+  bool cancel(nb::handle future);
+  void interrupt() noexcept { core_->interrupt(); }
+  bool in_transaction() const noexcept { return core_->in_transaction(); }
+  std::int64_t total_changes() const noexcept { return core_->total_changes(); }
+  bool closed() const { return core_->is_closed(); }
+
+ private:
+  template <typename Start>
+  nb::object submit(nb::handle port, Start&& start);
+
+  std::shared_ptr<AsyncConnection> core_;
+};
+
+// Closes every connection still open, waiting for running statements: for
+// interpreter exit, so no worker thread outlives the interpreter.
+void close_all_connections();
+
+}  // namespace aiolibsql::py

@@ -1,0 +1,37 @@
+#include "python_function.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "values.hpp"
+
+namespace aiolibsql::py {
+
+PythonFunction::~PythonFunction() {
+  // After interpreter shutdown there is no GIL to take: let the reference go.
+  if (!Py_IsInitialized() || _Py_IsFinalizing()) {
+    callable_.release();
+    return;
+  }
+  nb::gil_scoped_acquire gil;
+  callable_.reset();
+}
+
+Value PythonFunction::call(const std::vector<Value>& arguments) {
+  nb::gil_scoped_acquire gil;
+  try {
+    nb::object args = nb::steal(PyTuple_New(static_cast<Py_ssize_t>(arguments.size())));
+    for (std::size_t i = 0; i < arguments.size(); ++i) {
+      PyTuple_SET_ITEM(args.ptr(), static_cast<Py_ssize_t>(i), from_value(arguments[i]).release().ptr());
+    }
+    nb::object result = nb::steal(PyObject_CallObject(callable_.ptr(), args.ptr()));
+    if (!result.is_valid()) throw nb::python_error();
+    return to_value(result, "returned by the function");
+  } catch (nb::python_error& error) {
+    const std::string type = nb::cast<std::string>(nb::str(error.type().attr("__name__")));
+    const std::string message = nb::cast<std::string>(nb::str(error.value()));
+    throw std::runtime_error("user-defined function raised exception: " + type + ": " + message);
+  }
+}
+
+}  // namespace aiolibsql::py
