@@ -1,0 +1,73 @@
+# Set-up is two commands: `make demo` and `make test`. Both install what a
+# fresh machine lacks (Debian packages, a virtual environment with the Python
+# tools, the pinned engine sources through cargo), build, then run.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BUILD := build
+STAMP := $(VENV)/.requirements-installed
+DEB_PACKAGES := cmake ninja-build g++ libgtest-dev cargo python3-dev
+
+.PHONY: all setup build test test-cpp test-python demo bench lint format clean
+
+all: build
+
+# Debian packages, only those missing; cargo comes from Debian unless a
+# toolchain is already on PATH.
+$(BUILD)/.system-ready:
+	@missing=""; \
+	for pkg in $(DEB_PACKAGES); do \
+	  case $$pkg in \
+	    cargo) command -v cargo >/dev/null || [ -x "$$HOME/.cargo/bin/cargo" ] || missing="$$missing $$pkg" ;; \
+	    python3-dev) $(PYTHON) -c 'import sysconfig,os,sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"],"Python.h")))' || missing="$$missing $$pkg" ;; \
+	    *) dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg" ;; \
+	  esac; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@mkdir -p $(BUILD) && touch $@
+
+$(STAMP): requirements/dev.txt
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements/dev.txt
+	@# Development imports come straight from python/.
+	@echo "$(CURDIR)/python" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/aiolibsql-dev.pth
+	@touch $@
+
+setup: $(BUILD)/.system-ready $(STAMP)
+
+$(BUILD)/build.ninja: CMakeLists.txt | setup
+	PATH="$$HOME/.cargo/bin:$$PATH" cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DAIOLIBSQL_BUILD_PYTHON=ON -DAIOLIBSQL_BUILD_TESTS=ON -DAIOLIBSQL_INPLACE=ON \
+	  -DPython_EXECUTABLE=$(CURDIR)/$(PY)
+
+build: setup $(BUILD)/build.ninja
+	cmake --build $(BUILD)
+
+test-cpp: build
+	ctest --test-dir $(BUILD) --output-on-failure
+
+test-python: build
+	$(PY) -m pytest -q tests
+
+test: test-cpp test-python
+
+demo: build
+	$(PY) examples/quickstart.py
+	$(PY) examples/concurrent_load.py
+
+bench: build
+	$(PY) -m bench
+
+lint: setup
+	$(PY) -m ruff check python tests examples bench
+	$(PY) -m ruff format --check python tests examples bench
+
+clean:
+	rm -rf $(BUILD) python/aiolibsql/_native*.so

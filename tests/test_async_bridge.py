@@ -1,0 +1,252 @@
+"""The async bridge: ordering, concurrency, wake-ups, loops, cancellation, stalls, streaming."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import aiolibsql
+from aiolibsql import _loop
+
+COUNT_TO = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) FROM c"
+
+
+async def rows_for_seconds(conn: aiolibsql.Connection, seconds: float) -> int:
+    """How many CTE rows make the engine count for about `seconds` here."""
+    rows = 200_000
+    start = time.perf_counter()
+    await conn.execute_fetchall(COUNT_TO, (rows,))
+    elapsed = max(time.perf_counter() - start, 1e-4)
+    return int(rows * seconds / elapsed)
+
+
+def thread_count() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+async def test_operations_on_one_connection_run_in_submission_order() -> None:
+    async with aiolibsql.connect(":memory:") as conn:
+        await conn.execute("CREATE TABLE log (n INTEGER)")
+        await asyncio.gather(*(conn.execute("INSERT INTO log VALUES (?)", (n,)) for n in range(300)))
+        rows = await conn.execute_fetchall("SELECT n FROM log ORDER BY rowid")
+        assert [n for (n,) in rows] == list(range(300))
+
+
+async def test_many_tasks_share_one_connection() -> None:
+    async with aiolibsql.connect(":memory:") as conn:
+        await conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        await conn.executemany("INSERT INTO t (id, v) VALUES (?, ?)", ((i, f"v{i}") for i in range(100)))
+
+        async def reader(task: int) -> None:
+            for step in range(50):
+                key = (task * 7 + step) % 100
+                cursor = await conn.execute("SELECT v FROM t WHERE id = ?", (key,))
+                assert await cursor.fetchone() == (f"v{key}",)
+
+        await asyncio.gather(*(reader(task) for task in range(100)))
+
+
+async def test_connections_run_in_parallel() -> None:
+    async with aiolibsql.connect(":memory:") as slow, aiolibsql.connect(":memory:") as fast:
+        rows = await rows_for_seconds(slow, 1.0)
+        long_query = asyncio.ensure_future(slow.execute_fetchall(COUNT_TO, (rows,)))
+        await asyncio.sleep(0.05)
+        started = time.perf_counter()
+        assert await fast.execute_fetchall("SELECT 42") == [(42,)]
+        assert time.perf_counter() - started < 0.5, "a second connection waited for the first one's query"
+        assert not long_query.done()
+        assert await long_query == [(rows,)]
+
+
+async def test_one_wakeup_delivers_every_completion_waiting() -> None:
+    async with aiolibsql.connect(":memory:") as conn:
+        await conn.execute("SELECT 1")
+        loop = asyncio.get_running_loop()
+        port = _loop.port_for(loop)
+        drains = 0
+
+        def counting_drain() -> None:
+            nonlocal drains
+            drains += 1
+            port.drain()
+
+        loop.remove_reader(port.fd)
+        loop.add_reader(port.fd, counting_drain)
+        try:
+            pending = [asyncio.ensure_future(conn.execute("SELECT ?", (n,))) for n in range(50)]
+            await asyncio.sleep(0)  # every task submits its operation
+            time.sleep(0.5)  # the loop is busy while all 50 complete on the worker
+            cursors = await asyncio.gather(*pending)
+        finally:
+            loop.remove_reader(port.fd)
+            loop.add_reader(port.fd, port.drain)
+        assert [await cursor.fetchone() for cursor in cursors] == [(n,) for n in range(50)]
+        assert drains == 1
+
+
+def test_a_connection_can_be_awaited_from_another_threads_loop(event_loop_kind: str) -> None:
+    async def open_connection() -> aiolibsql.Connection:
+        conn = await aiolibsql.connect(":memory:")
+        await conn.execute("CREATE TABLE t (x)")
+        return conn
+
+    conn = asyncio.run(open_connection())
+    results: list[object] = []
+
+    def other_thread() -> None:
+        async def use() -> None:
+            await conn.execute("INSERT INTO t VALUES (7)")
+            results.append(await conn.execute_fetchall("SELECT x FROM t"))
+            await conn.close()
+
+        asyncio.run(use())
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    worker.join(30)
+    assert results == [[(7,)]]
+
+
+async def test_cancelling_a_queued_operation_removes_it() -> None:
+    async with aiolibsql.connect(":memory:") as conn:
+        await conn.execute("CREATE TABLE t (x)")
+        rows = await rows_for_seconds(conn, 0.5)
+        blocker = asyncio.ensure_future(conn.execute_fetchall(COUNT_TO, (rows,)))
+        queued = asyncio.ensure_future(conn.execute("INSERT INTO t VALUES (1)"))
+        await asyncio.sleep(0.05)
+        queued.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await queued
+        assert await blocker == [(rows,)]
+        assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(0,)]
+
+
+async def test_cancelling_a_running_statement_interrupts_it_and_the_connection_stays_usable() -> None:
+    async with aiolibsql.connect(":memory:") as conn:
+        rows = await rows_for_seconds(conn, 30.0)
+        running = asyncio.ensure_future(conn.execute_fetchall(COUNT_TO, (rows,)))
+        await asyncio.sleep(0.1)
+        started = time.perf_counter()
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        assert await asyncio.wait_for(conn.execute_fetchall("SELECT 1"), 10) == [(1,)]
+        assert time.perf_counter() - started < 10
+
+
+async def test_the_event_loop_keeps_ticking_while_a_long_statement_runs() -> None:
+    async with aiolibsql.connect(":memory:") as conn:
+        rows = await rows_for_seconds(conn, 2.0)
+        largest_gap = 0.0
+        stop = False
+
+        async def heartbeat() -> None:
+            nonlocal largest_gap
+            last = time.perf_counter()
+            while not stop:
+                await asyncio.sleep(0.001)
+                now = time.perf_counter()
+                largest_gap = max(largest_gap, now - last)
+                last = now
+
+        beating = asyncio.ensure_future(heartbeat())
+        await asyncio.sleep(0.01)
+        started = time.perf_counter()
+        assert await conn.execute_fetchall(COUNT_TO, (rows,)) == [(rows,)]
+        assert time.perf_counter() - started > 0.5, "the statement was too short to prove anything"
+        stop = True
+        await beating
+        assert largest_gap < 0.050
+
+
+def test_iterating_ten_million_rows_keeps_memory_bounded() -> None:
+    async def iterate() -> tuple[int, int]:
+        async with aiolibsql.connect(":memory:") as conn:
+            await conn.execute_fetchall("SELECT value FROM generate_series(1, 100000)")
+            baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            count = 0
+            total = 0
+            cursor = await conn.execute("SELECT value, 'row ' || value FROM generate_series(1, 10000000)")
+            async for value, _label in cursor:
+                count += 1
+                total += value
+            assert total == 10_000_000 * 10_000_001 // 2
+            return count, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline
+
+    count, growth_kib = asyncio.run(iterate())
+    assert count == 10_000_000
+    # Holding the rows would take well over a gigabyte; streaming needs a few chunks.
+    assert growth_kib < 100 * 1024
+
+
+async def test_closing_fails_queued_operations_with_a_clear_error() -> None:
+    conn = await aiolibsql.connect(":memory:")
+    rows = await rows_for_seconds(conn, 0.3)
+    running = asyncio.ensure_future(conn.execute(COUNT_TO, (rows,)))
+    queued = [asyncio.ensure_future(conn.execute("SELECT 1")) for _ in range(3)]
+    await asyncio.sleep(0.05)
+    await conn.close()
+    # The running statement finished; its cursor belongs to a closed connection now.
+    finished = await running
+    with pytest.raises(aiolibsql.ProgrammingError):
+        await finished.fetchall()
+    for operation in queued:
+        with pytest.raises(aiolibsql.ProgrammingError, match="closed"):
+            await operation
+    with pytest.raises(aiolibsql.ProgrammingError):
+        await conn.execute("SELECT 1")
+
+
+async def test_no_worker_thread_outlives_its_connection() -> None:
+    before = thread_count()
+    connections = [await aiolibsql.connect(":memory:") for _ in range(5)]
+    assert thread_count() == before + 5
+    for conn in connections:
+        await conn.close()
+    deadline = time.monotonic() + 5
+    while thread_count() > before and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    assert thread_count() == before
+
+
+def test_interpreter_exit_with_open_connections_neither_hangs_nor_crashes(tmp_path: Path) -> None:
+    script = tmp_path / "exit.py"
+    script.write_text(
+        "import asyncio, aiolibsql\n"
+        "async def main():\n"
+        "    global keep\n"
+        "    keep = [await aiolibsql.connect(':memory:') for _ in range(3)]\n"
+        "    await keep[0].execute('CREATE TABLE t (x)')\n"
+        "    asyncio.ensure_future(keep[1].execute(\n"
+        "        'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c'))\n"
+        "    await asyncio.sleep(0.1)\n"
+        "asyncio.run(main())\n"
+        "print('exited')\n"
+    )
+    completed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == "exited\n"
+
+
+def test_loops_without_add_reader_are_served_from_a_watcher_thread() -> None:
+    class NoReaderLoop(asyncio.SelectorEventLoop):
+        def add_reader(self, *args: object, **kwargs: object) -> None:
+            raise NotImplementedError
+
+    async def use() -> list[object]:
+        async with aiolibsql.connect(":memory:") as conn:
+            return await conn.execute_fetchall("SELECT 'served'")
+
+    loop = NoReaderLoop()
+    try:
+        assert loop.run_until_complete(asyncio.wait_for(use(), 30)) == [("served",)]
+    finally:
+        loop.close()
