@@ -25,7 +25,7 @@ from .exceptions import (
     NotSupportedError,
     OperationalError,
     ProgrammingError,
-    Warning,
+    Warning,  # noqa: A004 - the name PEP 249 requires
 )
 from .row import Row
 
@@ -73,10 +73,19 @@ sqlite_version_info: tuple[int, int, int] = tuple(int(part) for part in sqlite_v
 libsql_version: str = _native.libsql_version
 
 _native.register_exception_classes(
-    {cls.__name__: cls for cls in (
-        InterfaceError, DatabaseError, DataError, OperationalError, IntegrityError,
-        InternalError, ProgrammingError, NotSupportedError,
-    )}
+    {
+        cls.__name__: cls
+        for cls in (
+            InterfaceError,
+            DatabaseError,
+            DataError,
+            OperationalError,
+            IntegrityError,
+            InternalError,
+            ProgrammingError,
+            NotSupportedError,
+        )
+    }
 )
 # Connections left open at exit are closed, so no worker thread outlives the interpreter.
 atexit.register(_native.close_all_connections)

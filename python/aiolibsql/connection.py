@@ -279,8 +279,9 @@ def connect(
     async def open_connection() -> Connection:
         native = _native.NativeConnection()
         connection = Connection(native, isolation_level, mode)
-        future = native.open(connection._current_port(), path, uri, float(timeout), isolation_level, mode,
-                             cached_statements, False)
+        future = native.open(
+            connection._current_port(), path, uri, float(timeout), isolation_level, mode, cached_statements, False
+        )
         await future
         return connection
 

@@ -53,5 +53,5 @@ class Row:
         return hash((self._keys, self._values))
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{key}={value!r}" for key, value in zip(self._keys, self._values))
+        fields = ", ".join(f"{key}={value!r}" for key, value in zip(self._keys, self._values, strict=False))
         return f"<Row {fields}>"

@@ -1,0 +1,96 @@
+"""Native core of aiolibsql: libSQL connections driven by worker threads."""
+
+
+
+sqlite_version: str = '3.47.0'
+
+libsql_version: str = '0.2.3'
+
+def register_exception_classes(classes: dict) -> None:
+    """Tell the native core which Python classes to raise, by DB-API name."""
+
+def close_all_connections() -> None:
+    """
+    Close every open connection, waiting for running statements (used at interpreter exit).
+    """
+
+class CompletionPort:
+    """Collects the completions of operations submitted from one event loop."""
+
+    def __init__(self, loop: object) -> None: ...
+
+    @property
+    def fd(self) -> int:
+        """File descriptor that is readable while completions wait."""
+
+    def drain(self) -> None:
+        """Resolve the future of every finished operation."""
+
+class ResultRows:
+    """One chunk of an execution's rows, converted as they are fetched."""
+
+    def fetchone(self) -> object: ...
+
+    def fetchmany(self, size: int) -> list: ...
+
+    def fetchall(self) -> list: ...
+
+    @property
+    def remaining(self) -> int: ...
+
+    @property
+    def has_more(self) -> bool: ...
+
+    @property
+    def rowcount(self) -> int: ...
+
+    @property
+    def lastrowid(self) -> int: ...
+
+    @property
+    def description(self) -> object: ...
+
+class NativeConnection:
+    """
+    A libSQL connection whose work runs on a worker thread of its own. Each operation takes a CompletionPort and returns a future, or None and blocks.
+    """
+
+    def __init__(self) -> None: ...
+
+    def open(self, port: object | None, database: str, uri: bool, timeout: float, isolation_level: str | None, autocommit: int, cached_statements: int, query_only: bool) -> object: ...
+
+    def execute(self, port: object | None, sql: object, parameters: object | None) -> object: ...
+
+    def fetch(self, port: object | None, rows: object) -> object: ...
+
+    def executemany(self, port: object | None, sql: object, batch: object) -> object: ...
+
+    def executescript(self, port: object | None, script: object) -> object: ...
+
+    def commit(self, port: object | None) -> object: ...
+
+    def rollback(self, port: object | None) -> object: ...
+
+    def set_autocommit(self, port: object | None, autocommit: int) -> object: ...
+
+    def backup(self, port: object | None, target: NativeConnection, schema: str, pages: int) -> object: ...
+
+    def create_function(self, port: object | None, name: str, arg_count: int, callable: object, deterministic: bool) -> object: ...
+
+    def close(self, port: object | None) -> object: ...
+
+    def cancel(self, future: object) -> bool:
+        """
+        Cancel the operation whose future this is: drop it if queued, interrupt it if running.
+        """
+
+    def interrupt(self) -> None: ...
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    @property
+    def total_changes(self) -> int: ...
+
+    @property
+    def closed(self) -> bool: ...
