@@ -1,4 +1,7 @@
-"""``python -m bench``: install the peers, prepare the data, measure every driver, write bench/results/."""
+"""``python -m bench``: install the peers, prepare the data, measure, write the report.
+
+Results go to bench/results/ (results.json, results.md, chart.png).
+"""
 
 from __future__ import annotations
 
@@ -32,7 +35,8 @@ CHART_REQUIREMENTS = ["matplotlib>=3.8"]
 class DriverSpec:
     module: str  # adapter module in bench/drivers/
     label: str
-    env: str | None  # virtual environment bench/.venv-<env>; None: the interpreter running the harness
+    # virtual environment bench/.venv-<env>; None: the interpreter running the harness
+    env: str | None
     requirements: tuple[str, ...] = ()
     ours: bool = False  # gets PYTHONPATH=<repo>/python
 
@@ -49,7 +53,12 @@ DRIVERS = (
 
 def quick_settings() -> Settings:
     return Settings(
-        reps=2, rep_seconds=0.2, warmup_seconds=0.05, many_rows=100_000, fetch_rows=100_000, stall_seconds=0.3
+        reps=2,
+        rep_seconds=0.2,
+        warmup_seconds=0.05,
+        many_rows=100_000,
+        fetch_rows=100_000,
+        stall_seconds=0.3,
     )
 
 
@@ -68,6 +77,7 @@ def run_child(python: Path, spec: DriverSpec, request: dict[str, Any]) -> dict[s
     try:
         proc = subprocess.run(
             [str(python), "-m", "bench.child", json.dumps(request)],
+            check=False,
             cwd=ROOT,
             env=child_env(spec),
             capture_output=True,
@@ -80,7 +90,7 @@ def run_child(python: Path, spec: DriverSpec, request: dict[str, Any]) -> dict[s
         shutil.rmtree(scratch, ignore_errors=True)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(MARKER)]
     if lines:
-        return json.loads(lines[-1][len(MARKER):])  # type: ignore[no-any-return]
+        return json.loads(lines[-1][len(MARKER) :])  # type: ignore[no-any-return]
     tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
     how = f"killed by signal {-proc.returncode}" if proc.returncode < 0 else f"exited with {proc.returncode}"
     return {"status": "error", "reason": f"child {how} without a result: {tail}"}
@@ -107,19 +117,39 @@ def memory_gib() -> float:
 
 
 def git_commit() -> str:
-    proc = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     return proc.stdout.strip() or "unknown"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--quick", action="store_true", help="a short smoke run (figures not comparable)")
-    p.add_argument("--drivers", help="comma-separated labels or adapter modules (default: all)")
-    p.add_argument("--workloads", help=f"comma-separated, from: {', '.join(WORKLOADS)} (default: all)")
-    p.add_argument("--out", type=Path, default=BENCH / "results", help="output folder (default: bench/results)")
     p.add_argument(
-        "--python", type=Path, default=Path(sys.executable),
-        help="interpreter for our driver and the sqlite3 baseline (default: the one running this)",
+        "--quick",
+        action="store_true",
+        help="a short smoke run (figures not comparable)",
+    )
+    p.add_argument("--drivers", help="comma-separated labels or adapter modules (default: all)")
+    p.add_argument(
+        "--workloads",
+        help=f"comma-separated, from: {', '.join(WORKLOADS)} (default: all)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=BENCH / "results",
+        help="output folder (default: bench/results)",
+    )
+    p.add_argument(
+        "--python",
+        type=Path,
+        default=Path(sys.executable),
+        help="interpreter for our driver and sqlite3 (default: the one running this)",
     )
     return p.parse_args(argv)
 
@@ -138,7 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     settings = quick_settings() if args.quick else Settings()
-    chosen = pick(args.drivers, [d.label for d in DRIVERS] + [d.module for d in DRIVERS], "drivers")
+    chosen = pick(
+        args.drivers,
+        [d.label for d in DRIVERS] + [d.module for d in DRIVERS],
+        "drivers",
+    )
     drivers = [d for d in DRIVERS if d.label in chosen or d.module in chosen]
     workloads = [w for w in WORKLOADS if w in pick(args.workloads, list(WORKLOADS), "workloads")]
 
@@ -150,10 +184,15 @@ def main(argv: list[str] | None = None) -> int:
     envs: dict[str, Env] = {name: ensure_env(BENCH, name, reqs, log) for name, reqs in wanted.items()}
 
     data = WORK / "data.db"
-    print(f"preparing {data.relative_to(ROOT)} ({settings.items_rows:,} + {settings.fetch_rows:,} rows)", flush=True)
+    rows = settings.items_rows + settings.fetch_rows
+    print(f"preparing {data.relative_to(ROOT)} ({rows:,} rows)", flush=True)
     prepare(data, settings)
     settings.stall_n = calibrate_stall(data, settings.stall_seconds)
-    request = {"data": str(data), "scratch": str(WORK / "scratch"), "settings": settings.to_json()}
+    request = {
+        "data": str(data),
+        "scratch": str(WORK / "scratch"),
+        "settings": settings.to_json(),
+    }
 
     results: dict[str, Any] = {
         "meta": {
@@ -164,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
             "os": platform.platform(),
             "python": platform.python_version(),
             "commit": git_commit(),
+            "load_before": os.getloadavg()[0],
+            "load_after": None,
             "quick": args.quick,
             "settings": settings.to_json(),
             "setup": log,
@@ -177,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def save() -> None:
         results["meta"]["duration_s"] = time.perf_counter() - started
+        results["meta"]["load_after"] = os.getloadavg()[0]
         (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
 
     pythons: dict[str, Path] = {}
@@ -184,10 +226,17 @@ def main(argv: list[str] | None = None) -> int:
         env = envs.get(d.env) if d.env else None
         failed = [f"{r}: {env.failed[r]}" for r in d.requirements if env and r in env.failed]
         if failed:
-            info: dict[str, Any] = {"status": "skipped", "reason": "install failed: " + "; ".join(failed)}
+            info: dict[str, Any] = {
+                "status": "skipped",
+                "reason": "install failed: " + "; ".join(failed),
+            }
         else:
             pythons[d.label] = env.python if env else args.python
-            info = run_child(pythons[d.label], d, {**request, "driver": d.module, "workload": "probe"})
+            info = run_child(
+                pythons[d.label],
+                d,
+                {**request, "driver": d.module, "workload": "probe"},
+            )
         results["drivers"][d.label] = info
         state = info.get("version") if info["status"] == "ok" else f"SKIPPED: {info['reason']}"
         print(f"driver {d.label}: {state}", flush=True)
@@ -197,7 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     for d in drivers:
         if d not in ready:
             for w in workloads:
-                results["results"][w][d.label] = {"status": "skipped", "reason": results["drivers"][d.label]["reason"]}
+                results["results"][w][d.label] = {
+                    "status": "skipped",
+                    "reason": results["drivers"][d.label]["reason"],
+                }
     for i, (w, d) in enumerate(jobs, 1):
         if w in POOL_WORKLOADS and not results["drivers"][d.label]["pool"]:
             results["results"][w][d.label] = {"status": "n/a", "reason": "no pool"}
@@ -209,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         unit = next(m.unit for m in METRICS if m.workload == w)
         shown = f"{fmt_value(cell['value'], unit)} {unit}" if cell["status"] == "ok" else cell["status"].upper()
         reason = "" if cell["status"] == "ok" else f": {cell['reason'][:160]}"
-        print(f"[{i:2}/{len(jobs)}] {w:<16} {d.label:<17} {shown}{reason} ({time.perf_counter() - t:.1f} s)", flush=True)
+        took = time.perf_counter() - t
+        print(f"[{i:2}/{len(jobs)}] {w:<16} {d.label:<17} {shown}{reason} ({took:.1f} s)")
     save()
 
     chart = out / "chart.png"
@@ -219,15 +272,26 @@ def main(argv: list[str] | None = None) -> int:
         log.append(f"chart not drawn: {'; '.join(chart_env.failed.values())}")
     else:
         proc = subprocess.run(
-            [str(chart_env.python), "-m", "bench.chart", str(out / "results.json"), str(chart)],
-            cwd=ROOT, env=child_env(DRIVERS[0]), capture_output=True, text=True,
+            [
+                str(chart_env.python),
+                "-m",
+                "bench.chart",
+                str(out / "results.json"),
+                str(chart),
+            ],
+            check=False,
+            cwd=ROOT,
+            env=child_env(DRIVERS[0]),
+            capture_output=True,
+            text=True,
         )
         if proc.returncode != 0:
             log.append(f"chart not drawn: {' | '.join(proc.stderr.strip().splitlines()[-2:])}")
     save()
     (out / "results.md").write_text(markdown(results))
     print((out / "results.md").read_text())
-    print(f"wrote {out / 'results.json'}, {out / 'results.md'}, {chart} in {time.perf_counter() - started:.0f} s")
+    took = time.perf_counter() - started
+    print(f"wrote results.json, results.md, chart.png to {out} in {took:.0f} s")
     return 0
 
 

@@ -28,7 +28,11 @@ def emit(outcome: dict[str, Any]) -> None:
 
 def failure(status: str, exc: BaseException) -> dict[str, Any]:
     reason = f"{type(exc).__name__}: {exc}".strip()
-    return {"status": status, "reason": reason, "traceback": traceback.format_exc(limit=-6)}
+    return {
+        "status": status,
+        "reason": reason,
+        "traceback": traceback.format_exc(limit=-6),
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -40,7 +44,7 @@ def main(argv: list[str]) -> int:
         driver: Driver = importlib.import_module(f"bench.drivers.{spec['driver']}").DRIVER
     except (KeyboardInterrupt, SystemExit):
         raise
-    except BaseException as exc:  # ImportError, DriverUnavailable, a Rust panic at import...
+    except BaseException as exc:  # ImportError, DriverUnavailable, a PyO3 panic...
         emit(failure("skipped", exc))
         return 0
     if spec["workload"] == "probe":
@@ -51,18 +55,22 @@ def main(argv: list[str]) -> int:
                 "version": driver.version,
                 "module_file": driver.module_file,
                 "pool": driver.create_pool is not None,
-                "notes": driver.notes,
+                "how": driver.how,
                 "python": platform.python_version(),
                 "executable": sys.executable,
             }
         )
         return 0
-    ctx = Ctx(data=Path(spec["data"]), scratch=Path(spec["scratch"]), s=Settings(**spec["settings"]))
+    ctx = Ctx(
+        data=Path(spec["data"]),
+        scratch=Path(spec["scratch"]),
+        s=Settings(**spec["settings"]),
+    )
     try:
         result = asyncio.run(WORKLOADS[spec["workload"]](driver, ctx))
     except (KeyboardInterrupt, SystemExit):
         raise
-    except BaseException as exc:
+    except BaseException as exc:  # any failure is recorded, never a figure
         emit(failure("error", exc))
         return 0
     emit({"status": "ok", **result})

@@ -16,7 +16,7 @@ SELECT i, 'name-' || i, i * 0.5, randomblob(32) FROM n
 
 
 def prepare(path: Path, s: Settings) -> None:
-    """A WAL-mode file: ``items`` (s.items_rows rows) for point selects, ``big`` for fetchall."""
+    """A WAL-mode file: ``items`` for point selects, ``big`` for fetchall."""
     remove_db(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(path, isolation_level=None) as db:

@@ -46,7 +46,16 @@ def ensure_env(bench_dir: Path, name: str, requirements: list[str], log: list[st
         log.append(f"installing {req} into {path.name}")
         print(log[-1], flush=True)
         proc = subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", req],
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                req,
+            ],
+            check=False,
             capture_output=True,
             text=True,
         )

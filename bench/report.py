@@ -7,6 +7,9 @@ from typing import Any
 from bench.workloads import METRICS, Metric
 
 BASELINE = "sqlite3"
+QUICK_NOTE = (
+    "**Quick smoke run (`--quick`): short repetitions and 100,000-row bulk workloads; not comparable with a full run.**"
+)
 
 
 def figure(results: dict[str, Any], driver: str, metric: Metric) -> float | None:
@@ -57,6 +60,33 @@ def cell_text(results: dict[str, Any], driver: str, metric: Metric, notes: dict[
     return fmt_value(value, metric.unit) + (f" ({fmt_ratio(r)})" if r is not None else "")
 
 
+def machine(meta: dict[str, Any]) -> str:
+    ram = f"{meta['memory_gib']:.0f} GiB RAM"
+    return f"{meta['cores']} cores, {meta['cpu']}, {ram}, {meta['os']}"
+
+
+def load(meta: dict[str, Any]) -> str:
+    before, after = meta["load_before"], meta["load_after"] or 0.0
+    return (
+        f"1-minute load average {before:.2f} before, {after:.2f} after"
+        " (well above 1 means other processes shared the cores)"
+    )
+
+
+def method(s: dict[str, Any]) -> str:
+    return (
+        f"- Method: every (driver, workload) in a fresh process; warm-up, then"
+        f" {s['reps']} repetitions, median shown. Throughput repetitions are"
+        f" time-boxed to {s['rep_seconds']:g} s. Data file: {s['items_rows']:,} rows"
+        f" in `items` (point selects), {s['fetch_rows']:,} in `big` (fetchall), WAL"
+        " mode; inserts write a fresh file per repetition. `PRAGMA synchronous=NORMAL`"
+        " and `journal_mode=WAL` on every connection; pools"
+        f" (size {s['pool_size']}) keep their driver's settings. Concurrency:"
+        f" {s['tasks']} asyncio tasks. Stall query: recursive CTE to depth"
+        f" {s['stall_n']:,} (about {s['stall_seconds']:g} s with sqlite3)."
+    )
+
+
 def markdown(results: dict[str, Any]) -> str:
     meta = results["meta"]
     s = meta["settings"]
@@ -64,23 +94,20 @@ def markdown(results: dict[str, Any]) -> str:
     notes: dict[str, int] = {}
     out = ["# aiolibsql benchmark results", ""]
     if meta["quick"]:
-        out += ["**Quick smoke run (`--quick`): short repetitions and 100,000-row bulk workloads; "
-                "not comparable with a full run.**", ""]
+        out += [QUICK_NOTE, ""]
     out += [
         f"- Date: {meta['date']}",
-        f"- Machine: {meta['cores']} cores, {meta['cpu']}, {meta['memory_gib']:.0f} GiB RAM, {meta['os']}",
+        f"- Machine: {machine(meta)}",
         f"- Python: {meta['python']}",
         f"- Repository commit: {meta['commit']}",
-        f"- Run time: {meta['duration_s']:.0f} s",
-        f"- Method: every (driver, workload) in a fresh process; warm-up, then {s['reps']} repetitions, median "
-        f"shown. Throughput repetitions are time-boxed to {s['rep_seconds']:g} s. Data file: {s['items_rows']:,} "
-        f"rows in `items` (point selects), {s['fetch_rows']:,} in `big` (fetchall), WAL mode; inserts write a "
-        f"fresh file per repetition. `PRAGMA synchronous=NORMAL` and `journal_mode=WAL` on every connection; "
-        f"pools (size {s['pool_size']}) keep their driver's settings. Concurrency: {s['tasks']} asyncio tasks. "
-        f"Stall query: recursive CTE to depth {s['stall_n']:,} (about {s['stall_seconds']:g} s with sqlite3).",
+        f"- Run time: {meta['duration_s']:.0f} s; {load(meta)}",
+        method(s),
         "",
-        f"Each cell: the median figure and, in brackets, its ratio to synchronous `{BASELINE}` on the same "
-        "workload (for pool rows: to sqlite3 on one connection). `n/a`: the driver has no pool.",
+        (
+            "Each cell: the median figure and, in brackets, its ratio to synchronous"
+            f" `{BASELINE}` on the same workload (for pool rows: to sqlite3 on one"
+            " connection). `n/a`: the driver has no pool."
+        ),
         "",
         "| Workload | Unit | Better | " + " | ".join(drivers) + " |",
         "|---|---|---|" + "---:|" * len(drivers),
@@ -91,17 +118,23 @@ def markdown(results: dict[str, Any]) -> str:
     if notes:
         out += ["", "Skipped and failed measurements:", ""]
         out += [f"{n}. {text}" for text, n in notes.items()]
-    out += ["", "## Drivers", "", "| Driver | Version | Python | How it is called | Status |", "|---|---|---|---|---|"]
+    out += [
+        "",
+        "## Drivers",
+        "",
+        "| Driver | Version | Python | How it is called | Status |",
+        "|---|---|---|---|---|",
+    ]
     for name, info in results["drivers"].items():
-        how = "; ".join(info.get("notes") or []) or "native asyncio"
+        how = info.get("how", "-")
         status = "ok" if info["status"] == "ok" else f"skipped: {info.get('reason', '')}"
-        out.append(
-            f"| {name} | {info.get('version', '?')} | {info.get('python', '?')} | {how} | {status} |"
-        )
+        version, python = info.get("version", "-"), info.get("python", "-")
+        out.append(f"| {name} | {version} | {python} | {how} | {status} |")
     extra = results["results"].get("loop_stall", {})
     queries = [f"{d} {c['query_s']:.2f} s" for d, c in extra.items() if c.get("status") == "ok"]
     if queries:
         out += ["", "Stall query duration per driver: " + ", ".join(queries) + "."]
-    out += [f"", *[f"Note: {line}" for line in meta["setup"] if line.startswith("chart not drawn")]]
+    problems = [ln for ln in meta["setup"] if ln.startswith("chart not drawn")]
+    out += ["", *[f"Note: {ln}" for ln in problems]]
     out += ["", "![chart](chart.png)", ""]
     return "\n".join(out)

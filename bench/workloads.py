@@ -1,4 +1,4 @@
-"""The workloads, written once against the adapter interface of :mod:`bench.drivers.base`.
+"""The workloads, written once against the adapter interface (bench/drivers/base.py).
 
 Each workload runs inside a fresh child process (see :mod:`bench.child`): a
 warm-up, then ``reps`` measured repetitions; it returns the median and every
@@ -13,7 +13,7 @@ import gc
 import itertools
 import resource
 import statistics
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from time import perf_counter
@@ -21,10 +21,8 @@ from typing import Any
 
 from bench.drivers.base import Conn, Driver, Params
 
-SCHEMA = {
-    "items": "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, value REAL NOT NULL, data BLOB NOT NULL)",
-    "big": "CREATE TABLE big (id INTEGER PRIMARY KEY, name TEXT NOT NULL, value REAL NOT NULL, data BLOB NOT NULL)",
-}
+COLUMNS = "(id INTEGER PRIMARY KEY, name TEXT NOT NULL, value REAL NOT NULL, data BLOB)"
+SCHEMA = {table: f"CREATE TABLE {table} {COLUMNS}" for table in ("items", "big")}
 POINT_SQL = "SELECT id, name, value, data FROM items WHERE id = ?"
 INSERT_SQL = "INSERT INTO items (name, value, data) VALUES (?, ?, ?)"
 FETCHALL_SQL = "SELECT id, name, value, data FROM big"
@@ -66,7 +64,7 @@ class Ctx:
 
 
 Result = dict[str, Any]
-Workload = Callable[[Driver, Ctx], Awaitable[Result]]
+Workload = Callable[[Driver, Ctx], Coroutine[Any, Any, Result]]
 
 
 def median_result(reps: list[float], **extra: Any) -> Result:
@@ -91,7 +89,7 @@ def remove_db(path: Path) -> None:
 
 
 def count_rows(path: Path) -> int:
-    """Count committed rows from a separate stdlib connection, after the driver closed."""
+    """Count committed rows with a separate stdlib connection, driver closed."""
     import sqlite3  # imported here so that read workloads' RSS does not include it
 
     with sqlite3.connect(path) as check:
@@ -99,7 +97,7 @@ def count_rows(path: Path) -> int:
 
 
 async def open_conn(driver: Driver, path: Path) -> Conn:
-    """Connect and set synchronous=NORMAL, journal_mode=WAL; fail if the driver ignores them."""
+    """Connect, set synchronous=NORMAL and journal_mode=WAL; fail if they don't hold."""
     conn = await driver.connect(str(path))
     mode = await conn.fetchone("PRAGMA journal_mode=WAL")
     await conn.execute("PRAGMA synchronous=NORMAL")
@@ -118,7 +116,7 @@ async def open_target(driver: Driver, ctx: Ctx, path: Path, pool: bool) -> Conn:
 
 
 async def throughput(op: Callable[[int], Awaitable[None]], tasks: int, seconds: float) -> tuple[float, int]:
-    """Run ``op(i)`` in ``tasks`` concurrent loops until ``seconds`` pass; return (ops/s, ops)."""
+    """Run ``op(i)`` in ``tasks`` concurrent loops for ``seconds``; (ops/s, ops)."""
     deadline = perf_counter() + seconds
     done = [0] * tasks
 
@@ -218,7 +216,8 @@ async def fetchall_workload(driver: Driver, ctx: Ctx) -> Result:
         rows = await conn.fetchall(FETCHALL_SQL)
         reps.append(perf_counter() - start)
         if len(rows) != ctx.s.fetch_rows or len(rows[-1]) != 4 or rows[-1][0] != ctx.s.fetch_rows:
-            raise BenchError(f"fetchall returned {len(rows)} rows, last {rows[-1] if rows else None!r}")
+            last = rows[-1] if rows else None
+            raise BenchError(f"fetchall returned {len(rows)} rows, last {last!r}")
         del rows
         gc.collect()
     peak = maxrss_mb()
@@ -227,7 +226,7 @@ async def fetchall_workload(driver: Driver, ctx: Ctx) -> Result:
 
 
 async def stall_workload(driver: Driver, ctx: Ctx) -> Result:
-    """Largest gap between wake-ups of a 1 ms heartbeat task while one long query runs."""
+    """Largest gap between wake-ups of a 1 ms heartbeat task while a long query runs."""
     conn = await open_conn(driver, ctx.data)
     n = ctx.s.stall_n
 
@@ -268,10 +267,10 @@ async def stall_workload(driver: Driver, ctx: Ctx) -> Result:
 
 
 async def open_close_workload(driver: Driver, ctx: Ctx) -> Result:
-    """Open the data file, run one point select, close; median latency per repetition."""
+    """Open the data file, run one point select, close; median latency per rep."""
 
     async def rep(seconds: float) -> float:
-        samples = []
+        samples: list[float] = []
         deadline = perf_counter() + seconds
         while perf_counter() < deadline or not samples:
             start = perf_counter()
@@ -315,24 +314,80 @@ WORKLOADS: dict[str, Workload] = {
 POOL_WORKLOADS = {"select_100_pool", "insert_100_pool"}
 
 METRICS = (
-    Metric("select_seq", "select_seq", "1. Point select + fetchone, sequential", "ops/s", "higher"),
-    Metric("select_100_conn", "select_100_conn", "2. Point select, 100 tasks, one connection", "ops/s", "higher"),
     Metric(
-        "select_100_pool", "select_100_pool", "2. Point select, 100 tasks, pool", "ops/s", "higher",
+        "select_seq",
+        "select_seq",
+        "1. Point select + fetchone, sequential",
+        "ops/s",
+        "higher",
+    ),
+    Metric(
+        "select_100_conn",
+        "select_100_conn",
+        "2. Point select, 100 tasks, one connection",
+        "ops/s",
+        "higher",
+    ),
+    Metric(
+        "select_100_pool",
+        "select_100_pool",
+        "2. Point select, 100 tasks, pool",
+        "ops/s",
+        "higher",
         baseline="select_100_conn",
     ),
-    Metric("insert_seq", "insert_seq", "3. Autocommit insert, sequential", "rows/s", "higher"),
-    Metric("insert_100_conn", "insert_100_conn", "3. Autocommit insert, 100 tasks, one connection", "rows/s", "higher"),
     Metric(
-        "insert_100_pool", "insert_100_pool", "3. Autocommit insert, 100 tasks, pool", "rows/s", "higher",
+        "insert_seq",
+        "insert_seq",
+        "3. Autocommit insert, sequential",
+        "rows/s",
+        "higher",
+    ),
+    Metric(
+        "insert_100_conn",
+        "insert_100_conn",
+        "3. Autocommit insert, 100 tasks, one connection",
+        "rows/s",
+        "higher",
+    ),
+    Metric(
+        "insert_100_pool",
+        "insert_100_pool",
+        "3. Autocommit insert, 100 tasks, pool",
+        "rows/s",
+        "higher",
         baseline="insert_100_conn",
     ),
-    Metric("executemany_1m", "executemany_1m", "4. executemany, 1M rows, one transaction", "s", "lower"),
-    Metric("fetchall_1m", "fetchall_1m", "5. fetchall, 1M rows x 4 columns", "s", "lower"),
-    Metric("fetchall_1m_rss", "fetchall_1m", "5. fetchall 1M rows: peak RSS", "MB", "lower", key="peak_rss_mb"),
     Metric(
-        "fetchall_1m_growth", "fetchall_1m", "5. fetchall 1M rows: RSS growth", "MB", "lower", key="rss_growth_mb"
+        "executemany_1m",
+        "executemany_1m",
+        "4. executemany, 1M rows, one transaction",
+        "s",
+        "lower",
     ),
-    Metric("loop_stall", "loop_stall", "6. Event-loop stall during a ~2 s query", "ms", "lower"),
+    Metric("fetchall_1m", "fetchall_1m", "5. fetchall, 1M rows x 4 columns", "s", "lower"),
+    Metric(
+        "fetchall_1m_rss",
+        "fetchall_1m",
+        "5. fetchall 1M rows: peak RSS",
+        "MB",
+        "lower",
+        key="peak_rss_mb",
+    ),
+    Metric(
+        "fetchall_1m_growth",
+        "fetchall_1m",
+        "5. fetchall 1M rows: RSS growth",
+        "MB",
+        "lower",
+        key="rss_growth_mb",
+    ),
+    Metric(
+        "loop_stall",
+        "loop_stall",
+        "6. Event-loop stall during a ~2 s query",
+        "ms",
+        "lower",
+    ),
     Metric("open_close", "open_close", "7. Open + first query + close", "ms", "lower"),
 )

@@ -1,1 +1,1 @@
-"""One adapter module per driver; each defines ``DRIVER`` (see :mod:`bench.drivers.base`)."""
+"""One adapter module per driver, each defining ``DRIVER`` (see ``base.py``)."""

@@ -8,6 +8,7 @@ DRIVER = async_driver(
     aiosqlite,
     name="aiosqlite",
     version=dist_version("aiosqlite", aiosqlite),
+    how="asyncio, one worker thread per connection",
     connect_kwargs={"isolation_level": None},
     pool=False,
 )

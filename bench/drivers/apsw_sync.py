@@ -10,5 +10,4 @@ DRIVER = sync_driver(
     version=f"{dist_version('apsw', apsw)}, SQLite {apsw.sqlite_lib_version()}",
     open_=apsw.Connection,
     offload=False,
-    notes=["synchronous: every call blocks the event loop"],
 )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
@@ -54,10 +54,10 @@ class Conn(Protocol):
 class Driver:
     name: str
     version: str
+    how: str  # how the harness calls it, for the report
     module_file: str
     connect: Callable[[str], Awaitable[Conn]]
     create_pool: Callable[[str, int], Awaitable[Conn]] | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def dist_version(dist: str, module: ModuleType) -> str:
@@ -68,7 +68,7 @@ def dist_version(dist: str, module: ModuleType) -> str:
 
 
 def require_origin(module: ModuleType, root: str) -> str:
-    """Fail unless ``module`` was imported from below ``root`` (two drivers share a name)."""
+    """Fail unless ``module`` comes from below ``root`` (two drivers share a name)."""
     origin = getattr(module, "__file__", None)
     if origin is None:
         where = ", ".join(getattr(module, "__path__", [])) or "?"
@@ -85,7 +85,7 @@ def require_attrs(module: ModuleType, *names: str) -> None:
 
 
 class SyncConn:
-    """A synchronous connection; ``offload`` runs each operation in ``asyncio.to_thread``."""
+    """A synchronous connection; ``offload`` runs each call in ``asyncio.to_thread``."""
 
     def __init__(self, raw: Any, offload: bool) -> None:
         self.raw = raw
@@ -123,13 +123,13 @@ def sync_driver(
     version: str,
     open_: Callable[[str], Any],
     offload: bool,
-    notes: Sequence[str] = (),
 ) -> Driver:
     async def connect(path: str) -> Conn:
         raw = await asyncio.to_thread(open_, path) if offload else open_(path)
         return SyncConn(raw, offload)
 
-    return Driver(name, version, str(module.__file__), connect, None, list(notes))
+    how = "synchronous, through asyncio.to_thread" if offload else "synchronous, blocking the event loop"
+    return Driver(name, version, how, str(module.__file__), connect)
 
 
 class AsyncConn:
@@ -162,9 +162,9 @@ def async_driver(
     module: ModuleType,
     name: str,
     version: str,
+    how: str,
     connect_kwargs: dict[str, Any],
     pool: bool,
-    notes: Sequence[str] = (),
 ) -> Driver:
     async def connect(path: str) -> Conn:
         return AsyncConn(await module.connect(path, **connect_kwargs))
@@ -173,4 +173,11 @@ def async_driver(
         return AsyncConn(await module.create_pool(path, size=size))
 
     has_pool = pool and hasattr(module, "create_pool")
-    return Driver(name, version, str(module.__file__), connect, create_pool if has_pool else None, list(notes))
+    return Driver(
+        name,
+        version,
+        how,
+        str(module.__file__),
+        connect,
+        create_pool if has_pool else None,
+    )

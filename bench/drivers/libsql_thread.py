@@ -1,4 +1,4 @@
-"""The official synchronous ``libsql`` package, each call offloaded with ``asyncio.to_thread``."""
+"""The official synchronous ``libsql`` package, each call in ``asyncio.to_thread``."""
 
 import libsql
 
@@ -10,5 +10,4 @@ DRIVER = sync_driver(
     version=dist_version("libsql", libsql),
     open_=lambda path: libsql.connect(path, isolation_level=None),
     offload=True,
-    notes=["synchronous driver called through asyncio.to_thread"],
 )

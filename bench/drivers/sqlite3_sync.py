@@ -1,4 +1,4 @@
-"""Standard-library ``sqlite3``, called directly on the event-loop thread: the baseline."""
+"""Standard-library ``sqlite3``, called on the event-loop thread: the baseline."""
 
 import sqlite3
 
@@ -10,5 +10,4 @@ DRIVER = sync_driver(
     version=f"stdlib, SQLite {sqlite3.sqlite_version}",
     open_=lambda path: sqlite3.connect(path, isolation_level=None),
     offload=False,
-    notes=["synchronous: every call blocks the event loop"],
 )
