@@ -10,7 +10,7 @@ BUILD := build
 STAMP := $(VENV)/.requirements-installed
 DEB_PACKAGES := cmake ninja-build g++ libgtest-dev cargo python3-dev
 
-.PHONY: all setup build test test-cpp test-python demo bench lint format clean
+.PHONY: all setup build test test-cpp test-python demo bench lint stubs clean
 
 all: build
 
@@ -68,6 +68,10 @@ bench: build
 lint: setup
 	$(PY) -m ruff check python tests examples bench
 	$(PY) -m ruff format --check python tests examples bench
+
+# The type stubs of the extension module, regenerated after its interface changes.
+stubs: build
+	$(PY) -m nanobind.stubgen -q -m aiolibsql._native -o python/aiolibsql/_native.pyi
 
 clean:
 	rm -rf $(BUILD) python/aiolibsql/_native*.so

@@ -27,12 +27,14 @@ from .exceptions import (
     ProgrammingError,
     Warning,  # noqa: A004 - the name PEP 249 requires
 )
+from .pool import ConnectionPool, PoolCursor, Snapshot, Transaction, create_pool
 from .row import Row
 
 __all__ = [
     "LEGACY_TRANSACTION_CONTROL",
     "VERSION",
     "Connection",
+    "ConnectionPool",
     "Cursor",
     "DataError",
     "DatabaseError",
@@ -42,12 +44,16 @@ __all__ = [
     "InternalError",
     "NotSupportedError",
     "OperationalError",
+    "PoolCursor",
     "ProgrammingError",
     "Row",
+    "Snapshot",
+    "Transaction",
     "Warning",
     "__version__",
     "apilevel",
     "connect",
+    "create_pool",
     "libsql_version",
     "paramstyle",
     "sqlite_version",
@@ -88,4 +94,4 @@ _native.register_exception_classes(
     }
 )
 # Connections left open at exit are closed, so no worker thread outlives the interpreter.
-atexit.register(_native.close_all_connections)
+atexit.register(_native.close_everything_still_open)

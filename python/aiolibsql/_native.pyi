@@ -1,5 +1,6 @@
 """Native core of aiolibsql: libSQL connections driven by worker threads."""
 
+from collections.abc import Sequence
 
 
 sqlite_version: str = '3.47.0'
@@ -9,9 +10,14 @@ libsql_version: str = '0.2.3'
 def register_exception_classes(classes: dict) -> None:
     """Tell the native core which Python classes to raise, by DB-API name."""
 
-def close_all_connections() -> None:
+def close_everything_still_open() -> None:
     """
-    Close every open connection, waiting for running statements (used at interpreter exit).
+    Close every open connection and pool, waiting for running statements (used at interpreter exit).
+    """
+
+def fetch_more(port: object | None, rows: object) -> object:
+    """
+    The next chunk of a result that has more rows, from the connection that produced it.
     """
 
 class CompletionPort:
@@ -61,8 +67,6 @@ class NativeConnection:
 
     def execute(self, port: object | None, sql: object, parameters: object | None) -> object: ...
 
-    def fetch(self, port: object | None, rows: object) -> object: ...
-
     def executemany(self, port: object | None, sql: object, batch: object) -> object: ...
 
     def executescript(self, port: object | None, script: object) -> object: ...
@@ -94,3 +98,57 @@ class NativeConnection:
 
     @property
     def closed(self) -> bool: ...
+
+class NativePool:
+    """One writer and size - 1 readers on one WAL file."""
+
+    def __init__(self, database: str, size: int, timeout: float, setup_statements: Sequence[str], largest_group: int, cached_statements: int) -> None: ...
+
+    def open(self, port: object | None) -> object: ...
+
+    def execute(self, port: object | None, sql: object, parameters: object | None) -> object: ...
+
+    def executemany(self, port: object | None, sql: object, batch: object) -> object: ...
+
+    def executebatch(self, port: object | None, statements: object) -> object: ...
+
+    def close(self, port: object | None) -> object: ...
+
+    def cancel(self, future: object) -> bool: ...
+
+    def stats(self) -> list: ...
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def reader_count(self) -> int: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+class NativeTransaction:
+    """
+    An explicit transaction on a pool's writer; rolls back if dropped unended.
+    """
+
+    def __init__(self, pool: NativePool) -> None: ...
+
+    def begin(self, port: object | None) -> object: ...
+
+    def execute(self, port: object | None, sql: object, parameters: object | None) -> object: ...
+
+    def executemany(self, port: object | None, sql: object, batch: object) -> object: ...
+
+    def end(self, port: object | None, commit: bool) -> object: ...
+
+class NativeSnapshot:
+    """A read transaction pinned to one of a pool's readers."""
+
+    def __init__(self, pool: NativePool) -> None: ...
+
+    def begin(self, port: object | None) -> object: ...
+
+    def execute(self, port: object | None, sql: object, parameters: object | None) -> object: ...
+
+    def end(self, port: object | None) -> object: ...

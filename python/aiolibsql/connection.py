@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-from collections.abc import Awaitable, Callable, Generator, Iterable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from . import _native
-from ._loop import port_for
-from .cursor import Cursor, Parameters
+from ._opening import Opening
+from ._runner import Runner
+from .cursor import Cursor, Parameters, RowFactory
 from .exceptions import NotSupportedError, ProgrammingError
 
 __all__ = ["LEGACY_TRANSACTION_CONTROL", "Connection", "connect"]
@@ -23,8 +24,6 @@ _REMOTE_SCHEMES = ("libsql://", "http://", "https://", "ws://", "wss://")
 # Parameter sets converted per trip to the database thread in executemany.
 _EXECUTEMANY_BATCH = 4096
 
-T = TypeVar("T")
-
 
 class Connection:
     """An open connection. Every database call is a coroutine; the work runs
@@ -33,41 +32,14 @@ class Connection:
 
     def __init__(self, native: _native.NativeConnection, isolation_level: str | None, autocommit: int) -> None:
         self._native = native
+        self._runner = Runner(native, "Cannot operate on a closed database.")
         self._isolation_level = isolation_level
         self._autocommit = autocommit
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._port: _native.CompletionPort | None = None
-        self._deferred_error: BaseException | None = None
         #: Called as ``row_factory(cursor, row_tuple)`` for each row of new cursors.
-        self.row_factory: Callable[[Cursor, tuple[Any, ...]], Any] | None = None
-
-    # -- plumbing -----------------------------------------------------------
+        self.row_factory: RowFactory | None = None
 
     def _check_open(self) -> None:
-        if self._native.closed:
-            raise ProgrammingError("Cannot operate on a closed database.")
-
-    def _current_port(self) -> _native.CompletionPort:
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            self._port = port_for(loop)
-            self._loop = loop
-        assert self._port is not None
-        return self._port
-
-    async def _submit(self, method: Callable[..., Awaitable[T]], *args: Any) -> T:
-        """Start a native operation on this loop's port and await it; if the
-        awaiting task is cancelled, the operation is dropped or interrupted."""
-        self._check_open()
-        if self._deferred_error is not None:
-            error, self._deferred_error = self._deferred_error, None
-            raise error
-        future = method(self._current_port(), *args)
-        try:
-            return await future
-        except asyncio.CancelledError:
-            self._native.cancel(future)
-            raise
+        self._runner.check_open()
 
     async def _executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> int:
         if isinstance(seq_of_parameters, (str, bytes)):
@@ -78,10 +50,10 @@ class Connection:
             raise ProgrammingError("executemany() needs an iterable of parameter sets") from None
         changed = 0
         while batch := list(itertools.islice(iterator, _EXECUTEMANY_BATCH)):
-            changed += await self._submit(self._native.executemany, sql, batch)
+            changed += await self._runner.submit(self._native.executemany, sql, batch)
         if changed == 0:
             # Even with no parameter sets the statement must be valid DML.
-            changed = await self._submit(self._native.executemany, sql, [])
+            changed = await self._runner.submit(self._native.executemany, sql, [])
         return changed
 
     # -- DB-API -------------------------------------------------------------
@@ -110,18 +82,18 @@ class Connection:
 
     async def commit(self) -> None:
         """Commit the current transaction (no-op with autocommit=True)."""
-        await self._submit(self._native.commit)
+        await self._runner.submit(self._native.commit)
 
     async def rollback(self) -> None:
         """Roll back the current transaction (no-op with autocommit=True)."""
-        await self._submit(self._native.rollback)
+        await self._runner.submit(self._native.rollback)
 
     async def close(self) -> None:
         """Close the connection. An uncommitted transaction is rolled back;
         operations still queued fail with ProgrammingError. Closing twice is fine."""
         if self._native.closed:
             return
-        future = self._native.close(self._current_port())
+        future = self._native.close(self._runner.port())
         # Closing finishes even if the closing task is cancelled.
         await asyncio.shield(future)
 
@@ -131,7 +103,7 @@ class Connection:
         if not isinstance(target, Connection):
             raise TypeError("target must be an aiolibsql Connection")
         target._check_open()
-        await self._submit(self._native.backup, target._native, name, pages)
+        await self._runner.submit(self._native.backup, target._native, name, pages)
 
     async def create_function(
         self, name: str, narg: int, func: Callable[..., Any] | None, *, deterministic: bool = False
@@ -140,7 +112,7 @@ class Connection:
         on the database thread, holding the GIL while it runs)."""
         if func is None:
             raise NotSupportedError("removing a function is not supported; register a new one instead")
-        await self._submit(self._native.create_function, name, narg, func, deterministic)
+        await self._runner.submit(self._native.create_function, name, narg, func, deterministic)
 
     def interrupt(self) -> None:
         """Make the statement running now fail with OperationalError('interrupted')."""
@@ -173,13 +145,13 @@ class Connection:
     def autocommit(self, value: int | bool) -> None:
         mode = _autocommit_mode(value)
         self._check_open()
-        future = self._native.set_autocommit(self._current_port(), mode)
+        future = self._native.set_autocommit(self._runner.port(), mode)
         self._autocommit = mode
         future.add_done_callback(self._remember_failure)
 
     def _remember_failure(self, future: asyncio.Future[Any]) -> None:
         if not future.cancelled() and future.exception() is not None:
-            self._deferred_error = future.exception()
+            self._runner.deferred_error = future.exception()
 
     async def __aenter__(self) -> Connection:
         return self
@@ -210,30 +182,6 @@ def _autocommit_mode(value: int | bool) -> int:
     raise ValueError("autocommit must be True, False or LEGACY_TRANSACTION_CONTROL")
 
 
-class _Connecting:
-    """What ``connect`` returns: await it for the connection, or use it
-    directly as ``async with connect(...) as conn``."""
-
-    def __init__(self, opener: Callable[[], Awaitable[Connection]]) -> None:
-        self._opener = opener
-        self._connection: Connection | None = None
-
-    def __await__(self) -> Generator[Any, None, Connection]:
-        return self._open().__await__()
-
-    async def _open(self) -> Connection:
-        if self._connection is None:
-            self._connection = await self._opener()
-        return self._connection
-
-    async def __aenter__(self) -> Connection:
-        return await self._open()
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, *exc_info: Any) -> None:
-        if self._connection is not None:
-            await self._connection.__aexit__(exc_type, *exc_info)
-
-
 def connect(
     database: str | os.PathLike[str],
     timeout: float = 5.0,
@@ -247,7 +195,7 @@ def connect(
     *,
     uri: bool = False,
     cached_statements: int = 128,
-) -> _Connecting:
+) -> Opening[Connection]:
     """Open a connection to a local file or ``:memory:``.
 
     ``timeout`` is how long to wait for a locked database before raising
@@ -280,9 +228,9 @@ def connect(
         native = _native.NativeConnection()
         connection = Connection(native, isolation_level, mode)
         future = native.open(
-            connection._current_port(), path, uri, float(timeout), isolation_level, mode, cached_statements, False
+            connection._runner.port(), path, uri, float(timeout), isolation_level, mode, cached_statements, False
         )
         await future
         return connection
 
-    return _Connecting(open_connection)
+    return Opening(open_connection)

@@ -5,25 +5,28 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import _native
 from .exceptions import ProgrammingError
 
 if TYPE_CHECKING:
     from ._native import ResultRows
+    from ._runner import Runner
     from .connection import Connection
 
 Parameters = Sequence[Any] | Mapping[str, Any]
+RowFactory = Callable[[Any, tuple[Any, ...]], Any]
 
 
-class Cursor:
-    """Executes statements on its connection and fetches their rows.
+class ResultReader:
+    """Reads the rows of one result.
 
-    The first rows of a result arrive with ``execute`` itself, so fetching a
-    small result needs no further trip to the database thread; larger results
-    stream in chunks, keeping memory bounded however many rows there are.
+    The first rows arrive with the execution itself, so fetching a small
+    result needs no further trip to the database thread; larger results stream
+    in chunks, keeping memory bounded however many rows there are.
     """
 
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
+    def __init__(self, runner: Runner, row_factory: RowFactory | None) -> None:
+        self._runner = runner
         self._rows: ResultRows | None = None
         self._closed = False
         #: Rows to fetch by default in ``fetchmany``.
@@ -36,46 +39,12 @@ class Cursor:
         #: Row id of the last inserted row, as the engine reports it.
         self.lastrowid: int | None = None
         #: Called as ``row_factory(cursor, row_tuple)`` for each row when set.
-        self.row_factory: Callable[[Cursor, tuple[Any, ...]], Any] | None = connection.row_factory
-
-    @property
-    def connection(self) -> Connection:
-        """The connection this cursor runs on."""
-        return self._connection
+        self.row_factory = row_factory
 
     def _check_open(self) -> None:
         if self._closed:
             raise ProgrammingError("Cannot operate on a closed cursor.")
-        self._connection._check_open()
-
-    async def execute(self, sql: str, parameters: Parameters = ()) -> Cursor:
-        """Run one statement with ``?`` parameters from a sequence or
-        ``:name``/``@name``/``$name`` parameters from a mapping."""
-        self._check_open()
-        native = self._connection._native
-        rows = await self._connection._submit(native.execute, sql, parameters)
-        self._take(rows)
-        self.lastrowid = rows.lastrowid
-        return self
-
-    async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> Cursor:
-        """Run one DML statement once per parameter set; any iterable works,
-        generators included, and is consumed in batches."""
-        self._check_open()
-        self._rows = None
-        self.description = None
-        self.rowcount = await self._connection._executemany(sql, seq_of_parameters)
-        return self
-
-    async def executescript(self, sql_script: str) -> Cursor:
-        """Run several statements separated by semicolons, without parameters.
-        Under legacy transaction control a pending transaction is committed first."""
-        self._check_open()
-        self._rows = None
-        self.description = None
-        self.rowcount = -1
-        await self._connection._submit(self._connection._native.executescript, sql_script)
-        return self
+        self._runner.check_open()
 
     def _take(self, rows: ResultRows) -> None:
         self._rows = rows
@@ -87,8 +56,7 @@ class Cursor:
         current = self._rows
         if current is None or not current.has_more:
             return None
-        native = self._connection._native
-        rows = await self._connection._submit(native.fetch, current)
+        rows = await self._runner.submit(_native.fetch_more, current)
         self._rows = rows
         if rows.rowcount != -1:
             self.rowcount = rows.rowcount
@@ -154,8 +122,49 @@ class Cursor:
             raise StopAsyncIteration
         return row
 
-    async def __aenter__(self) -> Cursor:
+    async def __aenter__(self) -> ResultReader:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+class Cursor(ResultReader):
+    """Executes statements on its connection and fetches their rows."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection._runner, connection.row_factory)
+        self._connection = connection
+
+    @property
+    def connection(self) -> Connection:
+        """The connection this cursor runs on."""
+        return self._connection
+
+    async def execute(self, sql: str, parameters: Parameters = ()) -> Cursor:
+        """Run one statement with ``?`` parameters from a sequence or
+        ``:name``/``@name``/``$name`` parameters from a mapping."""
+        self._check_open()
+        rows = await self._runner.submit(self._connection._native.execute, sql, parameters)
+        self._take(rows)
+        self.lastrowid = rows.lastrowid
+        return self
+
+    async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> Cursor:
+        """Run one DML statement once per parameter set; any iterable works,
+        generators included, and is consumed in batches."""
+        self._check_open()
+        self._rows = None
+        self.description = None
+        self.rowcount = await self._connection._executemany(sql, seq_of_parameters)
+        return self
+
+    async def executescript(self, sql_script: str) -> Cursor:
+        """Run several statements separated by semicolons, without parameters.
+        Under legacy transaction control a pending transaction is committed first."""
+        self._check_open()
+        self._rows = None
+        self.description = None
+        self.rowcount = -1
+        await self._runner.submit(self._connection._native.executescript, sql_script)
+        return self

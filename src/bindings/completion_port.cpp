@@ -23,6 +23,14 @@ nb::object CompletionPort::new_future() {
   return nb::borrow(loop).attr("create_future")();
 }
 
+nb::object fetch_more(nb::handle port, nb::handle rows) {
+  auto cursor = nb::cast<ResultRows&>(rows).open_cursor();
+  if (!cursor) return nb::none();
+  auto owner = cursor->owner();
+  if (!owner) raise(ErrorKind::Programming, "Cannot operate on a closed database.");
+  return start_operation(port, [&](auto sink, auto tag) { owner->fetch(std::move(cursor), std::move(sink), tag); });
+}
+
 void CompletionPort::drain() {
   for (auto& operation : queue_->drain()) {
     nb::object future = nb::steal(reinterpret_cast<PyObject*>(operation->tag()));

@@ -58,4 +58,16 @@ nb::object run_blocking(Start&& start) {
   return outcome_value(finished->outcome());
 }
 
+// Starts an operation that completes into `port` (returning its future), or,
+// when `port` is None, runs it to the end and returns its value.
+template <typename Start>
+nb::object start_operation(nb::handle port, Start&& start) {
+  if (port.is_none()) return run_blocking(std::forward<Start>(start));
+  return nb::cast<CompletionPort&>(port).submit(std::forward<Start>(start));
+}
+
+// The next chunk of rows of a result that has more, from whichever
+// connection produced it; None when it has no more.
+nb::object fetch_more(nb::handle port, nb::handle rows);
+
 }  // namespace aiolibsql::py

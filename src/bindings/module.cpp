@@ -3,11 +3,14 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
 #include <sqlite3.h>
 
 #include "completion_port.hpp"
 #include "errors.hpp"
 #include "native_connection.hpp"
+#include "native_pool.hpp"
+#include "shutdown.hpp"
 #include "result_rows.hpp"
 
 namespace nb = nanobind;
@@ -21,8 +24,10 @@ NB_MODULE(_native, m) {
   m.attr("libsql_version") = libsql_libversion();
   m.def("register_exception_classes", &register_exception_classes, nb::arg("classes"),
         "Tell the native core which Python classes to raise, by DB-API name.");
-  m.def("close_all_connections", &close_all_connections,
-        "Close every open connection, waiting for running statements (used at interpreter exit).");
+  m.def("close_everything_still_open", &close_everything_still_open,
+        "Close every open connection and pool, waiting for running statements (used at interpreter exit).");
+  m.def("fetch_more", &fetch_more, nb::arg("port").none(), nb::arg("rows"),
+        "The next chunk of a result that has more rows, from the connection that produced it.");
 
   nb::class_<CompletionPort>(m, "CompletionPort",
                              "Collects the completions of operations submitted from one event loop.")
@@ -49,7 +54,6 @@ NB_MODULE(_native, m) {
            nb::arg("isolation_level").none(), nb::arg("autocommit"), nb::arg("cached_statements"),
            nb::arg("query_only"))
       .def("execute", &NativeConnection::execute, port, nb::arg("sql"), nb::arg("parameters").none())
-      .def("fetch", &NativeConnection::fetch, port, nb::arg("rows"))
       .def("executemany", &NativeConnection::executemany, port, nb::arg("sql"), nb::arg("batch"))
       .def("executescript", &NativeConnection::executescript, port, nb::arg("script"))
       .def("commit", &NativeConnection::commit, port)
@@ -65,4 +69,33 @@ NB_MODULE(_native, m) {
       .def_prop_ro("in_transaction", &NativeConnection::in_transaction)
       .def_prop_ro("total_changes", &NativeConnection::total_changes)
       .def_prop_ro("closed", &NativeConnection::closed);
+
+  nb::class_<NativePool>(m, "NativePool", "One writer and size - 1 readers on one WAL file.")
+      .def(nb::init<std::string, std::size_t, double, std::vector<std::string>, std::size_t, double, std::size_t>(),
+           nb::arg("database"), nb::arg("size"), nb::arg("timeout"), nb::arg("setup_statements"),
+           nb::arg("largest_group"), nb::arg("group_gather"), nb::arg("cached_statements"))
+      .def("open", &NativePool::open, port)
+      .def("execute", &NativePool::execute, port, nb::arg("sql"), nb::arg("parameters").none())
+      .def("executemany", &NativePool::executemany, port, nb::arg("sql"), nb::arg("batch"))
+      .def("executebatch", &NativePool::executebatch, port, nb::arg("statements"))
+      .def("close", &NativePool::close, port)
+      .def("cancel", &NativePool::cancel, nb::arg("future"))
+      .def("stats", &NativePool::stats)
+      .def_prop_ro("size", &NativePool::size)
+      .def_prop_ro("reader_count", &NativePool::reader_count)
+      .def_prop_ro("closed", &NativePool::closed);
+
+  nb::class_<NativeTransaction>(m, "NativeTransaction",
+                                "An explicit transaction on a pool's writer; rolls back if dropped unended.")
+      .def(nb::init<const NativePool&>(), nb::arg("pool"))
+      .def("begin", &NativeTransaction::begin, port)
+      .def("execute", &NativeTransaction::execute, port, nb::arg("sql"), nb::arg("parameters").none())
+      .def("executemany", &NativeTransaction::executemany, port, nb::arg("sql"), nb::arg("batch"))
+      .def("end", &NativeTransaction::end, port, nb::arg("commit"));
+
+  nb::class_<NativeSnapshot>(m, "NativeSnapshot", "A read transaction pinned to one of a pool's readers.")
+      .def(nb::init<const NativePool&>(), nb::arg("pool"))
+      .def("begin", &NativeSnapshot::begin, port)
+      .def("execute", &NativeSnapshot::execute, port, nb::arg("sql"), nb::arg("parameters").none())
+      .def("end", &NativeSnapshot::end, port);
 }

@@ -1,26 +1,13 @@
 #include "native_connection.hpp"
 
-#include <mutex>
-#include <vector>
-
 #include "completion_port.hpp"
 #include "errors.hpp"
 #include "python_function.hpp"
 #include "result_rows.hpp"
+#include "shutdown.hpp"
 #include "values.hpp"
 
 namespace aiolibsql::py {
-
-namespace {
-
-std::mutex live_mutex;
-std::vector<std::weak_ptr<AsyncConnection>> live_connections;
-
-void remember(const std::shared_ptr<AsyncConnection>& connection) {
-  std::lock_guard lock(live_mutex);
-  std::erase_if(live_connections, [](const auto& weak) { return weak.expired(); });
-  live_connections.push_back(connection);
-}
 
 TransactionControl transaction_control(int autocommit) {
   switch (autocommit) {
@@ -48,15 +35,7 @@ std::string sql_text(nb::handle sql, const char* what) {
   return {text, static_cast<std::size_t>(size)};
 }
 
-}  // namespace
-
-template <typename Start>
-nb::object NativeConnection::submit(nb::handle port, Start&& start) {
-  if (port.is_none()) return run_blocking(std::forward<Start>(start));
-  return nb::cast<CompletionPort&>(port).submit(std::forward<Start>(start));
-}
-
-NativeConnection::NativeConnection() : core_(std::make_shared<AsyncConnection>()) { remember(core_); }
+NativeConnection::NativeConnection() : core_(std::make_shared<AsyncConnection>()) { close_at_exit(core_); }
 
 NativeConnection::~NativeConnection() {
   // Destroying the core joins its worker, which may be waiting for the GIL
@@ -76,51 +55,45 @@ nb::object NativeConnection::open(nb::handle port, std::string database, bool ur
   options.transaction_control = transaction_control(autocommit);
   options.cached_statements = cached_statements;
   options.query_only = query_only;
-  return submit(port, [&](auto sink, auto tag) { core_->open(std::move(options), std::move(sink), tag); });
+  return start_operation(port, [&](auto sink, auto tag) { core_->open(std::move(options), std::move(sink), tag); });
 }
 
 nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
   std::string text = sql_text(sql, "the SQL statement");
   Params params = to_params(parameters);
-  return submit(port,
+  return start_operation(port,
                 [&](auto sink, auto tag) { core_->execute(std::move(text), std::move(params), std::move(sink), tag); });
-}
-
-nb::object NativeConnection::fetch(nb::handle port, nb::handle rows) {
-  auto cursor = nb::cast<ResultRows&>(rows).open_cursor();
-  if (!cursor) return nb::none();
-  return submit(port, [&](auto sink, auto tag) { core_->fetch(std::move(cursor), std::move(sink), tag); });
 }
 
 nb::object NativeConnection::executemany(nb::handle port, nb::handle sql, nb::handle batch) {
   std::string text = sql_text(sql, "the SQL statement");
   std::vector<Params> converted;
   for (nb::handle parameters : batch) converted.push_back(to_params(parameters));
-  return submit(port, [&](auto sink, auto tag) {
+  return start_operation(port, [&](auto sink, auto tag) {
     core_->execute_many(std::move(text), std::move(converted), std::move(sink), tag);
   });
 }
 
 nb::object NativeConnection::executescript(nb::handle port, nb::handle script) {
   std::string text = sql_text(script, "the script");
-  return submit(port, [&](auto sink, auto tag) { core_->execute_script(std::move(text), std::move(sink), tag); });
+  return start_operation(port, [&](auto sink, auto tag) { core_->execute_script(std::move(text), std::move(sink), tag); });
 }
 
 nb::object NativeConnection::commit(nb::handle port) {
-  return submit(port, [&](auto sink, auto tag) { core_->commit(std::move(sink), tag); });
+  return start_operation(port, [&](auto sink, auto tag) { core_->commit(std::move(sink), tag); });
 }
 
 nb::object NativeConnection::rollback(nb::handle port) {
-  return submit(port, [&](auto sink, auto tag) { core_->rollback(std::move(sink), tag); });
+  return start_operation(port, [&](auto sink, auto tag) { core_->rollback(std::move(sink), tag); });
 }
 
 nb::object NativeConnection::set_autocommit(nb::handle port, int autocommit) {
   const auto control = transaction_control(autocommit);
-  return submit(port, [&](auto sink, auto tag) { core_->set_transaction_control(control, std::move(sink), tag); });
+  return start_operation(port, [&](auto sink, auto tag) { core_->set_transaction_control(control, std::move(sink), tag); });
 }
 
 nb::object NativeConnection::backup(nb::handle port, NativeConnection& target, std::string schema, int pages) {
-  return submit(port, [&](auto sink, auto tag) {
+  return start_operation(port, [&](auto sink, auto tag) {
     core_->backup_to(target.core_, std::move(schema), pages, std::move(sink), tag);
   });
 }
@@ -129,33 +102,15 @@ nb::object NativeConnection::create_function(nb::handle port, std::string name, 
                                              bool deterministic) {
   if (!PyCallable_Check(callable.ptr())) throw nb::type_error("func must be callable");
   auto function = std::make_shared<PythonFunction>(std::move(callable));
-  return submit(port, [&](auto sink, auto tag) {
+  return start_operation(port, [&](auto sink, auto tag) {
     core_->create_function(std::move(name), arg_count, deterministic, std::move(function), std::move(sink), tag);
   });
 }
 
 nb::object NativeConnection::close(nb::handle port) {
-  return submit(port, [&](auto sink, auto tag) { core_->close(std::move(sink), tag); });
+  return start_operation(port, [&](auto sink, auto tag) { core_->close(std::move(sink), tag); });
 }
 
 bool NativeConnection::cancel(nb::handle future) { return core_->cancel(reinterpret_cast<std::uintptr_t>(future.ptr())); }
-
-void close_all_connections() {
-  std::vector<std::shared_ptr<AsyncConnection>> open;
-  {
-    std::lock_guard lock(live_mutex);
-    for (auto& weak : live_connections) {
-      if (auto connection = weak.lock()) open.push_back(std::move(connection));
-    }
-    live_connections.clear();
-  }
-  nb::gil_scoped_release released;
-  for (auto& connection : open) {
-    auto waiter = std::make_shared<CompletionWaiter>();
-    connection->interrupt();
-    connection->close(waiter, 0);
-    waiter->wait();
-  }
-}
 
 }  // namespace aiolibsql::py

@@ -23,7 +23,6 @@ class NativeConnection {
                   std::optional<std::string> isolation_level, int autocommit, std::size_t cached_statements,
                   bool query_only);
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
-  nb::object fetch(nb::handle port, nb::handle rows);
   nb::object executemany(nb::handle port, nb::handle sql, nb::handle batch);
   nb::object executescript(nb::handle port, nb::handle script);
   nb::object commit(nb::handle port);
@@ -41,14 +40,12 @@ class NativeConnection {
   bool closed() const { return core_->is_closed(); }
 
  private:
-  template <typename Start>
-  nb::object submit(nb::handle port, Start&& start);
-
   std::shared_ptr<AsyncConnection> core_;
 };
 
-// Closes every connection still open, waiting for running statements: for
-// interpreter exit, so no worker thread outlives the interpreter.
-void close_all_connections();
+TransactionControl transaction_control(int autocommit);
+
+// The UTF-8 text of a str argument; ProgrammingError for anything else.
+std::string sql_text(nb::handle sql, const char* what);
 
 }  // namespace aiolibsql::py

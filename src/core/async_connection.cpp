@@ -118,6 +118,26 @@ void AsyncConnection::create_function(std::string name, int arg_count, bool dete
       std::move(sink), tag);
 }
 
+std::shared_ptr<Operation> AsyncConnection::make_operation(ConnectionWork work, Sink sink, std::uintptr_t tag) {
+  return std::make_shared<Operation>([this, work = std::move(work)] { return work(connection_); }, std::move(sink),
+                                     tag);
+}
+
+void AsyncConnection::run(ConnectionWork work, Sink sink, std::uintptr_t tag, bool groupable) {
+  auto operation = make_operation(std::move(work), std::move(sink), tag);
+  operation->set_groupable(groupable);
+  executor_.submit(std::move(operation));
+}
+
+void AsyncConnection::set_group_runner(ConnectionGroupRunner runner, std::size_t largest_group,
+                                       std::chrono::microseconds gather) {
+  executor_.set_group_runner(
+      [this, runner = std::move(runner)](const std::vector<std::shared_ptr<Operation>>& group) {
+        runner(connection_, group);
+      },
+      largest_group, gather);
+}
+
 void AsyncConnection::close(Sink sink, std::uintptr_t tag) {
   executor_.close(std::make_shared<Operation>(
       [this]() -> Outcome {

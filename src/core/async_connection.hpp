@@ -2,7 +2,9 @@
 // that runs on the connection's worker thread and completes into a sink.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +18,8 @@ namespace aiolibsql {
 // trips, asked for by a reader that wants more, return bigger ones.
 inline constexpr FetchLimits kFirstChunk{256, 1 << 20};
 inline constexpr FetchLimits kNextChunk{8192, 8 << 20};
+// For work that must finish its statement before returning (group commit).
+inline constexpr FetchLimits kWholeResult{SIZE_MAX, SIZE_MAX};
 
 class AsyncConnection;
 
@@ -28,6 +32,8 @@ class OpenCursor {
   OpenCursor(const OpenCursor&) = delete;
   OpenCursor& operator=(const OpenCursor&) = delete;
   std::uint64_t id() const noexcept { return id_; }
+  // The connection the rows come from, unless it is gone.
+  std::shared_ptr<AsyncConnection> owner() const noexcept { return owner_.lock(); }
 
  private:
   std::weak_ptr<AsyncConnection> owner_;
@@ -59,6 +65,22 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
                        Sink sink, std::uintptr_t tag);
   // Fails queued operations, waits for the running one, then closes.
   void close(Sink sink, std::uintptr_t tag);
+
+  // Any work on the connection, queued in order with the rest. Pools build
+  // their operations from this.
+  using ConnectionWork = std::function<Outcome(Connection&)>;
+  void run(ConnectionWork work, Sink sink, std::uintptr_t tag, bool groupable = false);
+  // The same work as an operation not yet submitted, for callers that queue
+  // it themselves (a pool holding writes back during a transaction).
+  std::shared_ptr<Operation> make_operation(ConnectionWork work, Sink sink, std::uintptr_t tag);
+  // Ties a result that has more rows to this connection, so they can be
+  // fetched later through its OpenCursor.
+  QueryResult keep_open(QueryResult result) { return with_open_cursor(std::move(result), nullptr); }
+  Executor& executor() noexcept { return executor_; }
+  // Runs groups of groupable operations with `runner` (see Executor::GroupRunner).
+  using ConnectionGroupRunner =
+      std::function<void(Connection&, const std::vector<std::shared_ptr<Operation>>& group)>;
+  void set_group_runner(ConnectionGroupRunner runner, std::size_t largest_group, std::chrono::microseconds gather);
 
   bool cancel(std::uintptr_t tag) { return executor_.cancel(tag); }
   void interrupt() noexcept { connection_.interrupt(); }

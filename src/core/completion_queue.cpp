@@ -67,6 +67,34 @@ void CompletionQueue::clear_signal() noexcept {
   }
 }
 
+std::shared_ptr<CompletionSink> all_of(std::size_t count, std::shared_ptr<Operation> outer) {
+  struct Progress {
+    std::mutex mutex;
+    std::size_t remaining;
+    Outcome first_error;
+    std::shared_ptr<Operation> outer;
+  };
+  auto progress = std::make_shared<Progress>();
+  progress->remaining = count;
+  progress->outer = std::move(outer);
+  if (count == 0) Operation::complete(std::move(progress->outer), {});
+  return std::make_shared<CallbackSink>([progress](std::shared_ptr<Operation> finished) {
+    std::shared_ptr<Operation> outer;
+    Outcome outcome;
+    {
+      std::lock_guard lock(progress->mutex);
+      if (std::holds_alternative<Error>(finished->outcome()) &&
+          !std::holds_alternative<Error>(progress->first_error)) {
+        progress->first_error = finished->outcome();
+      }
+      if (--progress->remaining > 0) return;
+      outer = std::move(progress->outer);
+      outcome = std::move(progress->first_error);
+    }
+    Operation::complete(std::move(outer), std::move(outcome));
+  });
+}
+
 void CompletionWaiter::complete(std::shared_ptr<Operation> operation) {
   {
     std::lock_guard lock(mutex_);

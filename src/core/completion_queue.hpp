@@ -4,6 +4,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -34,6 +35,20 @@ class CompletionQueue final : public CompletionSink {
   std::mutex mutex_;
   std::vector<std::shared_ptr<Operation>> ready_;
 };
+
+// Calls a function with each finished operation, on the finishing thread.
+class CallbackSink final : public CompletionSink {
+ public:
+  explicit CallbackSink(std::function<void(std::shared_ptr<Operation>)> callback) : callback_(std::move(callback)) {}
+  void complete(std::shared_ptr<Operation> operation) override { callback_(std::move(operation)); }
+
+ private:
+  std::function<void(std::shared_ptr<Operation>)> callback_;
+};
+
+// A sink that completes `outer` once `count` operations have completed into
+// it, with the first error among them if any.
+std::shared_ptr<CompletionSink> all_of(std::size_t count, std::shared_ptr<Operation> outer);
 
 // Blocks a thread until its operation completes: for blocking callers.
 class CompletionWaiter final : public CompletionSink {

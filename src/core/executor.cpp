@@ -33,6 +33,14 @@ void Operation::finish(Outcome outcome) noexcept {
   work_ = nullptr;
 }
 
+void Operation::complete(std::shared_ptr<Operation> operation, Outcome outcome) noexcept {
+  operation->finish(std::move(outcome));
+  if (operation->sink_) {
+    auto sink = operation->sink_;
+    sink->complete(std::move(operation));
+  }
+}
+
 Executor::Executor(std::function<void()> interrupt)
     : state_(std::make_shared<State>(std::move(interrupt))), thread_([state = state_] { work_loop(state); }) {}
 
@@ -44,7 +52,7 @@ Executor::~Executor() {
     state_->stop = true;
     abandoned.assign(state_->queue.begin(), state_->queue.end());
     state_->queue.clear();
-    if (state_->running != nullptr) state_->interrupt();
+    if (state_->busy) state_->interrupt();
     // The interrupt hook belongs to our owner, which is going away.
     state_->interrupt = [] {};
   }
@@ -119,29 +127,80 @@ bool Executor::is_closed() const {
   return state_->closed;
 }
 
+void Executor::set_group_runner(GroupRunner runner, std::size_t largest_group, std::chrono::microseconds gather) {
+  std::lock_guard lock(state_->mutex);
+  state_->group_runner = std::move(runner);
+  state_->largest_group = largest_group;
+  state_->gather = gather;
+}
+
+std::size_t Executor::load() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->queue.size() + (state_->busy ? 1 : 0);
+}
+
+ExecutorStats Executor::stats() const {
+  std::lock_guard lock(state_->mutex);
+  ExecutorStats stats = state_->stats;
+  stats.queued = state_->queue.size();
+  return stats;
+}
+
 bool Executor::is_idle() const {
   std::lock_guard lock(state_->mutex);
-  return state_->queue.empty() && state_->running == nullptr;
+  return state_->queue.empty() && !state_->busy;
 }
 
 void Executor::work_loop(const std::shared_ptr<State>& state) {
   std::unique_lock lock(state->mutex);
+  std::vector<std::shared_ptr<Operation>> group;
   while (true) {
     state->wake.wait(lock, [&] { return state->stop || !state->queue.empty(); });
     if (state->queue.empty()) return;
-    auto operation = std::move(state->queue.front());
-    state->queue.pop_front();
-    state->running = operation.get();
-    const bool last = state->closed && state->queue.empty();
+    auto& queue = state->queue;
+    group.push_back(std::move(queue.front()));
+    queue.pop_front();
+    if (group.front()->groupable() && state->group_runner) {
+      const auto deadline = std::chrono::steady_clock::now() + state->gather;
+      while (group.size() < state->largest_group) {
+        if (queue.empty() && (state->gather.count() == 0 ||
+                              !state->wake.wait_until(lock, deadline, [&] { return state->stop || !queue.empty(); }) ||
+                              state->stop)) {
+          break;
+        }
+        if (!queue.front()->groupable()) break;
+        group.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+    }
+    // Only a lone operation can be interrupted by cancel(): inside a group,
+    // interrupting one statement would fail its neighbours too.
+    state->running = group.size() == 1 ? group.front().get() : nullptr;
+    state->busy = true;
+    const bool last = state->closed && queue.empty();
     lock.unlock();
     {
       std::lock_guard engine(state->engine_mutex);
-      operation->run();
+      if (group.size() == 1) {
+        group.front()->run();
+      } else {
+        state->group_runner(group);
+      }
     }
     lock.lock();
     state->running = nullptr;
+    state->busy = false;
+    state->stats.completed += group.size();
+    if (group.size() > 1) {
+      ++state->stats.groups;
+      state->stats.grouped_operations += group.size();
+      state->stats.largest_group = std::max(state->stats.largest_group, group.size());
+    }
     lock.unlock();
-    if (operation->sink_) operation->sink_->complete(std::move(operation));
+    for (auto& operation : group) {
+      if (operation->sink_) operation->sink_->complete(std::move(operation));
+    }
+    group.clear();
     lock.lock();
     if (last || state->stop) return;
   }

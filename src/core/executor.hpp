@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -41,15 +42,36 @@ class Operation {
   std::uintptr_t tag() const noexcept { return tag_; }
   Outcome& outcome() noexcept { return outcome_; }
 
+  // An operation that may run in one transaction with its neighbours in the
+  // queue (group commit); see Executor::GroupRunner.
+  bool groupable() const noexcept { return groupable_; }
+  void set_groupable(bool groupable) noexcept { groupable_ = groupable; }
+
+  // Runs the work, catching every error into the outcome. Executors call it;
+  // so do group runners, once per member of the group.
+  void run() noexcept;
+  // Replaces the outcome, e.g. with the error of a group's failed commit.
+  void finish(Outcome outcome) noexcept;
+  // Finishes an operation that no executor ran and hands it to its sink.
+  static void complete(std::shared_ptr<Operation> operation, Outcome outcome) noexcept;
+
  private:
   friend class Executor;
-  void run() noexcept;
-  void finish(Outcome outcome) noexcept;
 
   Work work_;
   std::shared_ptr<CompletionSink> sink_;
   std::uintptr_t tag_;
   Outcome outcome_;
+  bool groupable_ = false;
+};
+
+// What an executor has done, for pool statistics.
+struct ExecutorStats {
+  std::size_t queued = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t groups = 0;
+  std::uint64_t grouped_operations = 0;
+  std::size_t largest_group = 0;
 };
 
 class Executor {
@@ -57,6 +79,15 @@ class Executor {
   // `interrupt` stops the statement running on the worker; it is called with
   // the executor's lock held and must not block.
   explicit Executor(std::function<void()> interrupt);
+
+  // Runs consecutive groupable operations together (each one's run() inside
+  // one transaction); called with the engine held, on the worker.
+  using GroupRunner = std::function<void(const std::vector<std::shared_ptr<Operation>>& group)>;
+  // Before any submission: group up to `largest_group` groupable operations
+  // that wait in the queue (0 or 1 turns grouping off), waiting up to
+  // `gather` for more to arrive once a group has started.
+  void set_group_runner(GroupRunner runner, std::size_t largest_group,
+                        std::chrono::microseconds gather = std::chrono::microseconds(0));
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
@@ -76,6 +107,9 @@ class Executor {
   std::mutex& engine_mutex() noexcept { return state_->engine_mutex; }
   // True when nothing is queued or running.
   bool is_idle() const;
+  // Operations queued or running.
+  std::size_t load() const;
+  ExecutorStats stats() const;
 
  private:
   // Shared with the worker thread, so the thread can finish its last
@@ -86,10 +120,16 @@ class Executor {
     std::mutex mutex;
     std::condition_variable wake;
     std::deque<std::shared_ptr<Operation>> queue;
+    // The lone operation running now, which cancel() may interrupt.
     const Operation* running = nullptr;
+    bool busy = false;
     bool closed = false;
     bool stop = false;
     std::mutex engine_mutex;
+    GroupRunner group_runner;
+    std::size_t largest_group = 0;
+    std::chrono::microseconds gather{0};
+    ExecutorStats stats;
   };
   static void work_loop(const std::shared_ptr<State>& state);
 

@@ -1,0 +1,61 @@
+"""Starting native operations from asyncio and awaiting them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+from . import _native
+from ._loop import port_for
+from .exceptions import ProgrammingError
+
+T = TypeVar("T")
+
+
+class _Closable(Protocol):
+    @property
+    def closed(self) -> bool: ...
+
+    def cancel(self, future: Any) -> bool: ...
+
+
+class Runner:
+    """Submits operations of one native object (a connection or a pool) to
+    the completion port of the running loop, and cancels them with their task."""
+
+    __slots__ = ("_closed_message", "_loop", "_native", "_port", "deferred_error")
+
+    def __init__(self, native: _Closable, closed_message: str) -> None:
+        self._native = native
+        self._closed_message = closed_message
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._port: _native.CompletionPort | None = None
+        #: An error from an operation nobody awaited, raised by the next one.
+        self.deferred_error: BaseException | None = None
+
+    def check_open(self) -> None:
+        if self._native.closed:
+            raise ProgrammingError(self._closed_message)
+
+    def port(self) -> _native.CompletionPort:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._port = port_for(loop)
+            self._loop = loop
+        assert self._port is not None
+        return self._port
+
+    async def submit(self, method: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Start ``method(port, *args)`` and await it; if the awaiting task is
+        cancelled, the operation is dropped while queued or interrupted while running."""
+        self.check_open()
+        if self.deferred_error is not None:
+            error, self.deferred_error = self.deferred_error, None
+            raise error
+        future = method(self.port(), *args)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            self._native.cancel(future)
+            raise

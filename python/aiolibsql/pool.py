@@ -1,0 +1,250 @@
+"""``create_pool`` and ``ConnectionPool``: one writer and many readers on one file.
+
+Statements go where they belong by what they do (the engine's own
+``sqlite3_stmt_readonly``, never the SQL text): reads to an idle reader,
+writes to the single writer. Autocommit writes that arrive while the writer is
+busy are committed together in one transaction (group commit), each under its
+own savepoint, so one failing statement fails only its own caller.
+
+"Committed" means the transaction committed in WAL mode with
+``synchronous=NORMAL`` (the default): a committed write survives a crash of
+the application, and a power loss can lose only the last transactions before
+the next checkpoint. Use ``pragmas={"synchronous": "FULL"}`` to make every
+commit durable against power loss too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from . import _native
+from ._opening import Opening
+from ._runner import Runner
+from .cursor import Parameters, ResultReader, RowFactory
+from .exceptions import NotSupportedError, ProgrammingError
+
+__all__ = ["DEFAULT_PRAGMAS", "ConnectionPool", "PoolCursor", "Snapshot", "Transaction", "create_pool"]
+
+#: Pragmas applied to every pooled connection; ``create_pool(pragmas=...)`` overrides them one by one.
+DEFAULT_PRAGMAS: dict[str, str | int] = {
+    "journal_mode": "WAL",
+    "synchronous": "NORMAL",
+    "cache_size": -16000,
+    "mmap_size": 268435456,
+    "temp_store": "MEMORY",
+}
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WORD = re.compile(r"-?[A-Za-z0-9_.]+")
+
+
+class PoolCursor(ResultReader):
+    """The rows of one statement run through the pool."""
+
+    def _fill(self, rows: _native.ResultRows) -> PoolCursor:
+        self._take(rows)
+        self.lastrowid = rows.lastrowid
+        return self
+
+
+def _setup_statements(timeout: float, pragmas: Mapping[str, str | int] | None) -> list[str]:
+    merged: dict[str, str | int] = {**DEFAULT_PRAGMAS, "busy_timeout": int(timeout * 1000)}
+    for name, value in (pragmas or {}).items():
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise ValueError(f"not a pragma name: {name!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not _WORD.fullmatch(str(value)):
+            raise ValueError(f"pragma {name} needs an int or a single word, not {value!r}")
+        merged[name.lower()] = value
+    # journal_mode first: the writer switches the file to WAL before anything else.
+    ordered = sorted(merged.items(), key=lambda item: item[0] != "journal_mode")
+    return [f"PRAGMA {name} = {value}" for name, value in ordered]
+
+
+def _collect(seq_of_parameters: Iterable[Parameters]) -> list[Parameters]:
+    if isinstance(seq_of_parameters, (str, bytes)):
+        raise ProgrammingError("executemany() needs an iterable of parameter sets")
+    try:
+        return list(seq_of_parameters)
+    except TypeError:
+        raise ProgrammingError("executemany() needs an iterable of parameter sets") from None
+
+
+class Transaction:
+    """An explicit transaction on the pool's writer, from ``pool.transaction()``.
+
+    Other writes wait until it ends. Leaving the ``async with`` block commits;
+    an exception or a cancellation rolls back.
+    """
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
+        self._native = _native.NativeTransaction(pool._native)
+
+    async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
+        """Run one statement inside the transaction."""
+        rows = await self._pool._runner.submit(self._native.execute, sql, parameters)
+        return PoolCursor(self._pool._runner, self._pool.row_factory)._fill(rows)
+
+    async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> int:
+        """Run one DML statement per parameter set inside the transaction; returns rows changed."""
+        return await self._pool._runner.submit(self._native.executemany, sql, _collect(seq_of_parameters))
+
+    async def __aenter__(self) -> Transaction:
+        await self._pool._runner.submit(self._native.begin)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        future = self._native.end(self._pool._runner.port(), exc_type is None)
+        # The end runs to completion even when this task is being cancelled.
+        await asyncio.shield(future)
+
+
+class Snapshot:
+    """A read transaction pinned to one reader, from ``pool.snapshot()``: every
+    query in the block sees the database as it was when the block began."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
+        self._native = _native.NativeSnapshot(pool._native)
+
+    async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
+        """Run one read-only statement in the snapshot."""
+        rows = await self._pool._runner.submit(self._native.execute, sql, parameters)
+        return PoolCursor(self._pool._runner, self._pool.row_factory)._fill(rows)
+
+    async def __aenter__(self) -> Snapshot:
+        await self._pool._runner.submit(self._native.begin)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await asyncio.shield(self._native.end(self._pool._runner.port()))
+
+
+class ConnectionPool:
+    """One writer and ``size - 1`` readers on one database file in WAL mode."""
+
+    def __init__(self, native: _native.NativePool) -> None:
+        self._native = native
+        self._runner = Runner(native, "Cannot operate on a closed pool.")
+        #: Called as ``row_factory(cursor, row_tuple)`` for each row.
+        self.row_factory: RowFactory | None = None
+
+    @property
+    def size(self) -> int:
+        """Connections in the pool: the writer and the readers."""
+        return self._native.size
+
+    @property
+    def reader_count(self) -> int:
+        """Reader connections (``size - 1``)."""
+        return self._native.reader_count
+
+    async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
+        """Run one statement on a reader when it only reads, on the writer
+        otherwise; returns once a write is committed."""
+        rows = await self._runner.submit(self._native.execute, sql, parameters)
+        return PoolCursor(self._runner, self.row_factory)._fill(rows)
+
+    async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> PoolCursor:
+        """Run one DML statement per parameter set, all in one transaction."""
+        changed = await self._runner.submit(self._native.executemany, sql, _collect(seq_of_parameters))
+        cursor = PoolCursor(self._runner, self.row_factory)
+        cursor.rowcount = changed
+        return cursor
+
+    async def executebatch(self, statements: Iterable[tuple[str, Parameters] | tuple[str]]) -> None:
+        """Run ``(sql, parameters)`` pairs in one transaction: all or nothing."""
+        await self._runner.submit(self._native.executebatch, list(statements))
+
+    def transaction(self) -> Transaction:
+        """``async with pool.transaction() as tx:`` an explicit transaction on the writer."""
+        self._runner.check_open()
+        return Transaction(self)
+
+    def snapshot(self) -> Snapshot:
+        """``async with pool.snapshot() as snap:`` consistent reads pinned to one reader."""
+        self._runner.check_open()
+        return Snapshot(self)
+
+    def stats(self) -> dict[str, Any]:
+        """Queue depth and operations served per connection, and group-commit figures."""
+        connections = self._native.stats()
+        writer = connections[0]
+        return {
+            "connections": [{key: entry[key] for key in ("role", "queued", "completed")} for entry in connections],
+            "group_commit": {
+                "groups": writer["groups"],
+                "grouped_operations": writer["grouped_operations"],
+                "largest_group": writer["largest_group"],
+            },
+        }
+
+    async def close(self) -> None:
+        """Fail queued work, wait for running statements, checkpoint, close every connection."""
+        if self._native.closed:
+            return
+        await asyncio.shield(self._native.close(self._runner.port()))
+
+    async def __aenter__(self) -> ConnectionPool:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._native.closed else "open"
+        return f"<aiolibsql.ConnectionPool size={self.size} {state}>"
+
+
+def create_pool(
+    database: str | os.PathLike[str],
+    size: int = 10,
+    timeout: float = 5.0,
+    encryption_key: str | bytes | None = None,
+    pragmas: Mapping[str, str | int] | None = None,
+    *,
+    group_commit: bool = True,
+    group_commit_size: int = 256,
+    group_commit_wait: float = 0.0,
+    cached_statements: int = 128,
+) -> Opening[ConnectionPool]:
+    """Open a pool of ``size`` connections (1 writer + ``size - 1`` readers) on one file.
+
+    ``pragmas`` override :data:`DEFAULT_PRAGMAS` (``busy_timeout`` follows
+    ``timeout``). Group commit gathers up to ``group_commit_size`` queued
+    autocommit writes into one transaction, waiting up to
+    ``group_commit_wait`` seconds for more once a group has started;
+    ``group_commit=False`` commits each write alone. ``:memory:`` is refused:
+    an in-memory database is private to one connection, so a pool cannot share it.
+    """
+    path = os.fspath(database)
+    if not isinstance(path, str):
+        raise TypeError("database must be a str or an os.PathLike of str")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 2:
+        raise ValueError("size must be an int of at least 2: one writer and at least one reader")
+    if path in ("", ":memory:") or "mode=memory" in path:
+        raise NotSupportedError("a pool needs a database file: an in-memory database is private to one connection")
+    if encryption_key is not None:
+        raise NotSupportedError("encrypted databases (encryption_key) are not supported yet")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
+        raise ValueError("timeout must be a number of seconds, zero or more")
+    if not isinstance(group_commit_size, int) or group_commit_size < 1:
+        raise ValueError("group_commit_size must be a positive int")
+    if not isinstance(group_commit_wait, (int, float)) or not 0 <= group_commit_wait <= 1:
+        raise ValueError("group_commit_wait must be between 0 and 1 second")
+    setup = _setup_statements(float(timeout), pragmas)
+    largest_group = group_commit_size if group_commit else 1
+
+    async def open_pool() -> ConnectionPool:
+        native = _native.NativePool(
+            path, size, float(timeout), setup, largest_group, float(group_commit_wait), cached_statements
+        )
+        pool = ConnectionPool(native)
+        await pool._runner.submit(native.open)
+        return pool
+
+    return Opening(open_pool)

@@ -1,0 +1,151 @@
+#include "native_pool.hpp"
+
+#include "completion_port.hpp"
+#include "errors.hpp"
+#include "native_connection.hpp"
+#include "shutdown.hpp"
+#include "values.hpp"
+
+namespace aiolibsql::py {
+
+namespace {
+
+std::vector<Params> parameter_sets(nb::handle batch) {
+  std::vector<Params> converted;
+  for (nb::handle parameters : batch) converted.push_back(to_params(parameters));
+  return converted;
+}
+
+}  // namespace
+
+NativePool::NativePool(std::string database, std::size_t size, double timeout,
+                       std::vector<std::string> setup_statements, std::size_t largest_group,
+                       double group_gather_seconds, std::size_t cached_statements) {
+  PoolOptions options;
+  options.database = std::move(database);
+  options.size = size;
+  options.timeout_seconds = timeout;
+  options.setup_statements = std::move(setup_statements);
+  options.largest_group = largest_group;
+  options.group_gather = std::chrono::microseconds(static_cast<std::int64_t>(group_gather_seconds * 1e6));
+  options.cached_statements = cached_statements;
+  core_ = std::make_shared<Pool>(std::move(options));
+  close_at_exit(core_);
+}
+
+NativePool::~NativePool() {
+  nb::gil_scoped_release released;
+  core_.reset();
+}
+
+nb::object NativePool::open(nb::handle port) {
+  return start_operation(port, [&](auto sink, auto tag) { core_->open(std::move(sink), tag); });
+}
+
+nb::object NativePool::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
+  std::string text = sql_text(sql, "the SQL statement");
+  Params params = to_params(parameters);
+  return start_operation(
+      port, [&](auto sink, auto tag) { core_->execute(std::move(text), std::move(params), std::move(sink), tag); });
+}
+
+nb::object NativePool::executemany(nb::handle port, nb::handle sql, nb::handle batch) {
+  std::string text = sql_text(sql, "the SQL statement");
+  auto converted = parameter_sets(batch);
+  return start_operation(port, [&](auto sink, auto tag) {
+    core_->execute_many(std::move(text), std::move(converted), std::move(sink), tag);
+  });
+}
+
+nb::object NativePool::executebatch(nb::handle port, nb::handle statements) {
+  std::vector<std::pair<std::string, Params>> converted;
+  for (nb::handle item : statements) {
+    nb::tuple pair;
+    if (!nb::try_cast(item, pair) || pair.size() < 1 || pair.size() > 2) {
+      raise(ErrorKind::Programming, "executebatch() takes a sequence of (sql, parameters) pairs");
+    }
+    converted.emplace_back(sql_text(pair[0], "the SQL statement"),
+                           pair.size() == 2 ? to_params(pair[1]) : Params{});
+  }
+  return start_operation(port,
+                         [&](auto sink, auto tag) { core_->execute_batch(std::move(converted), std::move(sink), tag); });
+}
+
+nb::object NativePool::close(nb::handle port) {
+  return start_operation(port, [&](auto sink, auto tag) { core_->close(std::move(sink), tag); });
+}
+
+nb::list NativePool::stats() const {
+  nb::list connections;
+  for (const auto& connection : core_->stats()) {
+    nb::dict entry;
+    entry["role"] = connection.writer ? "writer" : "reader";
+    entry["queued"] = connection.executor.queued;
+    entry["completed"] = connection.executor.completed;
+    entry["groups"] = connection.executor.groups;
+    entry["grouped_operations"] = connection.executor.grouped_operations;
+    entry["largest_group"] = connection.executor.largest_group;
+    connections.append(entry);
+  }
+  return connections;
+}
+
+NativeTransaction::~NativeTransaction() {
+  if (id_ != 0 && !ended_) pool_->end_transaction(id_, false, nullptr, 0);
+}
+
+nb::object NativeTransaction::begin(nb::handle port) {
+  if (id_ != 0) raise(ErrorKind::Programming, "this transaction has already begun");
+  return start_operation(port, [&](auto sink, auto tag) { id_ = pool_->begin_transaction(std::move(sink), tag); });
+}
+
+nb::object NativeTransaction::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
+  if (id_ == 0 || ended_) raise(ErrorKind::Programming, "the transaction is not active");
+  std::string text = sql_text(sql, "the SQL statement");
+  Params params = to_params(parameters);
+  return start_operation(port, [&](auto sink, auto tag) {
+    pool_->transaction_execute(id_, std::move(text), std::move(params), std::move(sink), tag);
+  });
+}
+
+nb::object NativeTransaction::executemany(nb::handle port, nb::handle sql, nb::handle batch) {
+  if (id_ == 0 || ended_) raise(ErrorKind::Programming, "the transaction is not active");
+  std::string text = sql_text(sql, "the SQL statement");
+  auto converted = parameter_sets(batch);
+  return start_operation(port, [&](auto sink, auto tag) {
+    pool_->transaction_execute_many(id_, std::move(text), std::move(converted), std::move(sink), tag);
+  });
+}
+
+nb::object NativeTransaction::end(nb::handle port, bool commit) {
+  if (id_ == 0 || ended_) raise(ErrorKind::Programming, "the transaction is not active");
+  ended_ = true;
+  return start_operation(port,
+                         [&](auto sink, auto tag) { pool_->end_transaction(id_, commit, std::move(sink), tag); });
+}
+
+NativeSnapshot::~NativeSnapshot() {
+  if (reader_ >= 0 && !ended_) pool_->end_snapshot(reader_, nullptr, 0);
+}
+
+nb::object NativeSnapshot::begin(nb::handle port) {
+  if (reader_ >= 0) raise(ErrorKind::Programming, "this snapshot has already begun");
+  return start_operation(port, [&](auto sink, auto tag) { reader_ = pool_->begin_snapshot(std::move(sink), tag); });
+}
+
+nb::object NativeSnapshot::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
+  if (reader_ < 0 || ended_) raise(ErrorKind::Programming, "the snapshot is not active");
+  std::string text = sql_text(sql, "the SQL statement");
+  Params params = to_params(parameters);
+  return start_operation(port, [&](auto sink, auto tag) {
+    pool_->snapshot_execute(reader_, std::move(text), std::move(params), std::move(sink), tag);
+  });
+}
+
+nb::object NativeSnapshot::end(nb::handle port) {
+  if (reader_ < 0 || ended_) raise(ErrorKind::Programming, "the snapshot is not active");
+  ended_ = true;
+  return start_operation(port, [&](auto sink, auto tag) { pool_->end_snapshot(reader_, std::move(sink), tag); });
+}
+
+}  // namespace aiolibsql::py

@@ -1,0 +1,426 @@
+#include "pool/pool.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+
+#include "completion_queue.hpp"
+#include "error.hpp"
+#include "statement.hpp"
+
+namespace aiolibsql {
+
+namespace {
+
+// Routing decisions remembered per SQL text; dynamic SQL must not grow it forever.
+constexpr std::size_t kMaxRoutes = 4096;
+
+Error pool_closed_error() { return Error{ErrorKind::Programming, -1, "the pool is closed"}; }
+
+void run_sql(Connection& connection, const char* sql) { connection.execute(sql, {}, kWholeResult); }
+
+// Rolls back whatever is open; used on paths that already report an error.
+void roll_back_quietly(Connection& connection) noexcept {
+  try {
+    if (connection.in_transaction()) run_sql(connection, "ROLLBACK");
+  } catch (const DbError&) {
+  }
+}
+
+OpenOptions member_options(const PoolOptions& pool, bool query_only) {
+  OpenOptions options;
+  options.database = pool.database;
+  options.timeout_seconds = pool.timeout_seconds;
+  options.isolation_level = std::nullopt;
+  options.transaction_control = TransactionControl::Autocommit;
+  options.cached_statements = pool.cached_statements;
+  options.query_only = query_only;
+  return options;
+}
+
+}  // namespace
+
+Pool::Pool(PoolOptions options) : options_(std::move(options)), writer_(std::make_shared<AsyncConnection>()) {
+  const std::size_t readers = options_.size > 1 ? options_.size - 1 : 0;
+  for (std::size_t i = 0; i < readers; ++i) readers_.push_back(std::make_shared<AsyncConnection>());
+  pinned_.assign(readers, false);
+  writer_->set_group_runner([this](Connection& connection, const auto& group) { run_group(connection, group); },
+                            options_.largest_group, options_.group_gather);
+}
+
+Pool::~Pool() {
+  // Connections first: their queued work refers to this pool.
+  writer_.reset();
+  readers_.clear();
+  std::lock_guard lock(classifier_mutex_);
+  sqlite3_close_v2(classifier_);
+}
+
+void Pool::open(Sink sink, std::uintptr_t tag) {
+  auto outer = std::make_shared<Operation>(nullptr, std::move(sink), tag);
+  auto self = shared_from_this();
+  auto open_member = [self](bool query_only) {
+    return [self, query_only](Connection& connection) -> Outcome {
+      connection.open(member_options(self->options_, query_only));
+      for (const auto& statement : self->options_.setup_statements) connection.execute(statement, {}, kWholeResult);
+      return {};
+    };
+  };
+  // The writer goes first: it switches the file to WAL before readers open it.
+  auto then_readers = std::make_shared<CallbackSink>([self, outer, open_member](std::shared_ptr<Operation> writer) {
+    if (auto* error = std::get_if<Error>(&writer->outcome())) {
+      Operation::complete(outer, *error);
+      return;
+    }
+    {
+      std::lock_guard lock(self->classifier_mutex_);
+      const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+      const int rc = sqlite3_open_v2(self->options_.database.c_str(), &self->classifier_, flags, nullptr);
+      if (rc != SQLITE_OK) {
+        Operation::complete(outer, engine_error(self->classifier_, rc));
+        return;
+      }
+      sqlite3_busy_timeout(self->classifier_, 100);
+    }
+    auto joined = all_of(self->readers_.size(), outer);
+    for (auto& reader : self->readers_) reader->run(open_member(true), joined, 0);
+  });
+  writer_->run(open_member(false), then_readers, 0);
+}
+
+Pool::Route Pool::route(std::string_view sql) {
+  std::lock_guard lock(classifier_mutex_);
+  if (auto found = routes_.find(sql); found != routes_.end()) return found->second;
+  Route route;
+  if (classifier_ == nullptr) return route;
+  try {
+    const Statement statement(classifier_, sql);
+    route.readonly = statement.is_readonly();
+    route.groupable = statement.is_dml();
+    if (routes_.size() >= kMaxRoutes) routes_.clear();
+    routes_.emplace(std::string(sql), route);
+  } catch (const DbError&) {
+    // Unknown tables and the like: the writer runs it and reports the real error,
+    // or succeeds because an earlier queued write creates what it needs.
+  }
+  return route;
+}
+
+AsyncConnection& Pool::pick_reader() {
+  std::lock_guard lock(gate_mutex_);
+  AsyncConnection* least_loaded = nullptr;
+  std::size_t least_load = SIZE_MAX;
+  for (std::size_t i = 0; i < readers_.size(); ++i) {
+    if (pinned_[i]) continue;
+    const std::size_t load = readers_[i]->executor().load();
+    if (load == 0) return *readers_[i];
+    if (load < least_load) {
+      least_load = load;
+      least_loaded = readers_[i].get();
+    }
+  }
+  return least_loaded != nullptr ? *least_loaded : *writer_;
+}
+
+std::shared_ptr<Operation> Pool::writer_operation(AsyncConnection::ConnectionWork work, Sink sink,
+                                                  std::uintptr_t tag) {
+  return writer_->make_operation(std::move(work), std::move(sink), tag);
+}
+
+void Pool::submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t transaction, bool begins) {
+  Error refusal = pool_closed_error();
+  {
+    std::lock_guard lock(gate_mutex_);
+    if (!closed_) {
+      const bool free = active_transaction_ == 0 && parked_.empty();
+      const bool owner = transaction != 0 && active_transaction_ == transaction && !begins;
+      const bool waits = begins || transaction == 0 ||
+                         std::any_of(parked_.begin(), parked_.end(), [transaction](const Parked& parked) {
+                           return parked.begins && parked.transaction == transaction;
+                         });
+      if (free && (begins || transaction == 0)) {
+        if (begins) active_transaction_ = transaction;
+        writer_->executor().submit(std::move(operation));
+        return;
+      }
+      if (owner) {
+        writer_->executor().submit(std::move(operation));
+        return;
+      }
+      if (waits) {
+        parked_.push_back(Parked{std::move(operation), transaction, begins});
+        return;
+      }
+      // Its BEGIN failed or it has ended: nothing would ever let it through.
+      refusal = Error{ErrorKind::Programming, -1, "the transaction is not active"};
+    }
+  }
+  Operation::complete(std::move(operation), std::move(refusal));
+}
+
+void Pool::open_gate(std::uint64_t transaction) {
+  std::lock_guard lock(gate_mutex_);
+  if (active_transaction_ != transaction) return;
+  active_transaction_ = 0;
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    const bool free = active_transaction_ == 0;
+    if (free || it->transaction == active_transaction_) {
+      if (free && it->begins) active_transaction_ = it->transaction;
+      writer_->executor().submit(std::move(it->operation));
+      it = parked_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Pool::execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) {
+  const Route where = route(sql);
+  if (where.readonly) {
+    pick_reader().execute(std::move(sql), std::move(params), std::move(sink), tag);
+    return;
+  }
+  auto operation = writer_operation(
+      [sql = std::move(sql), params = std::move(params)](Connection& connection) -> Outcome {
+        return connection.execute(sql, params, kWholeResult);
+      },
+      std::move(sink), tag);
+  operation->set_groupable(where.groupable && options_.largest_group > 1);
+  submit_to_writer(std::move(operation), 0, false);
+}
+
+void Pool::execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag) {
+  submit_to_writer(writer_operation(
+                       [sql = std::move(sql), batch = std::move(batch)](Connection& connection) -> Outcome {
+                         run_sql(connection, "BEGIN IMMEDIATE");
+                         try {
+                           const auto changes = connection.execute_many(sql, batch);
+                           run_sql(connection, "COMMIT");
+                           return changes;
+                         } catch (...) {
+                           roll_back_quietly(connection);
+                           throw;
+                         }
+                       },
+                       std::move(sink), tag),
+                   0, false);
+}
+
+void Pool::execute_batch(std::vector<std::pair<std::string, Params>> statements, Sink sink, std::uintptr_t tag) {
+  submit_to_writer(writer_operation(
+                       [statements = std::move(statements)](Connection& connection) -> Outcome {
+                         run_sql(connection, "BEGIN IMMEDIATE");
+                         try {
+                           for (const auto& [sql, params] : statements) {
+                             connection.execute(sql, params, kWholeResult);
+                           }
+                           run_sql(connection, "COMMIT");
+                           return {};
+                         } catch (...) {
+                           roll_back_quietly(connection);
+                           throw;
+                         }
+                       },
+                       std::move(sink), tag),
+                   0, false);
+}
+
+std::uint64_t Pool::begin_transaction(Sink sink, std::uintptr_t tag) {
+  std::uint64_t transaction;
+  {
+    std::lock_guard lock(gate_mutex_);
+    transaction = ++next_transaction_;
+  }
+  submit_to_writer(writer_operation(
+                       [this, transaction](Connection& connection) -> Outcome {
+                         try {
+                           run_sql(connection, "BEGIN IMMEDIATE");
+                         } catch (...) {
+                           open_gate(transaction);
+                           throw;
+                         }
+                         return {};
+                       },
+                       std::move(sink), tag),
+                   transaction, true);
+  return transaction;
+}
+
+void Pool::transaction_execute(std::uint64_t transaction, std::string sql, Params params, Sink sink,
+                               std::uintptr_t tag) {
+  AsyncConnection* writer = writer_.get();
+  submit_to_writer(writer_operation(
+                       [writer, sql = std::move(sql), params = std::move(params)](Connection& connection) {
+                         return Outcome(writer->keep_open(connection.execute(sql, params, kFirstChunk)));
+                       },
+                       std::move(sink), tag),
+                   transaction, false);
+}
+
+void Pool::transaction_execute_many(std::uint64_t transaction, std::string sql, std::vector<Params> batch,
+                                    Sink sink, std::uintptr_t tag) {
+  submit_to_writer(writer_operation(
+                       [sql = std::move(sql), batch = std::move(batch)](Connection& connection) -> Outcome {
+                         return connection.execute_many(sql, batch);
+                       },
+                       std::move(sink), tag),
+                   transaction, false);
+}
+
+void Pool::end_transaction(std::uint64_t transaction, bool commit, Sink sink, std::uintptr_t tag) {
+  submit_to_writer(writer_operation(
+                       [this, transaction, commit](Connection& connection) -> Outcome {
+                         try {
+                           if (connection.in_transaction()) run_sql(connection, commit ? "COMMIT" : "ROLLBACK");
+                         } catch (...) {
+                           roll_back_quietly(connection);
+                           open_gate(transaction);
+                           throw;
+                         }
+                         open_gate(transaction);
+                         return {};
+                       },
+                       std::move(sink), tag),
+                   transaction, false);
+}
+
+int Pool::begin_snapshot(Sink sink, std::uintptr_t tag) {
+  int chosen = -1;
+  {
+    std::lock_guard lock(gate_mutex_);
+    std::size_t least_load = SIZE_MAX;
+    for (std::size_t i = 0; i < readers_.size(); ++i) {
+      if (pinned_[i]) continue;
+      const std::size_t load = readers_[i]->executor().load();
+      if (load < least_load) {
+        least_load = load;
+        chosen = static_cast<int>(i);
+      }
+    }
+    if (chosen >= 0) pinned_[static_cast<std::size_t>(chosen)] = true;
+  }
+  if (chosen < 0) {
+    Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag),
+                        Error{ErrorKind::Operational, -1,
+                              "every reader of the pool holds a snapshot already; close one or use a bigger pool"});
+    return -1;
+  }
+  readers_[static_cast<std::size_t>(chosen)]->run(
+      [](Connection& connection) -> Outcome {
+        run_sql(connection, "BEGIN");
+        try {
+          // Reading the schema cookie starts the read transaction now, so the
+          // snapshot is the database as of this moment.
+          run_sql(connection, "PRAGMA schema_version");
+        } catch (...) {
+          roll_back_quietly(connection);
+          throw;
+        }
+        return {};
+      },
+      std::move(sink), tag);
+  return chosen;
+}
+
+void Pool::snapshot_execute(int reader, std::string sql, Params params, Sink sink, std::uintptr_t tag) {
+  readers_.at(static_cast<std::size_t>(reader))->execute(std::move(sql), std::move(params), std::move(sink), tag);
+}
+
+void Pool::end_snapshot(int reader, Sink sink, std::uintptr_t tag) {
+  const auto index = static_cast<std::size_t>(reader);
+  readers_.at(index)->run(
+      [this, index](Connection& connection) -> Outcome {
+        roll_back_quietly(connection);
+        std::lock_guard lock(gate_mutex_);
+        pinned_[index] = false;
+        return {};
+      },
+      std::move(sink), tag);
+}
+
+void Pool::run_group(Connection& connection, const std::vector<std::shared_ptr<Operation>>& group) {
+  try {
+    run_sql(connection, "BEGIN IMMEDIATE");
+  } catch (const DbError&) {
+    for (const auto& operation : group) operation->run();
+    return;
+  }
+  try {
+    for (const auto& operation : group) {
+      run_sql(connection, "SAVEPOINT aiolibsql_group_member");
+      operation->run();
+      // A failed statement fails only its own caller: undo just its part.
+      if (std::holds_alternative<Error>(operation->outcome())) {
+        run_sql(connection, "ROLLBACK TO aiolibsql_group_member");
+      }
+      run_sql(connection, "RELEASE aiolibsql_group_member");
+    }
+    run_sql(connection, "COMMIT");
+  } catch (const DbError& failure) {
+    // The group's own transaction failed: nothing of it was committed.
+    roll_back_quietly(connection);
+    for (const auto& operation : group) {
+      if (!std::holds_alternative<Error>(operation->outcome())) operation->finish(failure.error());
+    }
+  }
+}
+
+void Pool::close(Sink sink, std::uintptr_t tag) {
+  std::deque<Parked> waiting;
+  {
+    std::lock_guard lock(gate_mutex_);
+    if (closed_) {
+      Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag), {});
+      return;
+    }
+    closed_ = true;
+    waiting.swap(parked_);
+  }
+  for (auto& parked : waiting) Operation::complete(std::move(parked.operation), pool_closed_error());
+  auto outer = std::make_shared<Operation>(nullptr, std::move(sink), tag);
+  auto joined = all_of(readers_.size() + 1, outer);
+  for (auto& reader : readers_) reader->close(joined, 0);
+  // Checkpoint once every reader is gone, so the WAL can be emptied.
+  writer_->run(
+      [](Connection& connection) -> Outcome {
+        if (connection.is_open()) {
+          try {
+            run_sql(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
+          } catch (const DbError&) {
+          }
+        }
+        return {};
+      },
+      nullptr, 0);
+  writer_->close(joined, 0);
+}
+
+bool Pool::cancel(std::uintptr_t tag) {
+  {
+    std::lock_guard lock(gate_mutex_);
+    const auto found = std::find_if(parked_.begin(), parked_.end(),
+                                    [tag](const Parked& parked) { return parked.operation->tag() == tag; });
+    if (found != parked_.end()) {
+      auto operation = std::move(found->operation);
+      parked_.erase(found);
+      Operation::complete(std::move(operation), Error{ErrorKind::Cancelled, -1, "the operation was cancelled"});
+      return true;
+    }
+  }
+  if (writer_->cancel(tag)) return true;
+  return std::any_of(readers_.begin(), readers_.end(), [tag](const auto& reader) { return reader->cancel(tag); });
+}
+
+bool Pool::is_closed() const {
+  std::lock_guard lock(gate_mutex_);
+  return closed_;
+}
+
+std::vector<ConnectionStats> Pool::stats() const {
+  std::vector<ConnectionStats> stats;
+  stats.push_back(ConnectionStats{true, writer_->executor().stats()});
+  for (const auto& reader : readers_) stats.push_back(ConnectionStats{false, reader->executor().stats()});
+  return stats;
+}
+
+}  // namespace aiolibsql

@@ -1,0 +1,126 @@
+// One writer and N readers on one WAL file. Statements are routed by what
+// they do (sqlite3_stmt_readonly), concurrent autocommit writes are committed
+// together, and explicit transactions and read snapshots pin a connection.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "async_connection.hpp"
+
+struct sqlite3;
+
+namespace aiolibsql {
+
+struct PoolOptions {
+  std::string database;
+  // Connections in all: one writer and size - 1 readers.
+  std::size_t size = 10;
+  double timeout_seconds = 5.0;
+  // "PRAGMA name = value" statements run on every connection after opening.
+  std::vector<std::string> setup_statements;
+  // Most autocommit writes committed in one transaction; 1 turns grouping off.
+  std::size_t largest_group = 256;
+  // How long a started group waits for more writes; zero groups only what
+  // is already queued (which is what load brings about by itself).
+  std::chrono::microseconds group_gather{0};
+  std::size_t cached_statements = 128;
+};
+
+struct ConnectionStats {
+  bool writer = false;
+  ExecutorStats executor;
+};
+
+class Pool : public std::enable_shared_from_this<Pool> {
+ public:
+  using Sink = AsyncConnection::Sink;
+
+  explicit Pool(PoolOptions options);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Opens the writer (which sets up WAL), then the readers.
+  void open(Sink sink, std::uintptr_t tag);
+  // Runs one statement where it belongs: a reader when read-only, else the writer.
+  void execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
+  // One DML statement per parameter set, all in one transaction.
+  void execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
+  // Several statements in one transaction: all succeed or none does.
+  void execute_batch(std::vector<std::pair<std::string, Params>> statements, Sink sink, std::uintptr_t tag);
+
+  // Starts an explicit transaction on the writer; other writes wait until it
+  // ends. Returns its id; BEGIN's outcome completes into `sink`.
+  std::uint64_t begin_transaction(Sink sink, std::uintptr_t tag);
+  void transaction_execute(std::uint64_t transaction, std::string sql, Params params, Sink sink, std::uintptr_t tag);
+  void transaction_execute_many(std::uint64_t transaction, std::string sql, std::vector<Params> batch, Sink sink,
+                                std::uintptr_t tag);
+  void end_transaction(std::uint64_t transaction, bool commit, Sink sink, std::uintptr_t tag);
+
+  // Pins a reader to one read transaction; returns which reader (or -1 for
+  // the writer, when every reader is pinned already).
+  int begin_snapshot(Sink sink, std::uintptr_t tag);
+  void snapshot_execute(int reader, std::string sql, Params params, Sink sink, std::uintptr_t tag);
+  void end_snapshot(int reader, Sink sink, std::uintptr_t tag);
+
+  // Fails queued and waiting work, waits for running statements,
+  // checkpoints the WAL and closes every connection.
+  void close(Sink sink, std::uintptr_t tag);
+  bool cancel(std::uintptr_t tag);
+  bool is_closed() const;
+
+  std::size_t size() const noexcept { return readers_.size() + 1; }
+  std::size_t reader_count() const noexcept { return readers_.size(); }
+  std::vector<ConnectionStats> stats() const;
+
+ private:
+  struct Route {
+    bool readonly = false;
+    bool groupable = false;
+  };
+  // A writer operation held back while another transaction owns the writer.
+  struct Parked {
+    std::shared_ptr<Operation> operation;
+    std::uint64_t transaction = 0;
+    bool begins = false;
+  };
+
+  Route route(std::string_view sql);
+  AsyncConnection& pick_reader();
+  void submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t transaction, bool begins);
+  // After a transaction ends: lets waiting writes through, up to the next transaction.
+  void open_gate(std::uint64_t transaction);
+  void run_group(Connection& connection, const std::vector<std::shared_ptr<Operation>>& group);
+  std::shared_ptr<Operation> writer_operation(AsyncConnection::ConnectionWork work, Sink sink, std::uintptr_t tag);
+
+  PoolOptions options_;
+  std::shared_ptr<AsyncConnection> writer_;
+  std::vector<std::shared_ptr<AsyncConnection>> readers_;
+
+  // Prepares statements only to learn where they go; never steps them.
+  std::mutex classifier_mutex_;
+  sqlite3* classifier_ = nullptr;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+  };
+  std::unordered_map<std::string, Route, Hash, std::equal_to<>> routes_;
+
+  mutable std::mutex gate_mutex_;
+  std::uint64_t active_transaction_ = 0;
+  std::uint64_t next_transaction_ = 0;
+  std::deque<Parked> parked_;
+  std::vector<bool> pinned_;
+  bool closed_ = false;
+};
+
+}  // namespace aiolibsql
