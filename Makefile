@@ -58,9 +58,11 @@ test-python: build
 
 test: test-cpp test-python
 
+# The Quick Start runs in a fresh directory so it prints the same on every run.
 demo: build
-	$(PY) examples/quickstart.py
-	$(PY) examples/concurrent_load.py
+	@rm -rf $(BUILD)/demo && mkdir -p $(BUILD)/demo
+	cd $(BUILD)/demo && $(CURDIR)/$(PY) $(CURDIR)/examples/quickstart.py
+	$(PY) examples/concurrent_load.py --path $(BUILD)/demo/guilds.db
 
 bench: build
 	$(PY) -m bench
