@@ -223,10 +223,10 @@ class Gate {
 class RecordingSink final : public CompletionSink {
  public:
   void complete(std::shared_ptr<Operation> operation) override {
-    {
-      std::lock_guard lock(mutex_);
-      finished_.push_back(std::move(operation));
-    }
+    // Notify under the lock: a waiter that sees the operation may drop the
+    // last reference to this sink at once, and must not find us still inside.
+    std::lock_guard lock(mutex_);
+    finished_.push_back(std::move(operation));
     changed_.notify_all();
   }
   // True once at least `count` operations have completed.
@@ -242,11 +242,33 @@ class RecordingSink final : public CompletionSink {
     std::lock_guard lock(mutex_);
     return finished_.size();
   }
+  // Hands the finished operations over and forgets them.
+  std::vector<std::shared_ptr<Operation>> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(finished_, {});
+  }
 
  private:
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<std::shared_ptr<Operation>> finished_;
+};
+
+// A RecordingSink for one test. Each operation keeps its sink and the sink
+// keeps each operation, so the sink forgets them when the test ends to free
+// both (and whatever their outcomes hold, such as open cursors).
+class Recorder {
+ public:
+  Recorder() : sink_(std::make_shared<RecordingSink>()) {}
+  ~Recorder() { sink_->take(); }
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  RecordingSink* operator->() const noexcept { return sink_.get(); }
+  operator std::shared_ptr<CompletionSink>() const { return sink_; }
+
+ private:
+  std::shared_ptr<RecordingSink> sink_;
 };
 
 inline std::shared_ptr<Operation> make_operation(Operation::Work work, std::shared_ptr<CompletionSink> sink,
