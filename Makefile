@@ -42,19 +42,20 @@ $(STAMP): requirements/dev.txt
 
 setup: $(BUILD)/.system-ready $(STAMP)
 
-$(BUILD)/build.ninja: CMakeLists.txt | setup
+# Configuring again is quick and keeps the build directory on these options.
+build: setup
 	PATH="$$HOME/.cargo/bin:$$PATH" cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
 	  -DAIOLIBSQL_BUILD_PYTHON=ON -DAIOLIBSQL_BUILD_TESTS=ON -DAIOLIBSQL_INPLACE=ON \
-	  -DPython_EXECUTABLE=$(CURDIR)/$(PY)
-
-build: setup $(BUILD)/build.ninja
+	  -DPython_EXECUTABLE=$(CURDIR)/$(PY) > $(BUILD)/configure.log || (cat $(BUILD)/configure.log; exit 1)
 	cmake --build $(BUILD)
 
 test-cpp: build
 	ctest --test-dir $(BUILD) --output-on-failure
 
+# The suite runs twice: with short reads inline (the default) and without.
 test-python: build
 	$(PY) -m pytest -q tests
+	AIOLIBSQL_INLINE_READS=0 $(PY) -m pytest -q tests
 
 test: test-cpp test-python
 

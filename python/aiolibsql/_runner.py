@@ -34,9 +34,21 @@ class Runner:
         #: An error from an operation nobody awaited, raised by the next one.
         self.deferred_error: BaseException | None = None
 
+    @property
+    def closed(self) -> bool:
+        return self._native.closed
+
     def check_open(self) -> None:
         if self._native.closed:
             raise ProgrammingError(self._closed_message)
+
+    def check_ready(self) -> None:
+        """Raise if closed, or the error of an earlier unawaited operation."""
+        if self._native.closed:
+            raise ProgrammingError(self._closed_message)
+        if self.deferred_error is not None:
+            error, self.deferred_error = self.deferred_error, None
+            raise error
 
     def port(self) -> _native.CompletionPort:
         loop = asyncio.get_running_loop()
@@ -49,11 +61,11 @@ class Runner:
     async def submit(self, method: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Start ``method(port, *args)`` and await it; if the awaiting task is
         cancelled, the operation is dropped while queued or interrupted while running."""
-        self.check_open()
-        if self.deferred_error is not None:
-            error, self.deferred_error = self.deferred_error, None
-            raise error
-        future = method(self.port(), *args)
+        self.check_ready()
+        return await self.wait(method(self.port(), *args))
+
+    async def wait(self, future: asyncio.Future[T]) -> T:
+        """Await a started operation, cancelling it with the awaiting task."""
         try:
             return await future
         except asyncio.CancelledError:

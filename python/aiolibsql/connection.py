@@ -172,6 +172,10 @@ class Connection:
         return f"<aiolibsql.Connection {state}>"
 
 
+def _inline_reads_default() -> bool:
+    return os.environ.get("AIOLIBSQL_INLINE_READS", "1") != "0"
+
+
 def _autocommit_mode(value: int | bool) -> int:
     if value is True or value is False:
         return int(value)
@@ -195,6 +199,7 @@ def connect(
     *,
     uri: bool = False,
     cached_statements: int = 128,
+    inline_reads: bool | None = None,
 ) -> Opening[Connection]:
     """Open a connection to a local file or ``:memory:``.
 
@@ -202,7 +207,10 @@ def connect(
     OperationalError. ``isolation_level`` and ``autocommit`` control
     transactions as Python 3.12's sqlite3 does. ``uri=True`` reads
     ``database`` as a ``file:`` URI. ``cached_statements`` sizes the
-    prepared-statement cache. Remote URLs, ``sync_url`` and ``encryption_key``
+    prepared-statement cache. ``inline_reads`` (default on, or the
+    ``AIOLIBSQL_INLINE_READS`` environment variable) lets short read-only
+    statements run on the event loop's thread when the connection is idle, so
+    an async read costs what a blocking one does. Remote URLs, ``sync_url`` and ``encryption_key``
     raise NotSupportedError in this version.
     """
     path = os.fspath(database)
@@ -225,7 +233,7 @@ def connect(
         raise ValueError("cached_statements must be an int, zero or more")
 
     async def open_connection() -> Connection:
-        native = _native.NativeConnection()
+        native = _native.NativeConnection(_inline_reads_default() if inline_reads is None else bool(inline_reads))
         connection = Connection(native, isolation_level, mode)
         future = native.open(
             connection._runner.port(), path, uri, float(timeout), isolation_level, mode, cached_statements, False

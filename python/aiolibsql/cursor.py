@@ -6,15 +6,18 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import _native
+from ._native import ResultRows
 from .exceptions import ProgrammingError
 
 if TYPE_CHECKING:
-    from ._native import ResultRows
     from ._runner import Runner
     from .connection import Connection
 
 Parameters = Sequence[Any] | Mapping[str, Any]
 RowFactory = Callable[[Any, tuple[Any, ...]], Any]
+
+
+_UNKNOWN: Any = object()
 
 
 class ResultReader:
@@ -25,14 +28,15 @@ class ResultReader:
     in chunks, keeping memory bounded however many rows there are.
     """
 
+    __slots__ = ("_closed", "_description", "_rows", "_runner", "arraysize", "lastrowid", "row_factory", "rowcount")
+
     def __init__(self, runner: Runner, row_factory: RowFactory | None) -> None:
         self._runner = runner
         self._rows: ResultRows | None = None
+        self._description: tuple[tuple[Any, ...], ...] | None = None
         self._closed = False
         #: Rows to fetch by default in ``fetchmany``.
         self.arraysize = 1
-        #: DB-API description of the last result: a 7-tuple per column, or None.
-        self.description: tuple[tuple[Any, ...], ...] | None = None
         #: Rows changed by the last INSERT/UPDATE/DELETE/REPLACE (summed over
         #: executemany); -1 for other statements.
         self.rowcount = -1
@@ -41,6 +45,16 @@ class ResultReader:
         #: Called as ``row_factory(cursor, row_tuple)`` for each row when set.
         self.row_factory = row_factory
 
+    @property
+    def description(self) -> tuple[tuple[Any, ...], ...] | None:
+        """DB-API description of the last result: a 7-tuple per column, or None."""
+        description = self._description
+        if description is _UNKNOWN:
+            # Built on first use: most callers never look at it.
+            rows = self._rows
+            description = self._description = None if rows is None else rows.description
+        return description
+
     def _check_open(self) -> None:
         if self._closed:
             raise ProgrammingError("Cannot operate on a closed cursor.")
@@ -48,14 +62,20 @@ class ResultReader:
 
     def _take(self, rows: ResultRows) -> None:
         self._rows = rows
-        self.description = rows.description
+        self._description = _UNKNOWN
         self.rowcount = rows.rowcount
+
+    def _forget_result(self) -> None:
+        self._rows = None
+        self._description = None
 
     async def _next_chunk(self) -> ResultRows | None:
         """Fetch the next chunk of rows from the engine, if any remain."""
         current = self._rows
         if current is None or not current.has_more:
             return None
+        if self._description is _UNKNOWN:
+            self._description = current.description
         rows = await self._runner.submit(_native.fetch_more, current)
         self._rows = rows
         if rows.rowcount != -1:
@@ -68,7 +88,8 @@ class ResultReader:
 
     async def fetchone(self) -> Any:
         """The next row, or None when there are no more."""
-        self._check_open()
+        if self._closed or self._runner.closed:
+            self._check_open()
         rows = self._rows
         if rows is None:
             return None
@@ -76,7 +97,9 @@ class ResultReader:
         while row is None and rows is not None and rows.has_more:
             rows = await self._next_chunk()
             row = None if rows is None else rows.fetchone()
-        return None if row is None else self._shape(row)
+        if row is None or self.row_factory is None:
+            return row
+        return self.row_factory(self, row)
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
         """Up to ``size`` rows (default ``arraysize``)."""
@@ -132,6 +155,8 @@ class ResultReader:
 class Cursor(ResultReader):
     """Executes statements on its connection and fetches their rows."""
 
+    __slots__ = ("_connection",)
+
     def __init__(self, connection: Connection) -> None:
         super().__init__(connection._runner, connection.row_factory)
         self._connection = connection
@@ -144,8 +169,14 @@ class Cursor(ResultReader):
     async def execute(self, sql: str, parameters: Parameters = ()) -> Cursor:
         """Run one statement with ``?`` parameters from a sequence or
         ``:name``/``@name``/``$name`` parameters from a mapping."""
-        self._check_open()
-        rows = await self._runner.submit(self._connection._native.execute, sql, parameters)
+        if self._closed:
+            raise ProgrammingError("Cannot operate on a closed cursor.")
+        runner = self._runner
+        runner.check_ready()
+        rows = self._connection._native.execute(runner.port(), sql, parameters)
+        if type(rows) is not ResultRows:
+            # Short reads on an idle connection come back complete; the rest is awaited.
+            rows = await runner.wait(rows)
         self._take(rows)
         self.lastrowid = rows.lastrowid
         return self
@@ -154,8 +185,7 @@ class Cursor(ResultReader):
         """Run one DML statement once per parameter set; any iterable works,
         generators included, and is consumed in batches."""
         self._check_open()
-        self._rows = None
-        self.description = None
+        self._forget_result()
         self.rowcount = await self._connection._executemany(sql, seq_of_parameters)
         return self
 
@@ -163,8 +193,7 @@ class Cursor(ResultReader):
         """Run several statements separated by semicolons, without parameters.
         Under legacy transaction control a pending transaction is committed first."""
         self._check_open()
-        self._rows = None
-        self.description = None
+        self._forget_result()
         self.rowcount = -1
         await self._runner.submit(self._connection._native.executescript, sql_script)
         return self

@@ -45,6 +45,8 @@ _WORD = re.compile(r"-?[A-Za-z0-9_.]+")
 class PoolCursor(ResultReader):
     """The rows of one statement run through the pool."""
 
+    __slots__ = ()
+
     def _fill(self, rows: _native.ResultRows) -> PoolCursor:
         self._take(rows)
         self.lastrowid = rows.lastrowid

@@ -49,7 +49,7 @@ NB_MODULE(_native, m) {
   nb::class_<NativeConnection>(m, "NativeConnection",
                                "A libSQL connection whose work runs on a worker thread of its own. Each operation "
                                "takes a CompletionPort and returns a future, or None and blocks.")
-      .def(nb::init<>())
+      .def(nb::init<bool>(), nb::arg("inline_reads"))
       .def("open", &NativeConnection::open, port, nb::arg("database"), nb::arg("uri"), nb::arg("timeout"),
            nb::arg("isolation_level").none(), nb::arg("autocommit"), nb::arg("cached_statements"),
            nb::arg("query_only"))

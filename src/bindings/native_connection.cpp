@@ -22,7 +22,7 @@ TransactionControl transaction_control(int autocommit) {
   }
 }
 
-std::string sql_text(nb::handle sql, const char* what) {
+std::string_view sql_view(nb::handle sql, const char* what) {
   if (!PyUnicode_Check(sql.ptr())) {
     raise(ErrorKind::Programming, std::string(what) + " must be a str, not " + Py_TYPE(sql.ptr())->tp_name);
   }
@@ -35,7 +35,10 @@ std::string sql_text(nb::handle sql, const char* what) {
   return {text, static_cast<std::size_t>(size)};
 }
 
-NativeConnection::NativeConnection() : core_(std::make_shared<AsyncConnection>()) { close_at_exit(core_); }
+NativeConnection::NativeConnection(bool inline_reads)
+    : core_(std::make_shared<AsyncConnection>()), inline_reads_(inline_reads) {
+  close_at_exit(core_);
+}
 
 NativeConnection::~NativeConnection() {
   // Destroying the core joins its worker, which may be waiting for the GIL
@@ -59,10 +62,20 @@ nb::object NativeConnection::open(nb::handle port, std::string database, bool ur
 }
 
 nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
-  std::string text = sql_text(sql, "the SQL statement");
+  const std::string_view text = sql_view(sql, "the SQL statement");
   Params params = to_params(parameters);
-  return start_operation(port,
-                [&](auto sink, auto tag) { core_->execute(std::move(text), std::move(params), std::move(sink), tag); });
+  if (inline_reads_ && !port.is_none() && nb::cast<CompletionPort&>(port).may_run_inline()) {
+    std::optional<QueryResult> result;
+    try {
+      result = core_->try_execute_inline(text, params);
+    } catch (const DbError& error) {
+      raise(error.error());
+    }
+    if (result) return nb::cast(ResultRows(std::move(*result)));
+  }
+  return start_operation(port, [&](auto sink, auto tag) {
+    core_->execute(std::string(text), std::move(params), std::move(sink), tag);
+  });
 }
 
 nb::object NativeConnection::executemany(nb::handle port, nb::handle sql, nb::handle batch) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "async_connection.hpp"
 
@@ -16,7 +17,8 @@ namespace nb = nanobind;
 
 class NativeConnection {
  public:
-  NativeConnection();
+  // `inline_reads` lets short reads run on the calling thread when the connection is idle.
+  explicit NativeConnection(bool inline_reads);
   ~NativeConnection();
 
   nb::object open(nb::handle port, std::string database, bool uri, double timeout,
@@ -41,11 +43,14 @@ class NativeConnection {
 
  private:
   std::shared_ptr<AsyncConnection> core_;
+  bool inline_reads_;
 };
 
 TransactionControl transaction_control(int autocommit);
 
-// The UTF-8 text of a str argument; ProgrammingError for anything else.
-std::string sql_text(nb::handle sql, const char* what);
+// The UTF-8 text of a str argument, valid while it lives; ProgrammingError
+// for anything else.
+std::string_view sql_view(nb::handle sql, const char* what);
+inline std::string sql_text(nb::handle sql, const char* what) { return std::string(sql_view(sql, what)); }
 
 }  // namespace aiolibsql::py

@@ -8,7 +8,9 @@ OpenCursor::~OpenCursor() {
   if (auto owner = owner_.lock()) owner->release(id_);
 }
 
-AsyncConnection::AsyncConnection() : executor_([this] { connection_.interrupt(); }) {}
+AsyncConnection::AsyncConnection() : executor_([this] { connection_.interrupt(); }) {
+  connection_.watch_cancellation(&executor_.cancellation());
+}
 
 AsyncConnection::~AsyncConnection() = default;
 
@@ -33,10 +35,18 @@ QueryResult AsyncConnection::with_open_cursor(QueryResult result, std::shared_pt
 
 void AsyncConnection::execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) {
   submit(
-      [this, sql = std::move(sql), params = std::move(params)]() -> Outcome {
+      [this, sql = std::move(sql), params = std::move(params)]() mutable -> Outcome {
         return with_open_cursor(connection_.execute(sql, params, kFirstChunk), nullptr);
       },
       std::move(sink), tag);
+}
+
+std::optional<QueryResult> AsyncConnection::try_execute_inline(std::string_view sql, Params& params) {
+  auto engine = executor_.try_hold_idle_engine();
+  if (!engine.owns_lock()) return std::nullopt;
+  auto result = connection_.execute_read_within(sql, params, kFirstChunk, kInlineStepBudget);
+  if (result) result = with_open_cursor(std::move(*result), nullptr);
+  return result;
 }
 
 void AsyncConnection::fetch(std::shared_ptr<OpenCursor> cursor, Sink sink, std::uintptr_t tag) {

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,9 @@ inline constexpr FetchLimits kFirstChunk{256, 1 << 20};
 inline constexpr FetchLimits kNextChunk{8192, 8 << 20};
 // For work that must finish its statement before returning (group commit).
 inline constexpr FetchLimits kWholeResult{SIZE_MAX, SIZE_MAX};
+// Engine steps a statement may run inline before it goes to the worker
+// instead: tens of microseconds, so an inline read never stalls the caller.
+inline constexpr int kInlineStepBudget = 20000;
 
 class AsyncConnection;
 
@@ -52,6 +57,12 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
 
   void open(OpenOptions options, Sink sink, std::uintptr_t tag);
   void execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
+  // The short-read fast path: when the connection is idle and `sql` only
+  // reads, runs it on the calling thread within a small budget of engine
+  // steps. Returns nothing when it declines (busy, writes, over budget);
+  // throws DbError for errors it met.
+  // `params` is moved from only when it succeeds with rows left open.
+  std::optional<QueryResult> try_execute_inline(std::string_view sql, Params& params);
   // The next chunk of a result that had more rows.
   void fetch(std::shared_ptr<OpenCursor> cursor, Sink sink, std::uintptr_t tag);
   void execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);

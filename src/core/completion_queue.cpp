@@ -96,10 +96,10 @@ std::shared_ptr<CompletionSink> all_of(std::size_t count, std::shared_ptr<Operat
 }
 
 void CompletionWaiter::complete(std::shared_ptr<Operation> operation) {
-  {
-    std::lock_guard lock(mutex_);
-    finished_ = std::move(operation);
-  }
+  // Notified under the lock: the waiter may destroy this as soon as it can
+  // take the lock after wait() returns.
+  std::lock_guard lock(mutex_);
+  finished_ = std::move(operation);
   done_.notify_one();
 }
 

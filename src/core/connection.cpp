@@ -78,7 +78,53 @@ void Connection::require_open() const {
   if (db_ == nullptr) throw DbError(ErrorKind::Programming, "Cannot operate on a closed database.");
 }
 
+namespace {
+
+// Engine steps between progress callbacks: often enough to stop a statement
+// within microseconds, rarely enough to cost nothing measurable.
+constexpr int kProgressInterval = 1000;
+
+}  // namespace
+
+int Connection::on_progress(void* self) noexcept {
+  auto* connection = static_cast<Connection*>(self);
+  if (connection->cancel_ != nullptr && connection->cancel_->load(std::memory_order_relaxed)) return 1;
+  if (connection->inline_callbacks_left_ > 0 && --connection->inline_callbacks_left_ == 0) {
+    connection->over_budget_ = true;
+    return 1;
+  }
+  return 0;
+}
+
+// The engine's own waiting schedule (sqliteDefaultBusyCallback), except that
+// inline statements never wait and a cancelled one stops waiting.
+int Connection::on_busy(void* self, int attempts) noexcept {
+  static constexpr int kDelays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+  static constexpr int kTotals[] = {0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228};
+  constexpr int kSteps = static_cast<int>(std::size(kDelays));
+  auto* connection = static_cast<Connection*>(self);
+  if (connection->inline_callbacks_left_ > 0) return 0;
+  if (connection->cancel_ != nullptr && connection->cancel_->load(std::memory_order_relaxed)) return 0;
+  int delay;
+  int waited;
+  if (attempts < kSteps) {
+    delay = kDelays[attempts];
+    waited = kTotals[attempts];
+  } else {
+    delay = kDelays[kSteps - 1];
+    waited = kTotals[kSteps - 1] + delay * (attempts - (kSteps - 1));
+  }
+  const int timeout = connection->busy_timeout_ms_;
+  if (waited + delay > timeout) {
+    delay = timeout - waited;
+    if (delay <= 0) return 0;
+  }
+  sqlite3_sleep(delay);
+  return 1;
+}
+
 void Connection::open(const OpenOptions& options) {
+  if (db_ != nullptr) throw DbError(ErrorKind::Programming, "the connection is already open");
   if (options.database.find('\0') != std::string::npos) {
     throw DbError(ErrorKind::Programming, "the database path contains a null character");
   }
@@ -94,7 +140,9 @@ void Connection::open(const OpenOptions& options) {
   sqlite3_extended_result_codes(db, 1);
   const double timeout_ms = std::clamp(options.timeout_seconds * 1000.0, 0.0,
                                        static_cast<double>(std::numeric_limits<int>::max()));
-  sqlite3_busy_timeout(db, static_cast<int>(timeout_ms));
+  busy_timeout_ms_ = static_cast<int>(timeout_ms);
+  sqlite3_busy_handler(db, on_busy, this);
+  sqlite3_progress_handler(db, kProgressInterval, on_progress, this);
   {
     std::lock_guard lock(interrupt_mutex_);
     db_ = db;
@@ -165,31 +213,63 @@ bool Connection::step_rows(Statement& statement, RowChunk& rows, const FetchLimi
   }
 }
 
-QueryResult Connection::execute(std::string_view sql, const Params& params, const FetchLimits& limits) {
+QueryResult Connection::finish_first_chunk(StatementLease lease, Params& params, QueryResult result, bool done) {
+  if (done) {
+    if (lease->is_dml()) result.rowcount = sqlite3_changes64(db_);
+  } else {
+    result.cursor_id = ++next_cursor_id_;
+    open_cursors_.emplace(result.cursor_id, OpenStatement{std::move(lease), std::move(params)});
+  }
+  result.lastrowid = sqlite3_last_insert_rowid(db_);
+  publish_state();
+  return result;
+}
+
+QueryResult Connection::execute(std::string_view sql, Params& params, const FetchLimits& limits) {
   require_open();
   auto lease = cache_->lease(sql);
   Statement& statement = *lease;
   QueryResult result;
   statement.bind(params);
   if (statement.is_empty()) return result;
+  bool done = false;
   try {
     begin_implicitly(statement);
     result.columns = statement.columns();
     result.rows = RowChunk(result.columns ? result.columns->names.size() : 0);
-    const bool done = step_rows(statement, result.rows, limits);
-    if (done) {
-      if (statement.is_dml()) result.rowcount = sqlite3_changes64(db_);
-    } else {
-      result.cursor_id = ++next_cursor_id_;
-      open_cursors_.emplace(result.cursor_id, std::move(lease));
-    }
-    result.lastrowid = sqlite3_last_insert_rowid(db_);
+    done = step_rows(statement, result.rows, limits);
   } catch (...) {
     publish_state();
     throw;
   }
-  publish_state();
-  return result;
+  return finish_first_chunk(std::move(lease), params, std::move(result), done);
+}
+
+std::optional<QueryResult> Connection::execute_read_within(std::string_view sql, Params& params,
+                                                           const FetchLimits& limits, int vm_step_budget) {
+  require_open();
+  auto lease = cache_->lease(sql);
+  Statement& statement = *lease;
+  if (!statement.is_readonly() || statement.is_empty()) return std::nullopt;
+  statement.bind(params);
+  QueryResult result;
+  result.columns = statement.columns();
+  result.rows = RowChunk(result.columns ? result.columns->names.size() : 0);
+  // While inline: no waiting for locks, and a budget of engine steps.
+  inline_callbacks_left_ = std::max(1, vm_step_budget / kProgressInterval);
+  over_budget_ = false;
+  bool done = false;
+  try {
+    done = step_rows(statement, result.rows, limits);
+  } catch (const DbError& error) {
+    inline_callbacks_left_ = 0;
+    const int primary = error.error().sqlite_code & 0xff;
+    if (over_budget_ || primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return std::nullopt;
+    publish_state();
+    throw;
+  }
+  inline_callbacks_left_ = 0;
+  return finish_first_chunk(std::move(lease), params, std::move(result), done);
 }
 
 QueryResult Connection::fetch(std::uint64_t cursor_id, const FetchLimits& limits) {
@@ -197,7 +277,7 @@ QueryResult Connection::fetch(std::uint64_t cursor_id, const FetchLimits& limits
   auto found = open_cursors_.find(cursor_id);
   QueryResult result;
   if (found == open_cursors_.end()) return result;
-  Statement& statement = *found->second;
+  Statement& statement = *found->second.lease;
   result.columns = statement.columns();
   result.rows = RowChunk(result.columns ? result.columns->names.size() : 0);
   bool done = true;

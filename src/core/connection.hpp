@@ -63,7 +63,24 @@ class Connection {
   void close() noexcept;
   bool is_open() const noexcept { return db_ != nullptr; }
 
-  QueryResult execute(std::string_view sql, const Params& params, const FetchLimits& limits);
+  // Runs one statement and buffers its first rows. When rows remain, the
+  // statement stays open, and so must its bound values: `params` is then
+  // moved from and kept with it.
+  QueryResult execute(std::string_view sql, Params& params, const FetchLimits& limits);
+  // For callers that keep their parameters: works on a copy.
+  QueryResult execute(std::string_view sql, const Params& params, const FetchLimits& limits) {
+    Params copy = params;
+    return execute(sql, copy, limits);
+  }
+  // Runs `sql` only if it is read-only and finishes its first chunk within
+  // `vm_step_budget` virtual-machine steps without waiting for a lock;
+  // otherwise resets it and returns nothing, so the caller can queue it.
+  // Real errors (syntax, bad parameters) throw as from execute.
+  std::optional<QueryResult> execute_read_within(std::string_view sql, Params& params, const FetchLimits& limits,
+                                                 int vm_step_budget);
+  // While `*cancel` is set, the running statement stops with SQLITE_INTERRUPT
+  // (and only that statement: later ones are unaffected once it is cleared).
+  void watch_cancellation(const std::atomic<bool>* cancel) noexcept { cancel_ = cancel; }
   // The next rows of a result whose cursor_id was returned by execute or fetch.
   QueryResult fetch(std::uint64_t cursor_id, const FetchLimits& limits);
   void release(std::uint64_t cursor_id) noexcept;
@@ -97,12 +114,27 @@ class Connection {
   // Steps into `rows` until done or a limit is hit; true when done.
   bool step_rows(Statement& statement, RowChunk& rows, const FetchLimits& limits);
   void publish_state() noexcept;
+  // The result of a statement whose first rows are in `rows`.
+  QueryResult finish_first_chunk(StatementLease lease, Params& params, QueryResult result, bool done);
+  static int on_progress(void* self) noexcept;
+  static int on_busy(void* self, int attempts) noexcept;
 
   sqlite3* db_ = nullptr;
   std::mutex interrupt_mutex_;  // guards db_ against close() for interrupt()
   OpenOptions options_;
+  int busy_timeout_ms_ = 0;
   std::unique_ptr<StatementCache> cache_;
-  std::unordered_map<std::uint64_t, StatementLease> open_cursors_;
+  // A statement with rows left, and the values bound to it.
+  struct OpenStatement {
+    StatementLease lease;
+    Params params;
+  };
+  std::unordered_map<std::uint64_t, OpenStatement> open_cursors_;
+  const std::atomic<bool>* cancel_ = nullptr;
+  // Engine progress callbacks left before an inline statement is over budget;
+  // zero when not inline.
+  int inline_callbacks_left_ = 0;
+  bool over_budget_ = false;
   std::uint64_t next_cursor_id_ = 0;
   std::atomic<bool> in_transaction_{false};
   std::atomic<std::int64_t> total_changes_{0};

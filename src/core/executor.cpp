@@ -1,6 +1,10 @@
 #include "executor.hpp"
 
 #include <algorithm>
+
+#ifdef __linux__
+#include <pthread.h>
+#endif
 #include <utility>
 
 namespace aiolibsql {
@@ -35,10 +39,13 @@ void Operation::finish(Outcome outcome) noexcept {
 
 void Operation::complete(std::shared_ptr<Operation> operation, Outcome outcome) noexcept {
   operation->finish(std::move(outcome));
-  if (operation->sink_) {
-    auto sink = operation->sink_;
-    sink->complete(std::move(operation));
-  }
+  deliver(std::move(operation));
+}
+
+void Operation::deliver(std::shared_ptr<Operation> operation) noexcept {
+  // The sink must outlive its own complete(), even if the operation it
+  // receives held the last reference to it.
+  if (auto sink = operation->sink_) sink->complete(std::move(operation));
 }
 
 Executor::Executor(std::function<void()> interrupt)
@@ -58,8 +65,7 @@ Executor::~Executor() {
   }
   state_->wake.notify_one();
   for (auto& operation : abandoned) {
-    operation->finish(closed_error());
-    if (operation->sink_) operation->sink_->complete(operation);
+    Operation::complete(std::move(operation), closed_error());
   }
   // The last owner may let go on the worker itself (from inside an
   // operation); a thread cannot join itself, and it returns right after.
@@ -79,8 +85,7 @@ void Executor::submit(std::shared_ptr<Operation> operation) {
       return;
     }
   }
-  operation->finish(closed_error());
-  if (operation->sink_) operation->sink_->complete(std::move(operation));
+  Operation::complete(std::move(operation), closed_error());
 }
 
 void Executor::close(std::shared_ptr<Operation> last) {
@@ -97,8 +102,7 @@ void Executor::close(std::shared_ptr<Operation> last) {
     }
   }
   for (auto& operation : abandoned) {
-    operation->finish(closed_error());
-    if (operation->sink_) operation->sink_->complete(std::move(operation));
+    Operation::complete(std::move(operation), closed_error());
   }
 }
 
@@ -111,14 +115,13 @@ bool Executor::cancel(std::uintptr_t tag) {
         std::find_if(queue.begin(), queue.end(), [tag](const auto& operation) { return operation->tag() == tag; });
     if (found == queue.end()) {
       if (state_->running == nullptr || state_->running->tag() != tag) return false;
-      state_->interrupt();
+      state_->cancel_running.store(true, std::memory_order_relaxed);
       return true;
     }
     removed = std::move(*found);
     queue.erase(found);
   }
-  removed->finish(cancelled_error());
-  if (removed->sink_) removed->sink_->complete(std::move(removed));
+  Operation::complete(std::move(removed), cancelled_error());
   return true;
 }
 
@@ -132,6 +135,13 @@ void Executor::set_group_runner(GroupRunner runner, std::size_t largest_group, s
   state_->group_runner = std::move(runner);
   state_->largest_group = largest_group;
   state_->gather = gather;
+}
+
+std::unique_lock<std::mutex> Executor::try_hold_idle_engine() {
+  std::lock_guard lock(state_->mutex);
+  if (state_->closed || state_->busy || !state_->queue.empty()) return {};
+  // Taken under the state lock: the worker cannot start anything before we hold it.
+  return std::unique_lock(state_->engine_mutex, std::try_to_lock);
 }
 
 std::size_t Executor::load() const {
@@ -152,6 +162,10 @@ bool Executor::is_idle() const {
 }
 
 void Executor::work_loop(const std::shared_ptr<State>& state) {
+#ifdef __linux__
+  // Named so a debugger or /proc shows whose threads these are.
+  pthread_setname_np(pthread_self(), "aiolibsql-db");
+#endif
   std::unique_lock lock(state->mutex);
   std::vector<std::shared_ptr<Operation>> group;
   while (true) {
@@ -189,6 +203,7 @@ void Executor::work_loop(const std::shared_ptr<State>& state) {
     }
     lock.lock();
     state->running = nullptr;
+    state->cancel_running.store(false, std::memory_order_relaxed);
     state->busy = false;
     state->stats.completed += group.size();
     if (group.size() > 1) {
@@ -198,7 +213,7 @@ void Executor::work_loop(const std::shared_ptr<State>& state) {
     }
     lock.unlock();
     for (auto& operation : group) {
-      if (operation->sink_) operation->sink_->complete(std::move(operation));
+      Operation::deliver(std::move(operation));
     }
     group.clear();
     lock.lock();

@@ -54,6 +54,8 @@ class Operation {
   void finish(Outcome outcome) noexcept;
   // Finishes an operation that no executor ran and hands it to its sink.
   static void complete(std::shared_ptr<Operation> operation, Outcome outcome) noexcept;
+  // Hands a finished operation to its sink, if it has one.
+  static void deliver(std::shared_ptr<Operation> operation) noexcept;
 
  private:
   friend class Executor;
@@ -107,6 +109,11 @@ class Executor {
   std::mutex& engine_mutex() noexcept { return state_->engine_mutex; }
   // True when nothing is queued or running.
   bool is_idle() const;
+  // Set while the running operation is being cancelled; the engine checks it.
+  const std::atomic<bool>& cancellation() const noexcept { return state_->cancel_running; }
+  // Holds the engine for work on the calling thread, if the executor is idle
+  // and open and nobody else holds it; empty otherwise.
+  std::unique_lock<std::mutex> try_hold_idle_engine();
   // Operations queued or running.
   std::size_t load() const;
   ExecutorStats stats() const;
@@ -122,6 +129,8 @@ class Executor {
     std::deque<std::shared_ptr<Operation>> queue;
     // The lone operation running now, which cancel() may interrupt.
     const Operation* running = nullptr;
+    // Set by cancel() to stop the running operation; cleared when it ends.
+    std::atomic<bool> cancel_running{false};
     bool busy = false;
     bool closed = false;
     bool stop = false;

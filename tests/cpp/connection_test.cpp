@@ -120,10 +120,8 @@ TEST(ConnectionOpen, QueryOnlyRefusesWritesButAllowsReads) {
   EXPECT_EQ(error.sqlite_code & 0xff, SQLITE_READONLY);
 }
 
-// KNOWN CORE BUG (see the report): Connection::open() on an open connection
-// overwrites db_ and cache_ without closing the old handle, which stays open,
-// locked and unreachable. Whether open() should refuse or close the old
-// database first is the core's choice; this accepts either.
+// Opening an open connection must not leave the old handle open, locked and
+// unreachable (the core refuses; closing first would also do).
 TEST(ConnectionOpen, ReopeningLetsGoOfThePreviousDatabase) {
   test::TempDir dir;
   OpenOptions first;
@@ -424,19 +422,30 @@ TEST(ConnectionCursor, CursorsOverTheSameSqlAreIndependent) {
   EXPECT_EQ(value_at(a.rows, 9, 0), integer(30));
 }
 
-// KNOWN CORE BUG (see the report): Statement::bind() lends TEXT and BLOB bytes
-// to the engine (SQLITE_STATIC), and a cursor left open by execute() goes on
-// reading them at fetch time. AsyncConnection frees its Params as soon as the
-// execute operation has run, so there the fetch reads freed memory (ASan:
-// heap-use-after-free); here the bytes are overwritten instead, to show it
-// without undefined behaviour.
+// Bound TEXT and BLOB bytes are lent to the engine (SQLITE_STATIC) and read
+// again at fetch time, so an open cursor must own the values it was bound with.
+TEST(ConnectionCursor, OpenCursorKeepsItsBoundValuesWhenGivenTheCallersParameters) {
+  auto connection = open_memory();
+  Params params = positional({text(std::string(64, 'a'))});
+  const auto first = connection->execute(
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) SELECT x, ? FROM c", params,
+      kFirstChunk);
+  ASSERT_NE(first.cursor_id, 0u);
+  // The open statement took the parameters over; the caller's object is spent.
+  params = positional({text(std::string(64, 'z'))});
+  const auto rest = connection->fetch(first.cursor_id, kNextChunk);
+  ASSERT_GT(rest.rows.row_count(), 0u);
+  EXPECT_EQ(value_at(rest.rows, rest.rows.row_count() - 1, 1), text(std::string(64, 'a')));
+}
+
 TEST(ConnectionCursor, OpenCursorKeepsBoundTextAfterTheCallersParamsChange) {
   auto connection = open_memory();
   const std::string original(64, 'a');
   Params params = positional({text(original)});
+  // Through the const overload: the caller keeps its parameters and may reuse them.
   const auto first = connection->execute(
-      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) SELECT x, ? FROM c", params,
-      kFirstChunk);
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) SELECT x, ? FROM c",
+      std::as_const(params), kFirstChunk);
   ASSERT_NE(first.cursor_id, 0u);
   EXPECT_EQ(value_at(first.rows, 0, 1), text(original));
 

@@ -248,21 +248,25 @@ TEST(ExecutorCancel, ReturnsFalseForUnknownAndFinishedOperations) {
   EXPECT_EQ(interrupts, 0);
 }
 
-TEST(ExecutorCancel, InterruptsTheRunningOperationThroughTheHook) {
+TEST(ExecutorCancel, RaisesTheCancellationFlagForTheRunningOperationOnly) {
   test::Recorder sink;
   Gate started;
-  Gate interrupted;
-  Executor executor([&] { interrupted.open(); });
+  Executor executor([] {});
+  const auto& cancelled = executor.cancellation();
   executor.submit(make_operation(
       [&]() -> Outcome {
         started.open();
-        return interrupted.wait() ? Outcome{std::int64_t{1}} : Outcome{std::int64_t{0}};
+        const bool seen = eventually([&] { return cancelled.load(); });
+        return Outcome{std::int64_t{seen ? 1 : 0}};
       },
       sink, 5));
+  executor.submit(make_operation([&]() -> Outcome { return Outcome{std::int64_t{cancelled.load() ? 1 : 0}}; }, sink,
+                                 6));
   ASSERT_TRUE(started.wait());
   EXPECT_TRUE(executor.cancel(5));
-  ASSERT_TRUE(sink->wait_for(1));
-  EXPECT_EQ(std::get<std::int64_t>(sink->finished().front()->outcome()), 1);
+  ASSERT_TRUE(sink->wait_for(2));
+  EXPECT_EQ(std::get<std::int64_t>(sink->finished()[0]->outcome()), 1);
+  EXPECT_EQ(std::get<std::int64_t>(sink->finished()[1]->outcome()), 0) << "the flag outlived the cancelled operation";
 }
 
 TEST(ExecutorCancel, InterruptsARunningLongQuery) {
@@ -271,6 +275,7 @@ TEST(ExecutorCancel, InterruptsARunningLongQuery) {
   connection->create_function("mark_started", 0, false, started_marker(started));
   test::Recorder sink;
   Executor executor([&] { connection->interrupt(); });
+  connection->watch_cancellation(&executor.cancellation());
   executor.submit(make_operation(
       [&]() -> Outcome { return connection->execute(marked_counting_query(), {}, test::kEverything); }, sink, 9));
   ASSERT_TRUE(eventually([&] { return started.load(); }));
@@ -285,18 +290,16 @@ TEST(ExecutorCancel, InterruptsARunningLongQuery) {
   EXPECT_FALSE(executor.cancel(9));
 }
 
-// KNOWN CORE BUG (see the report): Executor::cancel() interrupts a running
-// operation with sqlite3_interrupt(), which the engine forgets when the next
-// statement starts on an otherwise idle connection. An operation that has
-// been dequeued but has not yet stepped (waiting for the engine mutex, a
-// backup holding it, preparing, between the statements of a script) is
-// reported cancelled by cancel() and then runs to completion.
+// A cancel that lands after the operation is dequeued but before its
+// statement steps (waiting for the engine, preparing, between the statements
+// of a script) must still stop it.
 TEST(ExecutorCancel, CancelAcceptedBeforeTheStatementStartsIsNotLost) {
   auto connection = test::open_memory();
   test::Recorder sink;
   Gate reached;
   Gate proceed;
   Executor executor([&] { connection->interrupt(); });
+  connection->watch_cancellation(&executor.cancellation());
   executor.submit(make_operation(
       [&]() -> Outcome {
         reached.open();
@@ -519,12 +522,10 @@ TEST(CompletionWaiter, WaitReturnsTheOperationCompletedOnAnotherThread) {
   EXPECT_EQ(std::get<std::int64_t>(finished->outcome()), 7);
 }
 
-// KNOWN CORE BUG (see the report): CompletionWaiter::complete() notifies
-// after unlocking, so a waiter that returns from wait() and drops the
-// operation (and with it the last reference to the waiter) can destroy the
-// condition variable while the worker is still notifying it. Undefined
-// behaviour that rarely shows in a plain build; ThreadSanitizer reports it
-// on the first iteration.
+// A waiter that returns from wait() and drops the operation (and with it the
+// last reference to the waiter) must not destroy the condition variable while
+// the worker still notifies it. Rarely visible in a plain build;
+// ThreadSanitizer shows it on the first iteration when it is wrong.
 TEST(CompletionWaiter, MayBeDroppedAsSoonAsWaitReturns) {
   Executor executor([] {});
   for (int i = 0; i < 200; ++i) {
@@ -653,10 +654,9 @@ TEST(AsyncConnection, CancelInterruptsARunningQueryAndTheConnectionStaysUsable) 
   EXPECT_EQ(error_in(*after), nullptr);
 }
 
-// KNOWN CORE BUG (see the report): cancel() uses sqlite3_interrupt(), a flag
-// on the whole connection that the engine only clears when a statement
-// starts while no other statement is active. While any cursor is open, the
-// flag outlives the cancelled operation and fails every later statement.
+// sqlite3_interrupt() would be the wrong tool for cancel(): the engine only
+// clears it when a statement starts while no other is active, so with a
+// cursor open it would fail every later statement too.
 TEST(AsyncConnection, CancellingARunningQueryDoesNotFailLaterStatementsWhileACursorIsOpen) {
   auto owner = std::make_shared<AsyncConnection>();
   AsyncConnection& connection = *owner;

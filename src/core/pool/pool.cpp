@@ -17,7 +17,10 @@ constexpr std::size_t kMaxRoutes = 4096;
 
 Error pool_closed_error() { return Error{ErrorKind::Programming, -1, "the pool is closed"}; }
 
-void run_sql(Connection& connection, const char* sql) { connection.execute(sql, {}, kWholeResult); }
+void run_sql(Connection& connection, std::string_view sql) {
+  Params none;
+  connection.execute(sql, none, kWholeResult);
+}
 
 // Rolls back whatever is open; used on paths that already report an error.
 void roll_back_quietly(Connection& connection) noexcept {
@@ -62,7 +65,7 @@ void Pool::open(Sink sink, std::uintptr_t tag) {
   auto open_member = [self](bool query_only) {
     return [self, query_only](Connection& connection) -> Outcome {
       connection.open(member_options(self->options_, query_only));
-      for (const auto& statement : self->options_.setup_statements) connection.execute(statement, {}, kWholeResult);
+      for (const auto& statement : self->options_.setup_statements) run_sql(connection, statement);
       return {};
     };
   };
@@ -181,7 +184,7 @@ void Pool::execute(std::string sql, Params params, Sink sink, std::uintptr_t tag
     return;
   }
   auto operation = writer_operation(
-      [sql = std::move(sql), params = std::move(params)](Connection& connection) -> Outcome {
+      [sql = std::move(sql), params = std::move(params)](Connection& connection) mutable -> Outcome {
         return connection.execute(sql, params, kWholeResult);
       },
       std::move(sink), tag);
@@ -208,10 +211,10 @@ void Pool::execute_many(std::string sql, std::vector<Params> batch, Sink sink, s
 
 void Pool::execute_batch(std::vector<std::pair<std::string, Params>> statements, Sink sink, std::uintptr_t tag) {
   submit_to_writer(writer_operation(
-                       [statements = std::move(statements)](Connection& connection) -> Outcome {
+                       [statements = std::move(statements)](Connection& connection) mutable -> Outcome {
                          run_sql(connection, "BEGIN IMMEDIATE");
                          try {
-                           for (const auto& [sql, params] : statements) {
+                           for (auto& [sql, params] : statements) {
                              connection.execute(sql, params, kWholeResult);
                            }
                            run_sql(connection, "COMMIT");
@@ -250,7 +253,7 @@ void Pool::transaction_execute(std::uint64_t transaction, std::string sql, Param
                                std::uintptr_t tag) {
   AsyncConnection* writer = writer_.get();
   submit_to_writer(writer_operation(
-                       [writer, sql = std::move(sql), params = std::move(params)](Connection& connection) {
+                       [writer, sql = std::move(sql), params = std::move(params)](Connection& connection) mutable {
                          return Outcome(writer->keep_open(connection.execute(sql, params, kFirstChunk)));
                        },
                        std::move(sink), tag),
