@@ -61,9 +61,14 @@ class NativeConnection:
     A libSQL connection whose work runs on a worker thread of its own. Each operation takes a CompletionPort and returns a future, or None and blocks.
     """
 
-    def __init__(self) -> None: ...
+    def __init__(self, inline_reads: bool) -> None: ...
 
     def open(self, port: object | None, database: str, uri: bool, timeout: float, isolation_level: str | None, autocommit: int, cached_statements: int, query_only: bool) -> object: ...
+
+    def try_execute(self, sql: object, parameters: object | None) -> object:
+        """
+        Run a short read inline if the connection is idle; None means: queue it with execute().
+        """
 
     def execute(self, port: object | None, sql: object, parameters: object | None) -> object: ...
 
@@ -102,7 +107,7 @@ class NativeConnection:
 class NativePool:
     """One writer and size - 1 readers on one WAL file."""
 
-    def __init__(self, database: str, size: int, timeout: float, setup_statements: Sequence[str], largest_group: int, cached_statements: int) -> None: ...
+    def __init__(self, database: str, size: int, timeout: float, setup_statements: Sequence[str], largest_group: int, group_gather: float, cached_statements: int) -> None: ...
 
     def open(self, port: object | None) -> object: ...
 

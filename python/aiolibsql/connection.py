@@ -65,7 +65,13 @@ class Connection:
 
     async def execute(self, sql: str, parameters: Parameters = ()) -> Cursor:
         """Run one statement; returns a cursor holding its result."""
-        return await Cursor(self).execute(sql, parameters)
+        # Cursor.execute's steps, without a second coroutine on the hot path.
+        cursor = Cursor(self)
+        rows = cursor._start_execute(sql, parameters)
+        if rows is None:
+            rows = await self._runner.submit(self._native.execute, sql, parameters)
+        cursor._finish_execute(rows)
+        return cursor
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> Cursor:
         """Run one DML statement once per parameter set (any iterable)."""

@@ -158,7 +158,15 @@ class Cursor(ResultReader):
     __slots__ = ("_connection",)
 
     def __init__(self, connection: Connection) -> None:
-        super().__init__(connection._runner, connection.row_factory)
+        # ResultReader.__init__'s assignments, spelled out: this is on every execute.
+        self._runner = connection._runner
+        self._rows = None
+        self._description = None
+        self._closed = False
+        self.arraysize = 1
+        self.rowcount = -1
+        self.lastrowid = None
+        self.row_factory = connection.row_factory
         self._connection = connection
 
     @property
@@ -169,17 +177,24 @@ class Cursor(ResultReader):
     async def execute(self, sql: str, parameters: Parameters = ()) -> Cursor:
         """Run one statement with ``?`` parameters from a sequence or
         ``:name``/``@name``/``$name`` parameters from a mapping."""
+        rows = self._start_execute(sql, parameters)
+        if rows is None:
+            rows = await self._runner.submit(self._connection._native.execute, sql, parameters)
+        self._finish_execute(rows)
+        return self
+
+    def _start_execute(self, sql: str, parameters: Parameters) -> ResultRows | None:
+        """Run a short read inline if the connection is idle; None means the
+        statement must be queued and awaited."""
         if self._closed:
             raise ProgrammingError("Cannot operate on a closed cursor.")
-        runner = self._runner
-        runner.check_ready()
-        rows = self._connection._native.execute(runner.port(), sql, parameters)
-        if type(rows) is not ResultRows:
-            # Short reads on an idle connection come back complete; the rest is awaited.
-            rows = await runner.wait(rows)
+        if self._runner.deferred_error is not None:
+            self._runner.check_ready()
+        return self._connection._native.try_execute(sql, parameters)
+
+    def _finish_execute(self, rows: ResultRows) -> None:
         self._take(rows)
         self.lastrowid = rows.lastrowid
-        return self
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> Cursor:
         """Run one DML statement once per parameter set; any iterable works,

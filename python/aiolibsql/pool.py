@@ -16,6 +16,7 @@ commit durable against power loss too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -96,7 +97,13 @@ class Transaction:
         return await self._pool._runner.submit(self._native.executemany, sql, _collect(seq_of_parameters))
 
     async def __aenter__(self) -> Transaction:
-        await self._pool._runner.submit(self._native.begin)
+        try:
+            await self._pool._runner.submit(self._native.begin)
+        except BaseException:
+            # Cancelled or failed while beginning: give the writer back.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._native.end(self._pool._runner.port(), False))
+            raise
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
@@ -119,7 +126,12 @@ class Snapshot:
         return PoolCursor(self._pool._runner, self._pool.row_factory)._fill(rows)
 
     async def __aenter__(self) -> Snapshot:
-        await self._pool._runner.submit(self._native.begin)
+        try:
+            await self._pool._runner.submit(self._native.begin)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._native.end(self._pool._runner.port()))
+            raise
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -17,24 +17,6 @@ nb::object outcome_value(Outcome& outcome) {
   return std::visit(Converter{}, outcome);
 }
 
-namespace {
-
-// Longest run of inline work before a task must truly suspend.
-constexpr auto kInlineStreak = std::chrono::microseconds(1000);
-// A pause this long between inline operations means the loop ran other work.
-constexpr auto kStreakBreak = std::chrono::microseconds(200);
-
-}  // namespace
-
-bool CompletionPort::may_run_inline() noexcept {
-  const auto now = std::chrono::steady_clock::now();
-  if (now - last_inline_ > kStreakBreak) streak_start_ = now;
-  last_inline_ = now;
-  if (now - streak_start_ <= kInlineStreak) return true;
-  streak_start_ = now;
-  return false;
-}
-
 nb::object CompletionPort::new_future() {
   PyObject* loop = PyWeakref_GetObject(loop_.ptr());
   if (loop == Py_None) throw std::runtime_error("the event loop of this completion port is gone");
@@ -50,7 +32,6 @@ nb::object fetch_more(nb::handle port, nb::handle rows) {
 }
 
 void CompletionPort::drain() {
-  streak_start_ = std::chrono::steady_clock::now();
   for (auto& operation : queue_->drain()) {
     nb::object future = nb::steal(reinterpret_cast<PyObject*>(operation->tag()));
     try {

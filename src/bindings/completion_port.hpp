@@ -4,7 +4,6 @@
 
 #include <nanobind/nanobind.h>
 
-#include <chrono>
 #include <memory>
 #include <utility>
 
@@ -26,10 +25,7 @@ class CompletionPort {
   }
 
   int fd() const noexcept { return queue_->fd(); }
-  // Whether the next short read may run inline on this loop. Inline work
-  // does not suspend the awaiting task, so after a streak of it one
-  // operation takes the worker path and the loop gets to run other tasks.
-  bool may_run_inline() noexcept;
+
   // Resolves the future of every operation finished since the last drain.
   void drain();
 
@@ -47,8 +43,7 @@ class CompletionPort {
 
   std::shared_ptr<CompletionQueue> queue_;
   nb::object loop_;
-  std::chrono::steady_clock::time_point streak_start_{};
-  std::chrono::steady_clock::time_point last_inline_{};
+
 };
 
 // Runs an operation and blocks the calling thread, GIL released, until it

@@ -53,6 +53,8 @@ NB_MODULE(_native, m) {
       .def("open", &NativeConnection::open, port, nb::arg("database"), nb::arg("uri"), nb::arg("timeout"),
            nb::arg("isolation_level").none(), nb::arg("autocommit"), nb::arg("cached_statements"),
            nb::arg("query_only"))
+      .def("try_execute", &NativeConnection::try_execute, nb::arg("sql"), nb::arg("parameters").none(),
+           "Run a short read inline if the connection is idle; None means: queue it with execute().")
       .def("execute", &NativeConnection::execute, port, nb::arg("sql"), nb::arg("parameters").none())
       .def("executemany", &NativeConnection::executemany, port, nb::arg("sql"), nb::arg("batch"))
       .def("executescript", &NativeConnection::executescript, port, nb::arg("script"))

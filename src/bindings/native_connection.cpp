@@ -1,5 +1,7 @@
 #include "native_connection.hpp"
 
+#include <chrono>
+
 #include "completion_port.hpp"
 #include "errors.hpp"
 #include "python_function.hpp"
@@ -61,21 +63,44 @@ nb::object NativeConnection::open(nb::handle port, std::string database, bool ur
   return start_operation(port, [&](auto sink, auto tag) { core_->open(std::move(options), std::move(sink), tag); });
 }
 
-nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
+namespace {
+
+// Longest run of inline work before a task must truly suspend.
+constexpr auto kInlineStreak = std::chrono::microseconds(1000);
+// A pause this long between inline operations means the loop ran other work.
+constexpr auto kStreakBreak = std::chrono::microseconds(200);
+
+}  // namespace
+
+bool InlineStreak::allows_another() noexcept {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_ > kStreakBreak) start_ = now;
+  last_ = now;
+  if (now - start_ <= kInlineStreak) return true;
+  start_ = now;
+  return false;
+}
+
+nb::object NativeConnection::try_execute(nb::handle sql, nb::handle parameters) {
   const std::string_view text = sql_view(sql, "the SQL statement");
+  if (core_->is_closed()) raise(ErrorKind::Programming, "Cannot operate on a closed database.");
+  if (!inline_reads_ || !streak_.allows_another()) return nb::none();
   Params params = to_params(parameters);
-  if (inline_reads_ && !port.is_none() && nb::cast<CompletionPort&>(port).may_run_inline()) {
-    std::optional<QueryResult> result;
-    try {
-      result = core_->try_execute_inline(text, params);
-    } catch (const DbError& error) {
-      raise(error.error());
-    }
-    if (result) return nb::cast(ResultRows(std::move(*result)));
+  std::optional<QueryResult> result;
+  try {
+    result = core_->try_execute_inline(text, params);
+  } catch (const DbError& error) {
+    raise(error.error());
   }
-  return start_operation(port, [&](auto sink, auto tag) {
-    core_->execute(std::string(text), std::move(params), std::move(sink), tag);
-  });
+  if (!result) return nb::none();
+  return nb::cast(ResultRows(std::move(*result)));
+}
+
+nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
+  std::string text = sql_text(sql, "the SQL statement");
+  Params params = to_params(parameters);
+  return start_operation(
+      port, [&](auto sink, auto tag) { core_->execute(std::move(text), std::move(params), std::move(sink), tag); });
 }
 
 nb::object NativeConnection::executemany(nb::handle port, nb::handle sql, nb::handle batch) {

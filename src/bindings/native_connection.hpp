@@ -4,6 +4,7 @@
 
 #include <nanobind/nanobind.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,18 @@ namespace aiolibsql::py {
 
 namespace nb = nanobind;
 
+// Inline work does not suspend the awaiting task, so after a streak of it one
+// operation takes the worker path and the loop gets to run other tasks.
+class InlineStreak {
+ public:
+  // Whether the next short read may run inline.
+  bool allows_another() noexcept;
+
+ private:
+  std::chrono::steady_clock::time_point start_{};
+  std::chrono::steady_clock::time_point last_{};
+};
+
 class NativeConnection {
  public:
   // `inline_reads` lets short reads run on the calling thread when the connection is idle.
@@ -24,6 +37,9 @@ class NativeConnection {
   nb::object open(nb::handle port, std::string database, bool uri, double timeout,
                   std::optional<std::string> isolation_level, int autocommit, std::size_t cached_statements,
                   bool query_only);
+  // The short-read fast path: the finished result, or None when the
+  // statement must be queued with execute() instead.
+  nb::object try_execute(nb::handle sql, nb::handle parameters);
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
   nb::object executemany(nb::handle port, nb::handle sql, nb::handle batch);
   nb::object executescript(nb::handle port, nb::handle script);
@@ -44,6 +60,7 @@ class NativeConnection {
  private:
   std::shared_ptr<AsyncConnection> core_;
   bool inline_reads_;
+  InlineStreak streak_;
 };
 
 TransactionControl transaction_control(int autocommit);

@@ -104,6 +104,9 @@ Statement::Statement(sqlite3* db, std::string_view sql) {
   dml_ = starts_with_keyword(text, "INSERT") || starts_with_keyword(text, "UPDATE") ||
          starts_with_keyword(text, "DELETE") || starts_with_keyword(text, "REPLACE") ||
          (starts_with_keyword(text, "WITH") && !readonly_);
+  for (std::string_view keyword : {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"}) {
+    transaction_control_ = transaction_control_ || starts_with_keyword(text, keyword);
+  }
   try {
     columns_ = describe_columns(handle_);
   } catch (...) {

@@ -36,6 +36,7 @@ class Statement {
   // statements whose row changes count towards rowcount and which open an
   // implicit transaction under legacy transaction control.
   bool is_dml() const noexcept { return dml_; }
+  bool is_transaction_control() const noexcept { return transaction_control_; }
   const std::shared_ptr<const Columns>& columns() const noexcept { return columns_; }
 
   // Binds every parameter; throws ProgrammingError when they do not match
@@ -48,6 +49,7 @@ class Statement {
   sqlite3_stmt* handle_ = nullptr;
   bool readonly_ = true;
   bool dml_ = false;
+  bool transaction_control_ = false;
   std::shared_ptr<const Columns> columns_;
 };
 

@@ -100,6 +100,7 @@ Pool::Route Pool::route(std::string_view sql) {
     const Statement statement(classifier_, sql);
     route.readonly = statement.is_readonly();
     route.groupable = statement.is_dml();
+    route.transaction_control = statement.is_transaction_control();
     if (routes_.size() >= kMaxRoutes) routes_.clear();
     routes_.emplace(std::string(sql), route);
   } catch (const DbError&) {
@@ -109,20 +110,20 @@ Pool::Route Pool::route(std::string_view sql) {
   return route;
 }
 
-AsyncConnection& Pool::pick_reader() {
+AsyncConnection* Pool::pick_reader() {
   std::lock_guard lock(gate_mutex_);
   AsyncConnection* least_loaded = nullptr;
   std::size_t least_load = SIZE_MAX;
   for (std::size_t i = 0; i < readers_.size(); ++i) {
     if (pinned_[i]) continue;
     const std::size_t load = readers_[i]->executor().load();
-    if (load == 0) return *readers_[i];
+    if (load == 0) return readers_[i].get();
     if (load < least_load) {
       least_load = load;
       least_loaded = readers_[i].get();
     }
   }
-  return least_loaded != nullptr ? *least_loaded : *writer_;
+  return least_loaded;
 }
 
 std::shared_ptr<Operation> Pool::writer_operation(AsyncConnection::ConnectionWork work, Sink sink,
@@ -179,9 +180,17 @@ void Pool::open_gate(std::uint64_t transaction) {
 
 void Pool::execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) {
   const Route where = route(sql);
-  if (where.readonly) {
-    pick_reader().execute(std::move(sql), std::move(params), std::move(sink), tag);
+  if (where.transaction_control) {
+    Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag),
+                        Error{ErrorKind::Programming, -1, "use pool.transaction() for transactions"});
     return;
+  }
+  if (where.readonly) {
+    if (auto* reader = pick_reader()) {
+      reader->execute(std::move(sql), std::move(params), std::move(sink), tag);
+      return;
+    }
+    // Every reader holds a snapshot: read on the writer, through its gate.
   }
   auto operation = writer_operation(
       [sql = std::move(sql), params = std::move(params)](Connection& connection) mutable -> Outcome {
@@ -380,11 +389,16 @@ void Pool::close(Sink sink, std::uintptr_t tag) {
     waiting.swap(parked_);
   }
   for (auto& parked : waiting) Operation::complete(std::move(parked.operation), pool_closed_error());
+  {
+    std::lock_guard lock(classifier_mutex_);
+    sqlite3_close_v2(classifier_);
+    classifier_ = nullptr;
+  }
   auto outer = std::make_shared<Operation>(nullptr, std::move(sink), tag);
   auto joined = all_of(readers_.size() + 1, outer);
   for (auto& reader : readers_) reader->close(joined, 0);
-  // Checkpoint once every reader is gone, so the WAL can be emptied.
-  writer_->run(
+  // The writer's last work: checkpoint (waiting for the readers to let go), then close.
+  writer_->executor().close(writer_->make_operation(
       [](Connection& connection) -> Outcome {
         if (connection.is_open()) {
           try {
@@ -392,10 +406,10 @@ void Pool::close(Sink sink, std::uintptr_t tag) {
           } catch (const DbError&) {
           }
         }
+        connection.close();
         return {};
       },
-      nullptr, 0);
-  writer_->close(joined, 0);
+      joined, 0));
 }
 
 bool Pool::cancel(std::uintptr_t tag) {

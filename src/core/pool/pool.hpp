@@ -86,6 +86,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   struct Route {
     bool readonly = false;
     bool groupable = false;
+    bool transaction_control = false;
   };
   // A writer operation held back while another transaction owns the writer.
   struct Parked {
@@ -95,7 +96,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   };
 
   Route route(std::string_view sql);
-  AsyncConnection& pick_reader();
+  AsyncConnection* pick_reader();
   void submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t transaction, bool begins);
   // After a transaction ends: lets waiting writes through, up to the next transaction.
   void open_gate(std::uint64_t transaction);
