@@ -24,15 +24,16 @@ class Runner:
     """Submits operations of one native object (a connection or a pool) to
     the completion port of the running loop, and cancels them with their task."""
 
-    __slots__ = ("_closed_message", "_loop", "_native", "_port", "deferred_error")
+    __slots__ = ("_closed_message", "_loop", "_native", "_port", "pending_setting")
 
     def __init__(self, native: _Closable, closed_message: str) -> None:
         self._native = native
         self._closed_message = closed_message
         self._loop: asyncio.AbstractEventLoop | None = None
         self._port: _native.CompletionPort | None = None
-        #: An error from an operation nobody awaited, raised by the next one.
-        self.deferred_error: BaseException | None = None
+        #: A setting change nobody awaits (a property setter started it); the
+        #: next operation waits for it and raises its error, if any.
+        self.pending_setting: asyncio.Future[Any] | None = None
 
     @property
     def closed(self) -> bool:
@@ -41,14 +42,6 @@ class Runner:
     def check_open(self) -> None:
         if self._native.closed:
             raise ProgrammingError(self._closed_message)
-
-    def check_ready(self) -> None:
-        """Raise if closed, or the error of an earlier unawaited operation."""
-        if self._native.closed:
-            raise ProgrammingError(self._closed_message)
-        if self.deferred_error is not None:
-            error, self.deferred_error = self.deferred_error, None
-            raise error
 
     def port(self) -> _native.CompletionPort:
         loop = asyncio.get_running_loop()
@@ -61,8 +54,16 @@ class Runner:
     async def submit(self, method: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Start ``method(port, *args)`` and await it; if the awaiting task is
         cancelled, the operation is dropped while queued or interrupted while running."""
-        self.check_ready()
+        self.check_open()
+        if self.pending_setting is not None:
+            await self.settle()
         return await self.wait(method(self.port(), *args))
+
+    async def settle(self) -> None:
+        """Wait for a pending setting change; raise its error if it failed."""
+        setting, self.pending_setting = self.pending_setting, None
+        if setting is not None:
+            await setting
 
     async def wait(self, future: asyncio.Future[T]) -> T:
         """Await a started operation, cancelling it with the awaiting task."""

@@ -82,9 +82,10 @@ class Connection:
         return await Cursor(self).executescript(sql_script)
 
     async def execute_fetchall(self, sql: str, parameters: Parameters = ()) -> list[Any]:
-        """Run one statement and return all its rows."""
+        """Run one statement and return all its rows. Rows that arrived with
+        the statement are returned even if the connection closes meanwhile."""
         cursor = await self.execute(sql, parameters)
-        return await cursor.fetchall()
+        return await cursor._fetch_remaining()
 
     async def commit(self) -> None:
         """Commit the current transaction (no-op with autocommit=True)."""
@@ -151,13 +152,8 @@ class Connection:
     def autocommit(self, value: int | bool) -> None:
         mode = _autocommit_mode(value)
         self._check_open()
-        future = self._native.set_autocommit(self._runner.port(), mode)
+        self._runner.pending_setting = self._native.set_autocommit(self._runner.port(), mode)
         self._autocommit = mode
-        future.add_done_callback(self._remember_failure)
-
-    def _remember_failure(self, future: asyncio.Future[Any]) -> None:
-        if not future.cancelled() and future.exception() is not None:
-            self._runner.deferred_error = future.exception()
 
     async def __aenter__(self) -> Connection:
         return self

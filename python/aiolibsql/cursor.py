@@ -118,6 +118,10 @@ class ResultReader:
     async def fetchall(self) -> list[Any]:
         """Every remaining row."""
         self._check_open()
+        return await self._fetch_remaining()
+
+    async def _fetch_remaining(self) -> list[Any]:
+        """Every remaining row; only fetching more chunks needs an open connection."""
         rows = self._rows
         result: list[Any] = []
         while rows is not None:
@@ -188,8 +192,8 @@ class Cursor(ResultReader):
         statement must be queued and awaited."""
         if self._closed:
             raise ProgrammingError("Cannot operate on a closed cursor.")
-        if self._runner.deferred_error is not None:
-            self._runner.check_ready()
+        if self._runner.pending_setting is not None:
+            return None  # the queued path waits for the setting first
         return self._connection._native.try_execute(sql, parameters)
 
     def _finish_execute(self, rows: ResultRows) -> None:

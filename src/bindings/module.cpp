@@ -53,11 +53,11 @@ NB_MODULE(_native, m) {
       .def("open", &NativeConnection::open, port, nb::arg("database"), nb::arg("uri"), nb::arg("timeout"),
            nb::arg("isolation_level").none(), nb::arg("autocommit"), nb::arg("cached_statements"),
            nb::arg("query_only"))
-      .def("try_execute", &NativeConnection::try_execute, nb::arg("sql"), nb::arg("parameters").none(),
+      .def("try_execute", &NativeConnection::try_execute, nb::arg("sql").none(), nb::arg("parameters").none(),
            "Run a short read inline if the connection is idle; None means: queue it with execute().")
-      .def("execute", &NativeConnection::execute, port, nb::arg("sql"), nb::arg("parameters").none())
-      .def("executemany", &NativeConnection::executemany, port, nb::arg("sql"), nb::arg("batch"))
-      .def("executescript", &NativeConnection::executescript, port, nb::arg("script"))
+      .def("execute", &NativeConnection::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
+      .def("executemany", &NativeConnection::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
+      .def("executescript", &NativeConnection::executescript, port, nb::arg("script").none())
       .def("commit", &NativeConnection::commit, port)
       .def("rollback", &NativeConnection::rollback, port)
       .def("set_autocommit", &NativeConnection::set_autocommit, port, nb::arg("autocommit"))
@@ -77,8 +77,8 @@ NB_MODULE(_native, m) {
            nb::arg("database"), nb::arg("size"), nb::arg("timeout"), nb::arg("setup_statements"),
            nb::arg("largest_group"), nb::arg("group_gather"), nb::arg("cached_statements"))
       .def("open", &NativePool::open, port)
-      .def("execute", &NativePool::execute, port, nb::arg("sql"), nb::arg("parameters").none())
-      .def("executemany", &NativePool::executemany, port, nb::arg("sql"), nb::arg("batch"))
+      .def("execute", &NativePool::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
+      .def("executemany", &NativePool::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
       .def("executebatch", &NativePool::executebatch, port, nb::arg("statements"))
       .def("close", &NativePool::close, port)
       .def("cancel", &NativePool::cancel, nb::arg("future"))
@@ -91,13 +91,13 @@ NB_MODULE(_native, m) {
                                 "An explicit transaction on a pool's writer; rolls back if dropped unended.")
       .def(nb::init<const NativePool&>(), nb::arg("pool"))
       .def("begin", &NativeTransaction::begin, port)
-      .def("execute", &NativeTransaction::execute, port, nb::arg("sql"), nb::arg("parameters").none())
-      .def("executemany", &NativeTransaction::executemany, port, nb::arg("sql"), nb::arg("batch"))
+      .def("execute", &NativeTransaction::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
+      .def("executemany", &NativeTransaction::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
       .def("end", &NativeTransaction::end, port, nb::arg("commit"));
 
   nb::class_<NativeSnapshot>(m, "NativeSnapshot", "A read transaction pinned to one of a pool's readers.")
       .def(nb::init<const NativePool&>(), nb::arg("pool"))
       .def("begin", &NativeSnapshot::begin, port)
-      .def("execute", &NativeSnapshot::execute, port, nb::arg("sql"), nb::arg("parameters").none())
+      .def("execute", &NativeSnapshot::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
       .def("end", &NativeSnapshot::end, port);
 }

@@ -1,5 +1,7 @@
 #include "python_function.hpp"
 
+#include <nanobind/stl/string.h>
+
 #include <stdexcept>
 #include <string>
 

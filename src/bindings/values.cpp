@@ -1,5 +1,7 @@
 #include "values.hpp"
 
+#include <nanobind/stl/string.h>
+
 #include <climits>
 #include <string>
 #include <utility>

@@ -42,6 +42,7 @@ void AsyncConnection::execute(std::string sql, Params params, Sink sink, std::ui
 }
 
 std::optional<QueryResult> AsyncConnection::try_execute_inline(std::string_view sql, Params& params) {
+  if (has_user_functions_.load(std::memory_order_relaxed)) return std::nullopt;
   auto engine = executor_.try_hold_idle_engine();
   if (!engine.owns_lock()) return std::nullopt;
   auto result = connection_.execute_read_within(sql, params, kFirstChunk, kInlineStepBudget);
@@ -120,6 +121,7 @@ void AsyncConnection::backup_to(std::shared_ptr<AsyncConnection> target, std::st
 
 void AsyncConnection::create_function(std::string name, int arg_count, bool deterministic,
                                       std::shared_ptr<ScalarFunction> function, Sink sink, std::uintptr_t tag) {
+  has_user_functions_.store(true, std::memory_order_relaxed);
   submit(
       [this, name = std::move(name), arg_count, deterministic, function = std::move(function)]() -> Outcome {
         connection_.create_function(name, arg_count, deterministic, function);

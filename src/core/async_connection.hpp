@@ -2,6 +2,7 @@
 // that runs on the connection's worker thread and completes into a sink.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -107,6 +108,9 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
   // Ties the engine-side rest of `result` to an OpenCursor.
   QueryResult with_open_cursor(QueryResult result, std::shared_ptr<OpenCursor> cursor);
 
+  // User functions run Python: never on the caller's thread, where a slow one
+  // would stall the event loop beyond any step budget.
+  std::atomic<bool> has_user_functions_{false};
   // Declared before the executor so the worker thread is joined before the
   // connection it drives is destroyed.
   Connection connection_;

@@ -130,8 +130,12 @@ void Connection::open(const OpenOptions& options) {
   }
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (options.uri) flags |= SQLITE_OPEN_URI;
+  // The engine reads every "file:" name as a URI (libSQL builds with
+  // SQLITE_USE_URI); without uri=True such a name is a plain path.
+  const std::string path =
+      !options.uri && options.database.starts_with("file:") ? "./" + options.database : options.database;
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(options.database.c_str(), &db, flags, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     auto error = engine_error(db, rc);
     sqlite3_close_v2(db);
@@ -381,10 +385,16 @@ void Connection::rollback() {
 
 void Connection::set_transaction_control(TransactionControl control) {
   require_open();
-  const bool in_transaction = sqlite3_get_autocommit(db_) == 0;
-  if (control == TransactionControl::Autocommit && in_transaction) run("COMMIT");
-  if (control == TransactionControl::Manual && !in_transaction) run("BEGIN");
+  // The mode changes even if the COMMIT or BEGIN below fails, as in sqlite3.
   options_.transaction_control = control;
+  const bool in_transaction = sqlite3_get_autocommit(db_) == 0;
+  try {
+    if (control == TransactionControl::Autocommit && in_transaction) run("COMMIT");
+    if (control == TransactionControl::Manual && !in_transaction) run("BEGIN");
+  } catch (...) {
+    publish_state();
+    throw;
+  }
   publish_state();
 }
 
@@ -393,28 +403,50 @@ void Connection::backup_to(Connection& target, std::mutex& target_engine, const 
   require_open();
   if (&target == this) throw DbError(ErrorKind::Programming, "target cannot be the same connection instance");
   if (!target.is_open()) throw DbError(ErrorKind::Programming, "Cannot operate on a closed database.");
+  if (sqlite3_txn_state(db_, schema.c_str()) == SQLITE_TXN_WRITE) {
+    // The engine would report SQLITE_BUSY forever: our own write blocks the copy.
+    throw DbError(Error{ErrorKind::Operational, SQLITE_BUSY,
+                        "cannot back up while this connection has an uncommitted write; commit first"});
+  }
   const int pages = pages_per_step == 0 ? -1 : pages_per_step;
   std::unique_lock target_lock(target_engine, std::defer_lock);
-  // The target's own worker may be busy; wait for it without ever holding
-  // both engines while blocked, so two crossing backups cannot deadlock.
-  while (!target_lock.try_lock()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms_);
+  auto cancelled = [this] { return cancel_ != nullptr && cancel_->load(std::memory_order_relaxed); };
+  // Waits for the target's own worker without ever holding both engines
+  // while blocked, so two crossing backups cannot deadlock.
+  auto wait_for_target = [&] {
+    while (!target_lock.try_lock()) {
+      if (cancelled()) throw DbError(Error{ErrorKind::Operational, SQLITE_INTERRUPT, "interrupted"});
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  };
+  wait_for_target();
   sqlite3_backup* backup = sqlite3_backup_init(target.db_, "main", db_, schema.c_str());
   if (backup == nullptr) throw DbError(engine_error(target.db_, sqlite3_errcode(target.db_)));
   int rc = SQLITE_OK;
-  while (true) {
-    rc = sqlite3_backup_step(backup, pages);
-    if (rc == SQLITE_DONE) break;
-    if (rc == SQLITE_OK) continue;
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+  try {
+    while (true) {
+      rc = sqlite3_backup_step(backup, pages);
+      if (rc == SQLITE_DONE || (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)) break;
+      if (rc == SQLITE_OK) continue;
+      if (cancelled()) {
+        rc = SQLITE_INTERRUPT;
+        break;
+      }
+      if (std::chrono::steady_clock::now() > deadline) break;
       target_lock.unlock();
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      while (!target_lock.try_lock()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      continue;
+      wait_for_target();
     }
-    break;
+  } catch (...) {
+    sqlite3_backup_finish(backup);
+    throw;
   }
   sqlite3_backup_finish(backup);
-  if (rc != SQLITE_DONE) throw DbError(engine_error(target.db_, rc));
+  if (rc != SQLITE_DONE) {
+    if (rc == SQLITE_INTERRUPT) throw DbError(Error{ErrorKind::Operational, SQLITE_INTERRUPT, "interrupted"});
+    throw DbError(Error{error_kind_for(rc), rc, sqlite3_errstr(rc)});
+  }
   target.publish_state();
 }
 
