@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUILD := build
 STAMP := $(VENV)/.requirements-installed
-DEB_PACKAGES := cmake ninja-build g++ libgtest-dev cargo python3-dev
+DEB_PACKAGES := cmake ninja-build g++ libgtest-dev cargo python3-dev python3-venv
 
 .PHONY: all setup build test test-cpp test-python demo bench lint stubs clean
 
@@ -22,6 +22,7 @@ $(BUILD)/.system-ready:
 	  case $$pkg in \
 	    cargo) command -v cargo >/dev/null || [ -x "$$HOME/.cargo/bin/cargo" ] || missing="$$missing $$pkg" ;; \
 	    python3-dev) $(PYTHON) -c 'import sysconfig,os,sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"],"Python.h")))' || missing="$$missing $$pkg" ;; \
+	    python3-venv) $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing $$pkg" ;; \
 	    *) dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg" ;; \
 	  esac; \
 	done; \

@@ -86,7 +86,7 @@ async def test_connections_run_in_parallel() -> None:
 async def test_one_wakeup_delivers_every_completion_waiting() -> None:
     # Only operations that go through the worker complete through the port.
     async with aiolibsql.connect(":memory:", inline_reads=False) as conn:
-        await conn.execute("SELECT 1")
+        rows = await rows_for_seconds(conn, 0.1)
         loop = asyncio.get_running_loop()
         port = _loop.port_for(loop)
         drains = 0
@@ -99,9 +99,13 @@ async def test_one_wakeup_delivers_every_completion_waiting() -> None:
         loop.remove_reader(port.fd)
         loop.add_reader(port.fd, counting_drain)
         try:
+            # The first statement keeps the worker busy, so the rest queue behind it.
+            blocker = asyncio.ensure_future(conn.execute(COUNT_TO, (rows,)))
+            await asyncio.sleep(0)
             pending = [asyncio.ensure_future(conn.execute("SELECT ?", (n,))) for n in range(50)]
             await asyncio.sleep(0)  # every task submits its operation
-            time.sleep(0.5)  # the loop is busy while all 50 complete on the worker
+            time.sleep(0.5)  # the loop is busy while all of them complete on the worker
+            await blocker
             cursors = await asyncio.gather(*pending)
         finally:
             loop.remove_reader(port.fd)

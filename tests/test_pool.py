@@ -825,3 +825,8 @@ async def test_a_bad_pragma_name_or_value_is_a_value_error(db_path: str, pragmas
     with pytest.raises(ValueError):
         await create_pool(db_path, pragmas=pragmas)
     assert not os.path.exists(db_path)
+
+
+async def test_a_busy_timeout_pragma_is_refused_in_favour_of_the_timeout_argument(db_path: str) -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        await aiolibsql.create_pool(db_path, size=2, pragmas={"busy_timeout": 100})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from asyncio import isfuture
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
@@ -24,13 +25,14 @@ class Runner:
     """Submits operations of one native object (a connection or a pool) to
     the completion port of the running loop, and cancels them with their task."""
 
-    __slots__ = ("_closed_message", "_loop", "_native", "_port", "pending_setting")
+    __slots__ = ("_closed_message", "_loop_port", "_native", "pending_setting")
 
     def __init__(self, native: _Closable, closed_message: str) -> None:
         self._native = native
         self._closed_message = closed_message
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._port: _native.CompletionPort | None = None
+        # The last loop used and its port, as one pair so that threads using
+        # the connection from their own loops never see a mismatched pair.
+        self._loop_port: tuple[asyncio.AbstractEventLoop, _native.CompletionPort] | None = None
         #: A setting change nobody awaits (a property setter started it); the
         #: next operation waits for it and raises its error, if any.
         self.pending_setting: asyncio.Future[Any] | None = None
@@ -45,11 +47,12 @@ class Runner:
 
     def port(self) -> _native.CompletionPort:
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            self._port = port_for(loop)
-            self._loop = loop
-        assert self._port is not None
-        return self._port
+        cached = self._loop_port
+        if cached is not None and cached[0] is loop:
+            return cached[1]
+        port = port_for(loop)
+        self._loop_port = (loop, port)
+        return port
 
     async def submit(self, method: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Start ``method(port, *args)`` and await it; if the awaiting task is
@@ -57,7 +60,11 @@ class Runner:
         self.check_open()
         if self.pending_setting is not None:
             await self.settle()
-        return await self.wait(method(self.port(), *args))
+        result = method(self.port(), *args)
+        if not isfuture(result):
+            # A quick operation on an idle connection came back finished.
+            return result
+        return await self.wait(result)
 
     async def settle(self) -> None:
         """Wait for a pending setting change; raise its error if it failed."""

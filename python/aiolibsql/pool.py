@@ -54,13 +54,15 @@ class PoolCursor(ResultReader):
         return self
 
 
-def _setup_statements(timeout: float, pragmas: Mapping[str, str | int] | None) -> list[str]:
-    merged: dict[str, str | int] = {**DEFAULT_PRAGMAS, "busy_timeout": int(timeout * 1000)}
+def _setup_statements(pragmas: Mapping[str, str | int] | None) -> list[str]:
+    merged: dict[str, str | int] = dict(DEFAULT_PRAGMAS)
     for name, value in (pragmas or {}).items():
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise ValueError(f"not a pragma name: {name!r}")
         if isinstance(value, bool) or not isinstance(value, (int, str)) or not _WORD.fullmatch(str(value)):
             raise ValueError(f"pragma {name} needs an int or a single word, not {value!r}")
+        if name.lower() == "busy_timeout":
+            raise ValueError("set the busy timeout with create_pool(timeout=seconds), not a pragma")
         merged[name.lower()] = value
     # journal_mode first: the writer switches the file to WAL before anything else.
     ordered = sorted(merged.items(), key=lambda item: item[0] != "journal_mode")
@@ -228,8 +230,9 @@ def create_pool(
 ) -> Opening[ConnectionPool]:
     """Open a pool of ``size`` connections (1 writer + ``size - 1`` readers) on one file.
 
-    ``pragmas`` override :data:`DEFAULT_PRAGMAS` (``busy_timeout`` follows
-    ``timeout``). Group commit gathers up to ``group_commit_size`` queued
+    ``pragmas`` override :data:`DEFAULT_PRAGMAS`; the busy timeout is
+    ``timeout`` (a ``busy_timeout`` pragma is refused: it would replace the
+    handler that lets cancellation stop a wait for a lock). Group commit gathers up to ``group_commit_size`` queued
     autocommit writes into one transaction, waiting up to
     ``group_commit_wait`` seconds for more once a group has started;
     ``group_commit=False`` commits each write alone. ``:memory:`` is refused:
@@ -246,11 +249,13 @@ def create_pool(
         raise NotSupportedError("encrypted databases (encryption_key) are not supported yet")
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
         raise ValueError("timeout must be a number of seconds, zero or more")
+    if isinstance(cached_statements, bool) or not isinstance(cached_statements, int) or cached_statements < 0:
+        raise ValueError("cached_statements must be an int, zero or more")
     if not isinstance(group_commit_size, int) or group_commit_size < 1:
         raise ValueError("group_commit_size must be a positive int")
     if not isinstance(group_commit_wait, (int, float)) or not 0 <= group_commit_wait <= 1:
         raise ValueError("group_commit_wait must be between 0 and 1 second")
-    setup = _setup_statements(float(timeout), pragmas)
+    setup = _setup_statements(pragmas)
     largest_group = group_commit_size if group_commit else 1
 
     async def open_pool() -> ConnectionPool:

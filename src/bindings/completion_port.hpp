@@ -4,6 +4,7 @@
 
 #include <nanobind/nanobind.h>
 
+#include <chrono>
 #include <memory>
 #include <utility>
 
@@ -25,6 +26,7 @@ class CompletionPort {
   }
 
   int fd() const noexcept { return queue_->fd(); }
+  const std::shared_ptr<CompletionQueue>& queue() const noexcept { return queue_; }
 
   // Resolves the future of every operation finished since the last drain.
   void drain();
@@ -38,9 +40,9 @@ class CompletionPort {
     return future;
   }
 
- private:
   nb::object new_future();
 
+ private:
   std::shared_ptr<CompletionQueue> queue_;
   nb::object loop_;
 
@@ -66,6 +68,30 @@ template <typename Start>
 nb::object start_operation(nb::handle port, Start&& start) {
   if (port.is_none()) return run_blocking(std::forward<Start>(start));
   return nb::cast<CompletionPort&>(port).submit(std::forward<Start>(start));
+}
+
+// How long a caller waits on its own thread for an operation submitted to an
+// idle connection before it awaits a future instead: long enough for a quick
+// statement, short enough not to hold up the event loop.
+inline constexpr std::chrono::microseconds kHandoffPatience{50};
+
+// Like start_operation, for operations on an idle connection: waits up to
+// kHandoffPatience for the result and returns it directly; otherwise returns
+// a future as usual. `start` must return the submitted operation.
+template <typename Start>
+nb::object start_waiting_briefly(nb::handle port, Start&& start) {
+  if (port.is_none()) return run_blocking(std::forward<Start>(start));
+  auto& completion_port = nb::cast<CompletionPort&>(port);
+  auto handoff = std::make_shared<Handoff>(completion_port.queue());
+  auto operation = start(handoff, 0);
+  if (auto finished = handoff->wait_briefly(kHandoffPatience)) return outcome_value(finished->outcome());
+  nb::object future = completion_port.new_future();
+  if (auto finished = handoff->give_up(operation, reinterpret_cast<std::uintptr_t>(future.ptr()))) {
+    return outcome_value(finished->outcome());
+  }
+  // The operation now holds this reference until drain() takes it back.
+  future.inc_ref();
+  return future;
 }
 
 // The next chunk of rows of a result that has more, from whichever

@@ -96,33 +96,42 @@ nb::object NativeConnection::try_execute(nb::handle sql, nb::handle parameters) 
   return nb::cast(ResultRows(std::move(*result)));
 }
 
+template <typename Start>
+nb::object NativeConnection::start(nb::handle port, Start&& start) {
+  // Only a caller alone on the connection can expect its result at once.
+  if (core_->executor().is_idle()) return start_waiting_briefly(port, std::forward<Start>(start));
+  return start_operation(port, std::forward<Start>(start));
+}
+
 nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
   std::string text = sql_text(sql, "the SQL statement");
   Params params = to_params(parameters);
-  return start_operation(
-      port, [&](auto sink, auto tag) { core_->execute(std::move(text), std::move(params), std::move(sink), tag); });
+  return start(port, [&](auto sink, auto tag) {
+    return core_->execute(std::move(text), std::move(params), std::move(sink), tag);
+  });
 }
 
 nb::object NativeConnection::executemany(nb::handle port, nb::handle sql, nb::handle batch) {
   std::string text = sql_text(sql, "the SQL statement");
   std::vector<Params> converted;
   for (nb::handle parameters : batch) converted.push_back(to_params(parameters));
-  return start_operation(port, [&](auto sink, auto tag) {
-    core_->execute_many(std::move(text), std::move(converted), std::move(sink), tag);
+  return start(port, [&](auto sink, auto tag) {
+    return core_->execute_many(std::move(text), std::move(converted), std::move(sink), tag);
   });
 }
 
 nb::object NativeConnection::executescript(nb::handle port, nb::handle script) {
   std::string text = sql_text(script, "the script");
-  return start_operation(port, [&](auto sink, auto tag) { core_->execute_script(std::move(text), std::move(sink), tag); });
+  return start(port,
+               [&](auto sink, auto tag) { return core_->execute_script(std::move(text), std::move(sink), tag); });
 }
 
 nb::object NativeConnection::commit(nb::handle port) {
-  return start_operation(port, [&](auto sink, auto tag) { core_->commit(std::move(sink), tag); });
+  return start(port, [&](auto sink, auto tag) { return core_->commit(std::move(sink), tag); });
 }
 
 nb::object NativeConnection::rollback(nb::handle port) {
-  return start_operation(port, [&](auto sink, auto tag) { core_->rollback(std::move(sink), tag); });
+  return start(port, [&](auto sink, auto tag) { return core_->rollback(std::move(sink), tag); });
 }
 
 nb::object NativeConnection::set_autocommit(nb::handle port, int autocommit) {

@@ -58,6 +58,10 @@ class NativeConnection {
   bool closed() const { return core_->is_closed(); }
 
  private:
+  // Starts an operation; on an idle connection, waits briefly for its result.
+  template <typename Start>
+  nb::object start(nb::handle port, Start&& start);
+
   std::shared_ptr<AsyncConnection> core_;
   bool inline_reads_;
   InlineStreak streak_;

@@ -14,12 +14,14 @@ AsyncConnection::AsyncConnection() : executor_([this] { connection_.interrupt();
 
 AsyncConnection::~AsyncConnection() = default;
 
-void AsyncConnection::submit(Operation::Work work, Sink sink, std::uintptr_t tag) {
-  executor_.submit(std::make_shared<Operation>(std::move(work), std::move(sink), tag));
+std::shared_ptr<Operation> AsyncConnection::submit(Operation::Work work, Sink sink, std::uintptr_t tag) {
+  auto operation = std::make_shared<Operation>(std::move(work), std::move(sink), tag);
+  executor_.submit(operation);
+  return operation;
 }
 
-void AsyncConnection::open(OpenOptions options, Sink sink, std::uintptr_t tag) {
-  submit(
+std::shared_ptr<Operation> AsyncConnection::open(OpenOptions options, Sink sink, std::uintptr_t tag) {
+  return submit(
       [this, options = std::move(options)]() -> Outcome {
         connection_.open(options);
         return {};
@@ -33,8 +35,8 @@ QueryResult AsyncConnection::with_open_cursor(QueryResult result, std::shared_pt
   return result;
 }
 
-void AsyncConnection::execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) {
-  submit(
+std::shared_ptr<Operation> AsyncConnection::execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) {
+  return submit(
       [this, sql = std::move(sql), params = std::move(params)]() mutable -> Outcome {
         return with_open_cursor(connection_.execute(sql, params, kFirstChunk), nullptr);
       },
@@ -50,8 +52,8 @@ std::optional<QueryResult> AsyncConnection::try_execute_inline(std::string_view 
   return result;
 }
 
-void AsyncConnection::fetch(std::shared_ptr<OpenCursor> cursor, Sink sink, std::uintptr_t tag) {
-  submit(
+std::shared_ptr<Operation> AsyncConnection::fetch(std::shared_ptr<OpenCursor> cursor, Sink sink, std::uintptr_t tag) {
+  return submit(
       [this, cursor = std::move(cursor)]() -> Outcome {
         return with_open_cursor(connection_.fetch(cursor->id(), kNextChunk), cursor);
       },
@@ -67,14 +69,14 @@ void AsyncConnection::release(std::uint64_t cursor_id) {
       nullptr, 0);
 }
 
-void AsyncConnection::execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag) {
-  submit([this, sql = std::move(sql),
+std::shared_ptr<Operation> AsyncConnection::execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag) {
+  return submit([this, sql = std::move(sql),
           batch = std::move(batch)]() -> Outcome { return connection_.execute_many(sql, batch); },
          std::move(sink), tag);
 }
 
-void AsyncConnection::execute_script(std::string script, Sink sink, std::uintptr_t tag) {
-  submit(
+std::shared_ptr<Operation> AsyncConnection::execute_script(std::string script, Sink sink, std::uintptr_t tag) {
+  return submit(
       [this, script = std::move(script)]() -> Outcome {
         connection_.execute_script(script);
         return {};
@@ -82,8 +84,8 @@ void AsyncConnection::execute_script(std::string script, Sink sink, std::uintptr
       std::move(sink), tag);
 }
 
-void AsyncConnection::commit(Sink sink, std::uintptr_t tag) {
-  submit(
+std::shared_ptr<Operation> AsyncConnection::commit(Sink sink, std::uintptr_t tag) {
+  return submit(
       [this]() -> Outcome {
         connection_.commit();
         return {};
@@ -91,8 +93,8 @@ void AsyncConnection::commit(Sink sink, std::uintptr_t tag) {
       std::move(sink), tag);
 }
 
-void AsyncConnection::rollback(Sink sink, std::uintptr_t tag) {
-  submit(
+std::shared_ptr<Operation> AsyncConnection::rollback(Sink sink, std::uintptr_t tag) {
+  return submit(
       [this]() -> Outcome {
         connection_.rollback();
         return {};
@@ -100,8 +102,8 @@ void AsyncConnection::rollback(Sink sink, std::uintptr_t tag) {
       std::move(sink), tag);
 }
 
-void AsyncConnection::set_transaction_control(TransactionControl control, Sink sink, std::uintptr_t tag) {
-  submit(
+std::shared_ptr<Operation> AsyncConnection::set_transaction_control(TransactionControl control, Sink sink, std::uintptr_t tag) {
+  return submit(
       [this, control]() -> Outcome {
         connection_.set_transaction_control(control);
         return {};
@@ -109,9 +111,9 @@ void AsyncConnection::set_transaction_control(TransactionControl control, Sink s
       std::move(sink), tag);
 }
 
-void AsyncConnection::backup_to(std::shared_ptr<AsyncConnection> target, std::string schema, int pages_per_step,
+std::shared_ptr<Operation> AsyncConnection::backup_to(std::shared_ptr<AsyncConnection> target, std::string schema, int pages_per_step,
                                 Sink sink, std::uintptr_t tag) {
-  submit(
+  return submit(
       [this, target = std::move(target), schema = std::move(schema), pages_per_step]() -> Outcome {
         connection_.backup_to(target->connection_, target->executor_.engine_mutex(), schema, pages_per_step);
         return {};
@@ -119,10 +121,10 @@ void AsyncConnection::backup_to(std::shared_ptr<AsyncConnection> target, std::st
       std::move(sink), tag);
 }
 
-void AsyncConnection::create_function(std::string name, int arg_count, bool deterministic,
+std::shared_ptr<Operation> AsyncConnection::create_function(std::string name, int arg_count, bool deterministic,
                                       std::shared_ptr<ScalarFunction> function, Sink sink, std::uintptr_t tag) {
   has_user_functions_.store(true, std::memory_order_relaxed);
-  submit(
+  return submit(
       [this, name = std::move(name), arg_count, deterministic, function = std::move(function)]() -> Outcome {
         connection_.create_function(name, arg_count, deterministic, function);
         return {};
@@ -135,10 +137,11 @@ std::shared_ptr<Operation> AsyncConnection::make_operation(ConnectionWork work, 
                                      tag);
 }
 
-void AsyncConnection::run(ConnectionWork work, Sink sink, std::uintptr_t tag, bool groupable) {
+std::shared_ptr<Operation> AsyncConnection::run(ConnectionWork work, Sink sink, std::uintptr_t tag, bool groupable) {
   auto operation = make_operation(std::move(work), std::move(sink), tag);
   operation->set_groupable(groupable);
-  executor_.submit(std::move(operation));
+  executor_.submit(operation);
+  return operation;
 }
 
 void AsyncConnection::set_group_runner(ConnectionGroupRunner runner, std::size_t largest_group,
@@ -150,13 +153,15 @@ void AsyncConnection::set_group_runner(ConnectionGroupRunner runner, std::size_t
       largest_group, gather);
 }
 
-void AsyncConnection::close(Sink sink, std::uintptr_t tag) {
-  executor_.close(std::make_shared<Operation>(
+std::shared_ptr<Operation> AsyncConnection::close(Sink sink, std::uintptr_t tag) {
+  auto operation = std::make_shared<Operation>(
       [this]() -> Outcome {
         connection_.close();
         return {};
       },
-      std::move(sink), tag));
+      std::move(sink), tag);
+  executor_.close(operation);
+  return operation;
 }
 
 }  // namespace aiolibsql

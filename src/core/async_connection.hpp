@@ -56,8 +56,8 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
   AsyncConnection(const AsyncConnection&) = delete;
   AsyncConnection& operator=(const AsyncConnection&) = delete;
 
-  void open(OpenOptions options, Sink sink, std::uintptr_t tag);
-  void execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> open(OpenOptions options, Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
   // The short-read fast path: when the connection is idle and `sql` only
   // reads, runs it on the calling thread within a small budget of engine
   // steps. Returns nothing when it declines (busy, writes, over budget);
@@ -65,23 +65,23 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
   // `params` is moved from only when it succeeds with rows left open.
   std::optional<QueryResult> try_execute_inline(std::string_view sql, Params& params);
   // The next chunk of a result that had more rows.
-  void fetch(std::shared_ptr<OpenCursor> cursor, Sink sink, std::uintptr_t tag);
-  void execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
-  void execute_script(std::string script, Sink sink, std::uintptr_t tag);
-  void commit(Sink sink, std::uintptr_t tag);
-  void rollback(Sink sink, std::uintptr_t tag);
-  void set_transaction_control(TransactionControl control, Sink sink, std::uintptr_t tag);
-  void backup_to(std::shared_ptr<AsyncConnection> target, std::string schema, int pages_per_step, Sink sink,
+  std::shared_ptr<Operation> fetch(std::shared_ptr<OpenCursor> cursor, Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> execute_script(std::string script, Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> commit(Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> rollback(Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> set_transaction_control(TransactionControl control, Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> backup_to(std::shared_ptr<AsyncConnection> target, std::string schema, int pages_per_step, Sink sink,
                  std::uintptr_t tag);
-  void create_function(std::string name, int arg_count, bool deterministic, std::shared_ptr<ScalarFunction> function,
+  std::shared_ptr<Operation> create_function(std::string name, int arg_count, bool deterministic, std::shared_ptr<ScalarFunction> function,
                        Sink sink, std::uintptr_t tag);
   // Fails queued operations, waits for the running one, then closes.
-  void close(Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> close(Sink sink, std::uintptr_t tag);
 
   // Any work on the connection, queued in order with the rest. Pools build
   // their operations from this.
   using ConnectionWork = std::function<Outcome(Connection&)>;
-  void run(ConnectionWork work, Sink sink, std::uintptr_t tag, bool groupable = false);
+  std::shared_ptr<Operation> run(ConnectionWork work, Sink sink, std::uintptr_t tag, bool groupable = false);
   // The same work as an operation not yet submitted, for callers that queue
   // it themselves (a pool holding writes back during a transaction).
   std::shared_ptr<Operation> make_operation(ConnectionWork work, Sink sink, std::uintptr_t tag);
@@ -102,7 +102,7 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
 
  private:
   friend class OpenCursor;
-  void submit(Operation::Work work, Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> submit(Operation::Work work, Sink sink, std::uintptr_t tag);
   // Forgets the rest of a result; nobody waits for this.
   void release(std::uint64_t cursor_id);
   // Ties the engine-side rest of `result` to an OpenCursor.

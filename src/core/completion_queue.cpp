@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #ifdef __linux__
@@ -93,6 +94,36 @@ std::shared_ptr<CompletionSink> all_of(std::size_t count, std::shared_ptr<Operat
     }
     Operation::complete(std::move(outer), std::move(outcome));
   });
+}
+
+void Handoff::complete(std::shared_ptr<Operation> operation) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!forwarding_) {
+      finished_ = std::move(operation);
+      finished_flag_.store(true, std::memory_order_release);
+      return;
+    }
+  }
+  fallback_->complete(std::move(operation));
+}
+
+std::shared_ptr<Operation> Handoff::wait_briefly(std::chrono::microseconds patience) {
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  while (!finished_flag_.load(std::memory_order_acquire)) {
+    if (std::chrono::steady_clock::now() >= deadline) return nullptr;
+    std::this_thread::yield();
+  }
+  std::lock_guard lock(mutex_);
+  return std::move(finished_);
+}
+
+std::shared_ptr<Operation> Handoff::give_up(const std::shared_ptr<Operation>& operation, std::uintptr_t tag) {
+  std::lock_guard lock(mutex_);
+  if (finished_) return std::move(finished_);
+  operation->set_tag(tag);
+  forwarding_ = true;
+  return nullptr;
 }
 
 void CompletionWaiter::complete(std::shared_ptr<Operation> operation) {

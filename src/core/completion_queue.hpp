@@ -3,6 +3,8 @@
 // for however many completions arrive before the loop drains them.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -49,6 +51,28 @@ class CallbackSink final : public CompletionSink {
 // A sink that completes `outer` once `count` operations have completed into
 // it, with the first error among them if any.
 std::shared_ptr<CompletionSink> all_of(std::size_t count, std::shared_ptr<Operation> outer);
+
+// Completes one operation either to its submitter, waiting briefly on its
+// own thread, or, once the submitter stops waiting, into a fallback sink.
+// A caller that awaits one statement after another thus skips the thread
+// wake-ups of the fallback path when the worker is quick.
+class Handoff final : public CompletionSink {
+ public:
+  explicit Handoff(std::shared_ptr<CompletionSink> fallback) : fallback_(std::move(fallback)) {}
+  void complete(std::shared_ptr<Operation> operation) override;
+  // The finished operation if it finishes within `patience`; nullptr otherwise.
+  std::shared_ptr<Operation> wait_briefly(std::chrono::microseconds patience);
+  // Stops waiting: tags `operation` and lets it complete into the fallback
+  // sink, unless it has finished meanwhile, in which case it is returned.
+  std::shared_ptr<Operation> give_up(const std::shared_ptr<Operation>& operation, std::uintptr_t tag);
+
+ private:
+  std::shared_ptr<CompletionSink> fallback_;
+  std::atomic<bool> finished_flag_{false};
+  std::mutex mutex_;
+  std::shared_ptr<Operation> finished_;
+  bool forwarding_ = false;
+};
 
 // Blocks a thread until its operation completes: for blocking callers.
 class CompletionWaiter final : public CompletionSink {

@@ -40,6 +40,9 @@ class Operation {
 
   // The submitter's own handle for this operation; the core only compares it.
   std::uintptr_t tag() const noexcept { return tag_; }
+  // Gives the operation a handle after submission (see Handoff); only the
+  // submitting thread reads or writes the tag.
+  void set_tag(std::uintptr_t tag) noexcept { tag_ = tag; }
   Outcome& outcome() noexcept { return outcome_; }
 
   // An operation that may run in one transaction with its neighbours in the
@@ -131,6 +134,12 @@ class Executor {
     const Operation* running = nullptr;
     // Set by cancel() to stop the running operation; cleared when it ends.
     std::atomic<bool> cancel_running{false};
+    // Operations queued, readable without the lock by a worker that spins
+    // briefly before it sleeps.
+    std::atomic<std::size_t> queued{0};
+    // True while the worker sleeps on `wake`: only then does a submit pay for
+    // a wake-up.
+    bool sleeping = false;
     bool busy = false;
     bool closed = false;
     bool stop = false;

@@ -66,8 +66,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
                                 std::uintptr_t tag);
   void end_transaction(std::uint64_t transaction, bool commit, Sink sink, std::uintptr_t tag);
 
-  // Pins a reader to one read transaction; returns which reader (or -1 for
-  // the writer, when every reader is pinned already).
+  // Pins a reader to one read transaction; returns which reader, or -1
+  // (and fails the operation) when every reader holds a snapshot already.
   int begin_snapshot(Sink sink, std::uintptr_t tag);
   void snapshot_execute(int reader, std::string sql, Params params, Sink sink, std::uintptr_t tag);
   void end_snapshot(int reader, Sink sink, std::uintptr_t tag);
