@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from asyncio import isfuture
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
@@ -12,6 +13,12 @@ from ._loop import port_for
 from .exceptions import ProgrammingError
 
 T = TypeVar("T")
+
+
+def inline_reads_default() -> bool:
+    """Whether short reads run inline unless a connection says otherwise
+    (``AIOLIBSQL_INLINE_READS=0`` turns them off)."""
+    return os.environ.get("AIOLIBSQL_INLINE_READS", "1") != "0"
 
 
 class _Closable(Protocol):
@@ -64,18 +71,14 @@ class Runner:
         if not isfuture(result):
             # A quick operation on an idle connection came back finished.
             return result
-        return await self.wait(result)
+        try:
+            return await result
+        except asyncio.CancelledError:
+            self._native.cancel(result)
+            raise
 
     async def settle(self) -> None:
         """Wait for a pending setting change; raise its error if it failed."""
         setting, self.pending_setting = self.pending_setting, None
         if setting is not None:
             await setting
-
-    async def wait(self, future: asyncio.Future[T]) -> T:
-        """Await a started operation, cancelling it with the awaiting task."""
-        try:
-            return await future
-        except asyncio.CancelledError:
-            self._native.cancel(future)
-            raise

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import _native
 from ._opening import Opening
-from ._runner import Runner
+from ._runner import Runner, inline_reads_default
 from .cursor import Cursor, Parameters, RowFactory
 from .exceptions import NotSupportedError, ProgrammingError
 
@@ -174,10 +174,6 @@ class Connection:
         return f"<aiolibsql.Connection {state}>"
 
 
-def _inline_reads_default() -> bool:
-    return os.environ.get("AIOLIBSQL_INLINE_READS", "1") != "0"
-
-
 def _autocommit_mode(value: int | bool) -> int:
     if value is True or value is False:
         return int(value)
@@ -235,7 +231,7 @@ def connect(
         raise ValueError("cached_statements must be an int, zero or more")
 
     async def open_connection() -> Connection:
-        native = _native.NativeConnection(_inline_reads_default() if inline_reads is None else bool(inline_reads))
+        native = _native.NativeConnection(inline_reads_default() if inline_reads is None else bool(inline_reads))
         connection = Connection(native, isolation_level, mode)
         future = native.open(
             connection._runner.port(), path, uri, float(timeout), isolation_level, mode, cached_statements, False

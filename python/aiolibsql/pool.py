@@ -24,7 +24,7 @@ from typing import Any
 
 from . import _native
 from ._opening import Opening
-from ._runner import Runner
+from ._runner import Runner, inline_reads_default
 from .cursor import Parameters, ResultReader, RowFactory
 from .exceptions import NotSupportedError, ProgrammingError
 
@@ -162,8 +162,11 @@ class ConnectionPool:
     async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
         """Run one statement on a reader when it only reads, on the writer
         otherwise; returns once a write is committed."""
-        rows = await self._runner.submit(self._native.execute, sql, parameters)
-        return PoolCursor(self._runner, self.row_factory)._fill(rows)
+        runner = self._runner
+        rows = None if runner.pending_setting is not None else self._native.try_execute(sql, parameters)
+        if rows is None:
+            rows = await runner.submit(self._native.execute, sql, parameters)
+        return PoolCursor(runner, self.row_factory)._fill(rows)
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> PoolCursor:
         """Run one DML statement per parameter set, all in one transaction."""
@@ -227,6 +230,7 @@ def create_pool(
     group_commit_size: int = 256,
     group_commit_wait: float = 0.0,
     cached_statements: int = 128,
+    inline_reads: bool | None = None,
 ) -> Opening[ConnectionPool]:
     """Open a pool of ``size`` connections (1 writer + ``size - 1`` readers) on one file.
 
@@ -235,7 +239,9 @@ def create_pool(
     handler that lets cancellation stop a wait for a lock). Group commit gathers up to ``group_commit_size`` queued
     autocommit writes into one transaction, waiting up to
     ``group_commit_wait`` seconds for more once a group has started;
-    ``group_commit=False`` commits each write alone. ``:memory:`` is refused:
+    ``group_commit=False`` commits each write alone. ``inline_reads`` is as
+    for :func:`aiolibsql.connect`: short reads on an idle reader run on the
+    event loop's thread. ``:memory:`` is refused:
     an in-memory database is private to one connection, so a pool cannot share it.
     """
     path = os.fspath(database)
@@ -260,7 +266,14 @@ def create_pool(
 
     async def open_pool() -> ConnectionPool:
         native = _native.NativePool(
-            path, size, float(timeout), setup, largest_group, float(group_commit_wait), cached_statements
+            path,
+            size,
+            float(timeout),
+            setup,
+            largest_group,
+            float(group_commit_wait),
+            cached_statements,
+            inline_reads_default() if inline_reads is None else bool(inline_reads),
         )
         pool = ConnectionPool(native)
         await pool._runner.submit(native.open)

@@ -75,16 +75,19 @@ nb::object start_operation(nb::handle port, Start&& start) {
 // statement, short enough not to hold up the event loop.
 inline constexpr std::chrono::microseconds kHandoffPatience{50};
 
-// Like start_operation, for operations on an idle connection: waits up to
-// kHandoffPatience for the result and returns it directly; otherwise returns
-// a future as usual. `start` must return the submitted operation.
+// Like start_operation, except that `start(sink)` submits the operation and
+// returns it with whether its connection was idle. For an idle connection the
+// caller waits up to kHandoffPatience for the result and returns it directly;
+// otherwise, or if that takes longer, it returns a future as usual.
 template <typename Start>
-nb::object start_waiting_briefly(nb::handle port, Start&& start) {
-  if (port.is_none()) return run_blocking(std::forward<Start>(start));
+nb::object start_with_handoff(nb::handle port, Start&& start) {
+  if (port.is_none()) return run_blocking([&](auto sink, std::uintptr_t) { start(std::move(sink)); });
   auto& completion_port = nb::cast<CompletionPort&>(port);
   auto handoff = std::make_shared<Handoff>(completion_port.queue());
-  auto operation = start(handoff, 0);
-  if (auto finished = handoff->wait_briefly(kHandoffPatience)) return outcome_value(finished->outcome());
+  auto [operation, idle] = start(handoff);
+  if (idle) {
+    if (auto finished = handoff->wait_briefly(kHandoffPatience)) return outcome_value(finished->outcome());
+  }
   nb::object future = completion_port.new_future();
   if (auto finished = handoff->give_up(operation, reinterpret_cast<std::uintptr_t>(future.ptr()))) {
     return outcome_value(finished->outcome());

@@ -73,10 +73,13 @@ NB_MODULE(_native, m) {
       .def_prop_ro("closed", &NativeConnection::closed);
 
   nb::class_<NativePool>(m, "NativePool", "One writer and size - 1 readers on one WAL file.")
-      .def(nb::init<std::string, std::size_t, double, std::vector<std::string>, std::size_t, double, std::size_t>(),
+      .def(nb::init<std::string, std::size_t, double, std::vector<std::string>, std::size_t, double, std::size_t,
+                    bool>(),
            nb::arg("database"), nb::arg("size"), nb::arg("timeout"), nb::arg("setup_statements"),
-           nb::arg("largest_group"), nb::arg("group_gather"), nb::arg("cached_statements"))
+           nb::arg("largest_group"), nb::arg("group_gather"), nb::arg("cached_statements"), nb::arg("inline_reads"))
       .def("open", &NativePool::open, port)
+      .def("try_execute", &NativePool::try_execute, nb::arg("sql").none(), nb::arg("parameters").none(),
+           "Run a short read inline on an idle reader; None means: use execute().")
       .def("execute", &NativePool::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
       .def("executemany", &NativePool::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
       .def("executebatch", &NativePool::executebatch, port, nb::arg("statements"))

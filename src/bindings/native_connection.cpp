@@ -99,8 +99,8 @@ nb::object NativeConnection::try_execute(nb::handle sql, nb::handle parameters) 
 template <typename Start>
 nb::object NativeConnection::start(nb::handle port, Start&& start) {
   // Only a caller alone on the connection can expect its result at once.
-  if (core_->executor().is_idle()) return start_waiting_briefly(port, std::forward<Start>(start));
-  return start_operation(port, std::forward<Start>(start));
+  const bool idle = core_->executor().is_idle();
+  return start_with_handoff(port, [&](auto sink) { return std::pair{start(std::move(sink), 0), idle}; });
 }
 
 nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle parameters) {

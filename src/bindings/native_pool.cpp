@@ -2,7 +2,7 @@
 
 #include "completion_port.hpp"
 #include "errors.hpp"
-#include "native_connection.hpp"
+#include "result_rows.hpp"
 #include "shutdown.hpp"
 #include "values.hpp"
 
@@ -20,7 +20,8 @@ std::vector<Params> parameter_sets(nb::handle batch) {
 
 NativePool::NativePool(std::string database, std::size_t size, double timeout,
                        std::vector<std::string> setup_statements, std::size_t largest_group,
-                       double group_gather_seconds, std::size_t cached_statements) {
+                       double group_gather_seconds, std::size_t cached_statements, bool inline_reads)
+    : inline_reads_(inline_reads) {
   PoolOptions options;
   options.database = std::move(database);
   options.size = size;
@@ -42,11 +43,26 @@ nb::object NativePool::open(nb::handle port) {
   return start_operation(port, [&](auto sink, auto tag) { core_->open(std::move(sink), tag); });
 }
 
+nb::object NativePool::try_execute(nb::handle sql, nb::handle parameters) {
+  const std::string_view text = sql_view(sql, "the SQL statement");
+  if (core_->is_closed()) raise(ErrorKind::Programming, "Cannot operate on a closed pool.");
+  if (!inline_reads_ || !streak_.allows_another()) return nb::none();
+  Params params = to_params(parameters);
+  std::optional<QueryResult> result;
+  try {
+    result = core_->try_execute_inline(text, params);
+  } catch (const DbError& error) {
+    raise(error.error());
+  }
+  if (!result) return nb::none();
+  return nb::cast(ResultRows(std::move(*result)));
+}
+
 nb::object NativePool::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
   std::string text = sql_text(sql, "the SQL statement");
   Params params = to_params(parameters);
-  return start_operation(
-      port, [&](auto sink, auto tag) { core_->execute(std::move(text), std::move(params), std::move(sink), tag); });
+  return start_with_handoff(
+      port, [&](auto sink) { return core_->execute(std::move(text), std::move(params), std::move(sink), 0); });
 }
 
 nb::object NativePool::executemany(nb::handle port, nb::handle sql, nb::handle batch) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "native_connection.hpp"
 #include "pool/pool.hpp"
 
 namespace aiolibsql::py {
@@ -17,10 +18,13 @@ namespace nb = nanobind;
 class NativePool {
  public:
   NativePool(std::string database, std::size_t size, double timeout, std::vector<std::string> setup_statements,
-             std::size_t largest_group, double group_gather_seconds, std::size_t cached_statements);
+             std::size_t largest_group, double group_gather_seconds, std::size_t cached_statements,
+             bool inline_reads);
   ~NativePool();
 
   nb::object open(nb::handle port);
+  // The short-read fast path on an idle reader; None means: use execute().
+  nb::object try_execute(nb::handle sql, nb::handle parameters);
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
   nb::object executemany(nb::handle port, nb::handle sql, nb::handle batch);
   nb::object executebatch(nb::handle port, nb::handle statements);
@@ -35,6 +39,8 @@ class NativePool {
 
  private:
   std::shared_ptr<Pool> core_;
+  bool inline_reads_;
+  InlineStreak streak_;
 };
 
 // An explicit transaction on the pool's writer. Dropped without an end, it
@@ -44,6 +50,8 @@ class NativeTransaction {
   explicit NativeTransaction(const NativePool& pool) : pool_(pool.core()) {}
   ~NativeTransaction();
   nb::object begin(nb::handle port);
+  // The short-read fast path on an idle reader; None means: use execute().
+  nb::object try_execute(nb::handle sql, nb::handle parameters);
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
   nb::object executemany(nb::handle port, nb::handle sql, nb::handle batch);
   nb::object end(nb::handle port, bool commit);
@@ -60,6 +68,8 @@ class NativeSnapshot {
   explicit NativeSnapshot(const NativePool& pool) : pool_(pool.core()) {}
   ~NativeSnapshot();
   nb::object begin(nb::handle port);
+  // The short-read fast path on an idle reader; None means: use execute().
+  nb::object try_execute(nb::handle sql, nb::handle parameters);
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
   nb::object end(nb::handle port);
 

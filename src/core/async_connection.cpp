@@ -48,7 +48,10 @@ std::optional<QueryResult> AsyncConnection::try_execute_inline(std::string_view 
   auto engine = executor_.try_hold_idle_engine();
   if (!engine.owns_lock()) return std::nullopt;
   auto result = connection_.execute_read_within(sql, params, kFirstChunk, kInlineStepBudget);
-  if (result) result = with_open_cursor(std::move(*result), nullptr);
+  if (result) {
+    executor_.count_inline_completion();
+    result = with_open_cursor(std::move(*result), nullptr);
+  }
   return result;
 }
 

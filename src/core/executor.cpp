@@ -146,6 +146,11 @@ std::unique_lock<std::mutex> Executor::try_hold_idle_engine() {
   return std::unique_lock(state_->engine_mutex, std::try_to_lock);
 }
 
+void Executor::count_inline_completion() {
+  std::lock_guard lock(state_->mutex);
+  ++state_->stats.completed;
+}
+
 std::size_t Executor::load() const {
   std::lock_guard lock(state_->mutex);
   return state_->queue.size() + (state_->busy ? 1 : 0);

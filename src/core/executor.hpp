@@ -117,6 +117,8 @@ class Executor {
   // Holds the engine for work on the calling thread, if the executor is idle
   // and open and nobody else holds it; empty otherwise.
   std::unique_lock<std::mutex> try_hold_idle_engine();
+  // Counts work finished inline (while holding the engine) in the statistics.
+  void count_inline_completion();
   // Operations queued or running.
   std::size_t load() const;
   ExecutorStats stats() const;

@@ -110,20 +110,30 @@ Pool::Route Pool::route(std::string_view sql) {
   return route;
 }
 
-AsyncConnection* Pool::pick_reader() {
+AsyncConnection* Pool::pick_reader(bool& idle) {
   std::lock_guard lock(gate_mutex_);
   AsyncConnection* least_loaded = nullptr;
   std::size_t least_load = SIZE_MAX;
   for (std::size_t i = 0; i < readers_.size(); ++i) {
     if (pinned_[i]) continue;
     const std::size_t load = readers_[i]->executor().load();
-    if (load == 0) return readers_[i].get();
     if (load < least_load) {
       least_load = load;
       least_loaded = readers_[i].get();
+      if (load == 0) break;
     }
   }
+  idle = least_load == 0;
   return least_loaded;
+}
+
+std::optional<QueryResult> Pool::try_execute_inline(std::string_view sql, Params& params) {
+  const Route where = route(sql);
+  if (!where.readonly || where.transaction_control) return std::nullopt;
+  bool idle = false;
+  AsyncConnection* reader = pick_reader(idle);
+  if (reader == nullptr || !idle) return std::nullopt;
+  return reader->try_execute_inline(sql, params);
 }
 
 std::shared_ptr<Operation> Pool::writer_operation(AsyncConnection::ConnectionWork work, Sink sink,
@@ -178,17 +188,18 @@ void Pool::open_gate(std::uint64_t transaction) {
   }
 }
 
-void Pool::execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) {
+std::pair<std::shared_ptr<Operation>, bool> Pool::execute(std::string sql, Params params, Sink sink,
+                                                         std::uintptr_t tag) {
   const Route where = route(sql);
   if (where.transaction_control) {
-    Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag),
-                        Error{ErrorKind::Programming, -1, "use pool.transaction() for transactions"});
-    return;
+    auto refused = std::make_shared<Operation>(nullptr, std::move(sink), tag);
+    Operation::complete(refused, Error{ErrorKind::Programming, -1, "use pool.transaction() for transactions"});
+    return {refused, true};
   }
   if (where.readonly) {
-    if (auto* reader = pick_reader()) {
-      reader->execute(std::move(sql), std::move(params), std::move(sink), tag);
-      return;
+    bool idle = false;
+    if (auto* reader = pick_reader(idle)) {
+      return {reader->execute(std::move(sql), std::move(params), std::move(sink), tag), idle};
     }
     // Every reader holds a snapshot: read on the writer, through its gate.
   }
@@ -198,7 +209,13 @@ void Pool::execute(std::string sql, Params params, Sink sink, std::uintptr_t tag
       },
       std::move(sink), tag);
   operation->set_groupable(where.groupable && options_.largest_group > 1);
-  submit_to_writer(std::move(operation), 0, false);
+  bool idle;
+  {
+    std::lock_guard lock(gate_mutex_);
+    idle = active_transaction_ == 0 && parked_.empty() && writer_->executor().is_idle();
+  }
+  submit_to_writer(operation, 0, false);
+  return {operation, idle};
 }
 
 void Pool::execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag) {

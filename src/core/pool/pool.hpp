@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -51,8 +52,11 @@ class Pool : public std::enable_shared_from_this<Pool> {
 
   // Opens the writer (which sets up WAL), then the readers.
   void open(Sink sink, std::uintptr_t tag);
-  // Runs one statement where it belongs: a reader when read-only, else the writer.
-  void execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
+  // Runs one statement where it belongs: a reader when read-only, else the
+  // writer. Returns the operation and whether it went to an idle connection.
+  std::pair<std::shared_ptr<Operation>, bool> execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
+  // The short-read fast path on an idle reader (see AsyncConnection::try_execute_inline).
+  std::optional<QueryResult> try_execute_inline(std::string_view sql, Params& params);
   // One DML statement per parameter set, all in one transaction.
   void execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
   // Several statements in one transaction: all succeed or none does.
@@ -96,7 +100,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   };
 
   Route route(std::string_view sql);
-  AsyncConnection* pick_reader();
+  // An idle reader if there is one, else the least loaded; null when every
+  // reader holds a snapshot. `idle` says which.
+  AsyncConnection* pick_reader(bool& idle);
   void submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t transaction, bool begins);
   // After a transaction ends: lets waiting writes through, up to the next transaction.
   void open_gate(std::uint64_t transaction);
