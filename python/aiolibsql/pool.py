@@ -48,10 +48,11 @@ class PoolCursor(ResultReader):
 
     __slots__ = ()
 
-    def _fill(self, rows: _native.ResultRows) -> PoolCursor:
-        self._take(rows)
-        self.lastrowid = rows.lastrowid
-        return self
+    def __init__(self, runner: Runner, row_factory: RowFactory | None, rows: _native.ResultRows | None = None) -> None:
+        super().__init__(runner, row_factory)
+        if rows is not None:
+            self._take(rows)
+            self.lastrowid = rows.lastrowid
 
 
 def _setup_statements(pragmas: Mapping[str, str | int] | None) -> list[str]:
@@ -92,7 +93,7 @@ class Transaction:
     async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
         """Run one statement inside the transaction."""
         rows = await self._pool._runner.submit(self._native.execute, sql, parameters)
-        return PoolCursor(self._pool._runner, self._pool.row_factory)._fill(rows)
+        return PoolCursor(self._pool._runner, self._pool.row_factory, rows)
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> int:
         """Run one DML statement per parameter set inside the transaction; returns rows changed."""
@@ -125,7 +126,7 @@ class Snapshot:
     async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
         """Run one read-only statement in the snapshot."""
         rows = await self._pool._runner.submit(self._native.execute, sql, parameters)
-        return PoolCursor(self._pool._runner, self._pool.row_factory)._fill(rows)
+        return PoolCursor(self._pool._runner, self._pool.row_factory, rows)
 
     async def __aenter__(self) -> Snapshot:
         try:
@@ -163,10 +164,8 @@ class ConnectionPool:
         """Run one statement on a reader when it only reads, on the writer
         otherwise; returns once a write is committed."""
         runner = self._runner
-        rows = None if runner.pending_setting is not None else self._native.try_execute(sql, parameters)
-        if rows is None:
-            rows = await runner.submit(self._native.execute, sql, parameters)
-        return PoolCursor(runner, self.row_factory)._fill(rows)
+        rows = await runner.submit(self._native.execute, sql, parameters)
+        return PoolCursor(runner, self.row_factory, rows)
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> PoolCursor:
         """Run one DML statement per parameter set, all in one transaction."""

@@ -78,8 +78,7 @@ NB_MODULE(_native, m) {
            nb::arg("database"), nb::arg("size"), nb::arg("timeout"), nb::arg("setup_statements"),
            nb::arg("largest_group"), nb::arg("group_gather"), nb::arg("cached_statements"), nb::arg("inline_reads"))
       .def("open", &NativePool::open, port)
-      .def("try_execute", &NativePool::try_execute, nb::arg("sql").none(), nb::arg("parameters").none(),
-           "Run a short read inline on an idle reader; None means: use execute().")
+
       .def("execute", &NativePool::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
       .def("executemany", &NativePool::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
       .def("executebatch", &NativePool::executebatch, port, nb::arg("statements"))

@@ -43,26 +43,21 @@ nb::object NativePool::open(nb::handle port) {
   return start_operation(port, [&](auto sink, auto tag) { core_->open(std::move(sink), tag); });
 }
 
-nb::object NativePool::try_execute(nb::handle sql, nb::handle parameters) {
-  const std::string_view text = sql_view(sql, "the SQL statement");
-  if (core_->is_closed()) raise(ErrorKind::Programming, "Cannot operate on a closed pool.");
-  if (!inline_reads_ || !streak_.allows_another()) return nb::none();
-  Params params = to_params(parameters);
-  std::optional<QueryResult> result;
-  try {
-    result = core_->try_execute_inline(text, params);
-  } catch (const DbError& error) {
-    raise(error.error());
-  }
-  if (!result) return nb::none();
-  return nb::cast(ResultRows(std::move(*result)));
-}
-
 nb::object NativePool::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
-  std::string text = sql_text(sql, "the SQL statement");
+  const std::string_view text = sql_view(sql, "the SQL statement");
   Params params = to_params(parameters);
-  return start_with_handoff(
-      port, [&](auto sink) { return core_->execute(std::move(text), std::move(params), std::move(sink), 0); });
+  if (inline_reads_ && !port.is_none() && streak_.allows_another()) {
+    std::optional<QueryResult> result;
+    try {
+      result = core_->try_execute_inline(text, params);
+    } catch (const DbError& error) {
+      raise(error.error());
+    }
+    if (result) return nb::cast(ResultRows(std::move(*result)));
+  }
+  return start_operation(port, [&](auto sink, auto tag) {
+    core_->execute(std::string(text), std::move(params), std::move(sink), tag);
+  });
 }
 
 nb::object NativePool::executemany(nb::handle port, nb::handle sql, nb::handle batch) {

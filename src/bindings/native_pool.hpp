@@ -23,8 +23,8 @@ class NativePool {
   ~NativePool();
 
   nb::object open(nb::handle port);
-  // The short-read fast path on an idle reader; None means: use execute().
-  nb::object try_execute(nb::handle sql, nb::handle parameters);
+  // Runs a short read inline on an idle reader and returns its rows;
+  // anything else is queued and its future returned.
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
   nb::object executemany(nb::handle port, nb::handle sql, nb::handle batch);
   nb::object executebatch(nb::handle port, nb::handle statements);
@@ -50,8 +50,8 @@ class NativeTransaction {
   explicit NativeTransaction(const NativePool& pool) : pool_(pool.core()) {}
   ~NativeTransaction();
   nb::object begin(nb::handle port);
-  // The short-read fast path on an idle reader; None means: use execute().
-  nb::object try_execute(nb::handle sql, nb::handle parameters);
+  // Runs a short read inline on an idle reader and returns its rows;
+  // anything else is queued and its future returned.
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
   nb::object executemany(nb::handle port, nb::handle sql, nb::handle batch);
   nb::object end(nb::handle port, bool commit);
@@ -68,8 +68,8 @@ class NativeSnapshot {
   explicit NativeSnapshot(const NativePool& pool) : pool_(pool.core()) {}
   ~NativeSnapshot();
   nb::object begin(nb::handle port);
-  // The short-read fast path on an idle reader; None means: use execute().
-  nb::object try_execute(nb::handle sql, nb::handle parameters);
+  // Runs a short read inline on an idle reader and returns its rows;
+  // anything else is queued and its future returned.
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
   nb::object end(nb::handle port);
 

@@ -188,18 +188,18 @@ void Pool::open_gate(std::uint64_t transaction) {
   }
 }
 
-std::pair<std::shared_ptr<Operation>, bool> Pool::execute(std::string sql, Params params, Sink sink,
-                                                         std::uintptr_t tag) {
+void Pool::execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) {
   const Route where = route(sql);
   if (where.transaction_control) {
-    auto refused = std::make_shared<Operation>(nullptr, std::move(sink), tag);
-    Operation::complete(refused, Error{ErrorKind::Programming, -1, "use pool.transaction() for transactions"});
-    return {refused, true};
+    Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag),
+                        Error{ErrorKind::Programming, -1, "use pool.transaction() for transactions"});
+    return;
   }
   if (where.readonly) {
     bool idle = false;
     if (auto* reader = pick_reader(idle)) {
-      return {reader->execute(std::move(sql), std::move(params), std::move(sink), tag), idle};
+      reader->execute(std::move(sql), std::move(params), std::move(sink), tag);
+      return;
     }
     // Every reader holds a snapshot: read on the writer, through its gate.
   }
@@ -208,14 +208,11 @@ std::pair<std::shared_ptr<Operation>, bool> Pool::execute(std::string sql, Param
         return connection.execute(sql, params, kWholeResult);
       },
       std::move(sink), tag);
+  // No waiting for the result here, even on an idle writer: while the
+  // caller waits, the loop cannot submit the writes that group commit
+  // would have gathered.
   operation->set_groupable(where.groupable && options_.largest_group > 1);
-  bool idle;
-  {
-    std::lock_guard lock(gate_mutex_);
-    idle = active_transaction_ == 0 && parked_.empty() && writer_->executor().is_idle();
-  }
-  submit_to_writer(operation, 0, false);
-  return {operation, idle};
+  submit_to_writer(std::move(operation), 0, false);
 }
 
 void Pool::execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag) {

@@ -52,9 +52,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
 
   // Opens the writer (which sets up WAL), then the readers.
   void open(Sink sink, std::uintptr_t tag);
-  // Runs one statement where it belongs: a reader when read-only, else the
-  // writer. Returns the operation and whether it went to an idle connection.
-  std::pair<std::shared_ptr<Operation>, bool> execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
+  // Runs one statement where it belongs: a reader when read-only, else the writer.
+  void execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
   // The short-read fast path on an idle reader (see AsyncConnection::try_execute_inline).
   std::optional<QueryResult> try_execute_inline(std::string_view sql, Params& params);
   // One DML statement per parameter set, all in one transaction.
