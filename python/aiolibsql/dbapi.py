@@ -149,17 +149,17 @@ Timestamp = datetime.datetime
 Binary = memoryview
 
 
-def DateFromTicks(ticks: float) -> datetime.date:  # noqa: N802 - the name PEP 249 requires
+def DateFromTicks(ticks: float) -> datetime.date:
     """The local date of a POSIX timestamp."""
     return Date(*time.localtime(ticks)[:3])
 
 
-def TimeFromTicks(ticks: float) -> datetime.time:  # noqa: N802 - the name PEP 249 requires
+def TimeFromTicks(ticks: float) -> datetime.time:
     """The local time of day of a POSIX timestamp."""
     return Time(*time.localtime(ticks)[3:6])
 
 
-def TimestampFromTicks(ticks: float) -> datetime.datetime:  # noqa: N802 - the name PEP 249 requires
+def TimestampFromTicks(ticks: float) -> datetime.datetime:
     """The local date and time of a POSIX timestamp."""
     return Timestamp(*time.localtime(ticks)[:6])
 
