@@ -97,12 +97,16 @@ target_compile_definitions(libsql_engine
     SQLITE_ENABLE_DBPAGE_VTAB=1
     SQLITE_ENABLE_STMTVTAB=1
     SQLITE_DEFAULT_FOREIGN_KEYS=1
-    HAVE_CIPHER_AES_128_CBC=0
+    # libsql-ffi compiles only AES-256-CBC, its default scheme. The other
+    # schemes are added so encrypted files from elsewhere (SQLCipher 4,
+    # sqleet's ChaCha20, ...) open too; AES-256-CBC stays the default and its
+    # format is unchanged.
+    HAVE_CIPHER_AES_128_CBC=1
     HAVE_CIPHER_AES_256_CBC=1
-    HAVE_CIPHER_CHACHA20=0
-    HAVE_CIPHER_SQLCIPHER=0
-    HAVE_CIPHER_RC4=0
-    HAVE_CIPHER_ASCON128=0
+    HAVE_CIPHER_CHACHA20=1
+    HAVE_CIPHER_SQLCIPHER=1
+    HAVE_CIPHER_RC4=1
+    HAVE_CIPHER_ASCON128=1
     SQLITE_ENABLE_FILEIO=1
     SQLITE_ENABLE_REGEXP=1
     SQLITE_ENABLE_SERIES=1

@@ -121,6 +121,13 @@ class Connection:
             raise NotSupportedError("removing a function is not supported; register a new one instead")
         await self._runner.submit(self._native.create_function, name, narg, func, deterministic)
 
+    async def rekey(self, key: str | bytes | None) -> None:
+        """Change the encryption key of the database (with the same cipher);
+        ``None`` decrypts it for good. Other connections must reopen with the new key."""
+        if key is not None and (not isinstance(key, (str, bytes)) or len(key) == 0):
+            raise ValueError("the new key must be a non-empty str or bytes, or None to remove encryption")
+        await self._runner.submit(self._native.rekey, key)
+
     def interrupt(self) -> None:
         """Make the statement running now fail with OperationalError('interrupted')."""
         self._native.interrupt()
@@ -174,6 +181,21 @@ class Connection:
         return f"<aiolibsql.Connection {state}>"
 
 
+#: libSQL's own encryption scheme, used unless ``cipher=`` names another.
+DEFAULT_CIPHER = "aes256cbc"
+#: The SQLite3 Multiple Ciphers schemes this build includes.
+CIPHERS = ("aes128cbc", "aes256cbc", "chacha20", "sqlcipher", "rc4", "ascon128")
+
+
+def _check_encryption(encryption_key: str | bytes | None, cipher: str) -> None:
+    if encryption_key is not None and not isinstance(encryption_key, (str, bytes)):
+        raise TypeError("encryption_key must be str or bytes")
+    if encryption_key is not None and len(encryption_key) == 0:
+        raise ValueError("encryption_key must not be empty; pass None for an unencrypted database")
+    if cipher not in CIPHERS:
+        raise NotSupportedError(f"unknown cipher {cipher!r}; this build has {', '.join(CIPHERS)}")
+
+
 def _autocommit_mode(value: int | bool) -> int:
     if value is True or value is False:
         return int(value)
@@ -198,6 +220,7 @@ def connect(
     uri: bool = False,
     cached_statements: int = 128,
     inline_reads: bool | None = None,
+    cipher: str = DEFAULT_CIPHER,
 ) -> Opening[Connection]:
     """Open a connection to a local file or ``:memory:``.
 
@@ -208,8 +231,11 @@ def connect(
     prepared-statement cache. ``inline_reads`` (default on, or the
     ``AIOLIBSQL_INLINE_READS`` environment variable) lets short read-only
     statements run on the event loop's thread when the connection is idle, so
-    an async read costs what a blocking one does. Remote URLs, ``sync_url`` and ``encryption_key``
-    raise NotSupportedError in this version.
+    an async read costs what a blocking one does. ``encryption_key`` (str
+    or bytes) opens or creates an encrypted database in libSQL's own format
+    (SQLite3 Multiple Ciphers, ``cipher="aes256cbc"``); ``cipher`` picks
+    another scheme, such as ``"sqlcipher"`` for SQLCipher 4 files. Remote URLs
+    and ``sync_url`` raise NotSupportedError in this version.
     """
     path = os.fspath(database)
     if not isinstance(path, str):
@@ -218,8 +244,7 @@ def connect(
         raise NotSupportedError("remote databases (libsql://, http(s)://, ws(s)://) are not supported yet")
     if sync_url is not None or sync_interval is not None or offline:
         raise NotSupportedError("embedded replicas (sync_url, sync_interval, offline) are not supported yet")
-    if encryption_key is not None:
-        raise NotSupportedError("encrypted databases (encryption_key) are not supported yet")
+    _check_encryption(encryption_key, cipher)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
         raise ValueError("timeout must be a number of seconds, zero or more")
     if isolation_level is not None:
@@ -234,7 +259,16 @@ def connect(
         native = _native.NativeConnection(inline_reads_default() if inline_reads is None else bool(inline_reads))
         connection = Connection(native, isolation_level, mode)
         future = native.open(
-            connection._runner.port(), path, uri, float(timeout), isolation_level, mode, cached_statements, False
+            connection._runner.port(),
+            path,
+            uri,
+            float(timeout),
+            isolation_level,
+            mode,
+            cached_statements,
+            False,
+            encryption_key,
+            cipher,
         )
         await future
         return connection

@@ -25,6 +25,7 @@ from typing import Any
 from . import _native
 from ._opening import Opening
 from ._runner import Runner, inline_reads_default
+from .connection import DEFAULT_CIPHER, _check_encryption
 from .cursor import Parameters, ResultReader, RowFactory
 from .exceptions import NotSupportedError, ProgrammingError
 
@@ -230,6 +231,7 @@ def create_pool(
     group_commit_wait: float = 0.0,
     cached_statements: int = 128,
     inline_reads: bool | None = None,
+    cipher: str = DEFAULT_CIPHER,
 ) -> Opening[ConnectionPool]:
     """Open a pool of ``size`` connections (1 writer + ``size - 1`` readers) on one file.
 
@@ -250,8 +252,7 @@ def create_pool(
         raise ValueError("size must be an int of at least 2: one writer and at least one reader")
     if path in ("", ":memory:") or "mode=memory" in path:
         raise NotSupportedError("a pool needs a database file: an in-memory database is private to one connection")
-    if encryption_key is not None:
-        raise NotSupportedError("encrypted databases (encryption_key) are not supported yet")
+    _check_encryption(encryption_key, cipher)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
         raise ValueError("timeout must be a number of seconds, zero or more")
     if isinstance(cached_statements, bool) or not isinstance(cached_statements, int) or cached_statements < 0:
@@ -273,6 +274,8 @@ def create_pool(
             float(group_commit_wait),
             cached_statements,
             inline_reads_default() if inline_reads is None else bool(inline_reads),
+            encryption_key,
+            cipher,
         )
         pool = ConnectionPool(native)
         await pool._runner.submit(native.open)

@@ -52,7 +52,8 @@ NB_MODULE(_native, m) {
       .def(nb::init<bool>(), nb::arg("inline_reads"))
       .def("open", &NativeConnection::open, port, nb::arg("database"), nb::arg("uri"), nb::arg("timeout"),
            nb::arg("isolation_level").none(), nb::arg("autocommit"), nb::arg("cached_statements"),
-           nb::arg("query_only"))
+           nb::arg("query_only"), nb::arg("encryption_key").none(), nb::arg("cipher"))
+      .def("rekey", &NativeConnection::rekey, port, nb::arg("key").none())
       .def("try_execute", &NativeConnection::try_execute, nb::arg("sql").none(), nb::arg("parameters").none(),
            "Run a short read inline if the connection is idle; None means: queue it with execute().")
       .def("execute", &NativeConnection::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
@@ -73,10 +74,11 @@ NB_MODULE(_native, m) {
       .def_prop_ro("closed", &NativeConnection::closed);
 
   nb::class_<NativePool>(m, "NativePool", "One writer and size - 1 readers on one WAL file.")
-      .def(nb::init<std::string, std::size_t, double, std::vector<std::string>, std::size_t, double, std::size_t,
-                    bool>(),
+      .def(nb::init<std::string, std::size_t, double, std::vector<std::string>, std::size_t, double, std::size_t, bool,
+                    nb::handle, std::string>(),
            nb::arg("database"), nb::arg("size"), nb::arg("timeout"), nb::arg("setup_statements"),
-           nb::arg("largest_group"), nb::arg("group_gather"), nb::arg("cached_statements"), nb::arg("inline_reads"))
+           nb::arg("largest_group"), nb::arg("group_gather"), nb::arg("cached_statements"), nb::arg("inline_reads"),
+           nb::arg("encryption_key").none(), nb::arg("cipher"))
       .def("open", &NativePool::open, port)
 
       .def("execute", &NativePool::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())

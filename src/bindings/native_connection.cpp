@@ -51,7 +51,8 @@ NativeConnection::~NativeConnection() {
 
 nb::object NativeConnection::open(nb::handle port, std::string database, bool uri, double timeout,
                                   std::optional<std::string> isolation_level, int autocommit,
-                                  std::size_t cached_statements, bool query_only) {
+                                  std::size_t cached_statements, bool query_only, nb::handle encryption_key,
+                                  std::string cipher) {
   OpenOptions options;
   options.database = std::move(database);
   options.uri = uri;
@@ -60,6 +61,8 @@ nb::object NativeConnection::open(nb::handle port, std::string database, bool ur
   options.transaction_control = transaction_control(autocommit);
   options.cached_statements = cached_statements;
   options.query_only = query_only;
+  options.encryption_key = secret_key(encryption_key);
+  options.cipher = std::move(cipher);
   return start_operation(port, [&](auto sink, auto tag) { core_->open(std::move(options), std::move(sink), tag); });
 }
 
@@ -124,6 +127,21 @@ nb::object NativeConnection::executescript(nb::handle port, nb::handle script) {
   std::string text = sql_text(script, "the script");
   return start(port,
                [&](auto sink, auto tag) { return core_->execute_script(std::move(text), std::move(sink), tag); });
+}
+
+Secret secret_key(nb::handle key) {
+  if (key.is_none()) return {};
+  if (PyBytes_Check(key.ptr())) {
+    return Secret(std::string(PyBytes_AS_STRING(key.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(key.ptr()))));
+  }
+  if (PyUnicode_Check(key.ptr())) return Secret(std::string(sql_view(key, "the encryption key")));
+  throw nb::type_error("an encryption key must be str or bytes");
+}
+
+nb::object NativeConnection::rekey(nb::handle port, nb::handle key) {
+  Secret secret = secret_key(key);
+  return start_operation(port,
+                         [&](auto sink, auto tag) { core_->rekey(std::move(secret), std::move(sink), tag); });
 }
 
 nb::object NativeConnection::commit(nb::handle port) {

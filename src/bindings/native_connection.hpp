@@ -36,7 +36,9 @@ class NativeConnection {
 
   nb::object open(nb::handle port, std::string database, bool uri, double timeout,
                   std::optional<std::string> isolation_level, int autocommit, std::size_t cached_statements,
-                  bool query_only);
+                  bool query_only, nb::handle encryption_key, std::string cipher);
+  // Changes the encryption key; None removes encryption.
+  nb::object rekey(nb::handle port, nb::handle key);
   // The short-read fast path: the finished result, or None when the
   // statement must be queued with execute() instead.
   nb::object try_execute(nb::handle sql, nb::handle parameters);
@@ -68,6 +70,9 @@ class NativeConnection {
 };
 
 TransactionControl transaction_control(int autocommit);
+
+// An encryption key from bytes (used as they are) or str (its UTF-8); empty for None.
+Secret secret_key(nb::handle key);
 
 // The UTF-8 text of a str argument, valid while it lives; ProgrammingError
 // for anything else.

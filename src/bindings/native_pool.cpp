@@ -2,6 +2,7 @@
 
 #include "completion_port.hpp"
 #include "errors.hpp"
+#include "native_connection.hpp"
 #include "result_rows.hpp"
 #include "shutdown.hpp"
 #include "values.hpp"
@@ -20,7 +21,8 @@ std::vector<Params> parameter_sets(nb::handle batch) {
 
 NativePool::NativePool(std::string database, std::size_t size, double timeout,
                        std::vector<std::string> setup_statements, std::size_t largest_group,
-                       double group_gather_seconds, std::size_t cached_statements, bool inline_reads)
+                       double group_gather_seconds, std::size_t cached_statements, bool inline_reads,
+                       nb::handle encryption_key, std::string cipher)
     : inline_reads_(inline_reads) {
   PoolOptions options;
   options.database = std::move(database);
@@ -30,6 +32,8 @@ NativePool::NativePool(std::string database, std::size_t size, double timeout,
   options.largest_group = largest_group;
   options.group_gather = std::chrono::microseconds(static_cast<std::int64_t>(group_gather_seconds * 1e6));
   options.cached_statements = cached_statements;
+  options.encryption_key = secret_key(encryption_key);
+  options.cipher = std::move(cipher);
   core_ = std::make_shared<Pool>(std::move(options));
   close_at_exit(core_);
 }

@@ -105,6 +105,15 @@ std::shared_ptr<Operation> AsyncConnection::rollback(Sink sink, std::uintptr_t t
       std::move(sink), tag);
 }
 
+std::shared_ptr<Operation> AsyncConnection::rekey(Secret key, Sink sink, std::uintptr_t tag) {
+  return submit(
+      [this, key = std::move(key)]() -> Outcome {
+        connection_.rekey(key);
+        return {};
+      },
+      std::move(sink), tag);
+}
+
 std::shared_ptr<Operation> AsyncConnection::set_transaction_control(TransactionControl control, Sink sink, std::uintptr_t tag) {
   return submit(
       [this, control]() -> Outcome {

@@ -21,8 +21,6 @@ namespace aiolibsql {
 // trips, asked for by a reader that wants more, return bigger ones.
 inline constexpr FetchLimits kFirstChunk{256, 1 << 20};
 inline constexpr FetchLimits kNextChunk{8192, 8 << 20};
-// For work that must finish its statement before returning (group commit).
-inline constexpr FetchLimits kWholeResult{SIZE_MAX, SIZE_MAX};
 // Engine steps a statement may run inline before it goes to the worker
 // instead: tens of microseconds, so an inline read never stalls the caller.
 inline constexpr int kInlineStepBudget = 20000;
@@ -70,6 +68,7 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
   std::shared_ptr<Operation> execute_script(std::string script, Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> commit(Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> rollback(Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> rekey(Secret key, Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> set_transaction_control(TransactionControl control, Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> backup_to(std::shared_ptr<AsyncConnection> target, std::string schema, int pages_per_step, Sink sink,
                  std::uintptr_t tag);

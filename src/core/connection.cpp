@@ -1,6 +1,7 @@
 #include "connection.hpp"
 
 #include <sqlite3.h>
+#include <sqlite3mc.h>
 
 #include <algorithm>
 #include <chrono>
@@ -152,8 +153,11 @@ void Connection::open(const OpenOptions& options) {
     db_ = db;
   }
   options_ = options;
+  // The key is applied once; this connection keeps no copy of it.
+  options_.encryption_key = Secret();
   cache_ = std::make_unique<StatementCache>(db_, options.cached_statements);
   try {
+    if (!options.encryption_key.empty()) apply_key(options.encryption_key, options.cipher);
     if (options.query_only) run("PRAGMA query_only = 1");
     if (options.transaction_control == TransactionControl::Manual) run("BEGIN");
   } catch (...) {
@@ -161,6 +165,46 @@ void Connection::open(const OpenOptions& options) {
     throw;
   }
   publish_state();
+}
+
+void set_encryption_key(sqlite3* db, const Secret& key, const std::string& cipher) {
+  const int scheme = sqlite3mc_cipher_index(cipher.c_str());
+  if (scheme <= 0) throw DbError(ErrorKind::NotSupported, "unknown cipher '" + cipher + "'");
+  sqlite3mc_config(db, "default:cipher", scheme);
+  // SQLCipher files are version 4 unless the application configures otherwise.
+  if (cipher == "sqlcipher") sqlite3mc_config_cipher(db, "sqlcipher", "legacy", 4);
+  const auto bytes = key.bytes();
+  const int rc = sqlite3_key(db, bytes.data(), static_cast<int>(bytes.size()));
+  if (rc != SQLITE_OK) throw DbError(engine_error(db, rc));
+}
+
+void Connection::apply_key(const Secret& key, const std::string& cipher) {
+  set_encryption_key(db_, key, cipher);
+  // Reading the schema proves the key: a wrong one fails here, before any
+  // write could touch the file.
+  try {
+    run("SELECT count(*) FROM sqlite_schema");
+  } catch (const DbError& error) {
+    if ((error.error().sqlite_code & 0xff) != SQLITE_NOTADB) throw;
+    throw DbError(Error{ErrorKind::Database, SQLITE_NOTADB,
+                        "file is not a database, or not one encrypted with this key and cipher"});
+  }
+}
+
+void Connection::rekey(const Secret& key) {
+  require_open();
+  // The cipher extension cannot change keys while the file is in WAL mode.
+  Params none;
+  auto mode = execute("PRAGMA journal_mode", none, kWholeResult);
+  const std::string journal(mode.rows.row_count() == 1 ? mode.rows.bytes(mode.rows.cell(0, 0)) : "");
+  const bool wal = journal == "wal";
+  if (wal) run("PRAGMA journal_mode = DELETE");
+  const auto bytes = key.bytes();
+  const int rc = sqlite3_rekey(db_, bytes.empty() ? nullptr : bytes.data(), static_cast<int>(bytes.size()));
+  Error failure;
+  if (rc != SQLITE_OK) failure = engine_error(db_, rc);
+  if (wal) run("PRAGMA journal_mode = WAL");
+  if (rc != SQLITE_OK) throw DbError(std::move(failure));
 }
 
 void Connection::close() noexcept {

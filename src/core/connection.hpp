@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "result.hpp"
+#include "secret.hpp"
 #include "statement.hpp"
 #include "value.hpp"
 
@@ -41,6 +42,10 @@ struct OpenOptions {
   std::size_t cached_statements = 128;
   // Refuses writes with PRAGMA query_only (pool readers).
   bool query_only = false;
+  // Opens or creates an encrypted database with this key (empty: plain).
+  Secret encryption_key;
+  // The SQLite3 Multiple Ciphers scheme; libSQL's own default is aes256cbc.
+  std::string cipher = "aes256cbc";
 };
 
 // A scalar SQL function implemented by the embedding application. `call` may
@@ -50,6 +55,10 @@ class ScalarFunction {
   virtual ~ScalarFunction() = default;
   virtual Value call(const std::vector<Value>& arguments) = 0;
 };
+
+// Configures SQLite3 Multiple Ciphers on a freshly opened handle the way
+// libSQL does (the scheme as the connection's default, then sqlite3_key).
+void set_encryption_key(sqlite3* db, const Secret& key, const std::string& cipher);
 
 class Connection {
  public:
@@ -90,6 +99,8 @@ class Connection {
 
   void commit();
   void rollback();
+  // Changes the encryption key; an empty key removes encryption.
+  void rekey(const Secret& key);
   void set_transaction_control(TransactionControl control);
 
   // Copies this database into `target`, `pages_per_step` pages at a time
@@ -109,6 +120,7 @@ class Connection {
  private:
   // Throws ProgrammingError unless open.
   void require_open() const;
+  void apply_key(const Secret& key, const std::string& cipher);
   void run(const char* sql);
   void begin_implicitly(const Statement& statement);
   // Steps into `rows` until done or a limit is hit; true when done.

@@ -64,6 +64,9 @@ struct FetchLimits {
   std::size_t max_bytes;
 };
 
+// For work that must finish its statement before returning (group commit, pragmas).
+inline constexpr FetchLimits kWholeResult{SIZE_MAX, SIZE_MAX};
+
 // What an execution returns: the first rows, and what to fetch the rest with.
 struct QueryResult {
   // Null when the statement returns no columns.

@@ -38,6 +38,8 @@ OpenOptions member_options(const PoolOptions& pool, bool query_only) {
   options.transaction_control = TransactionControl::Autocommit;
   options.cached_statements = pool.cached_statements;
   options.query_only = query_only;
+  options.encryption_key = pool.encryption_key;
+  options.cipher = pool.cipher;
   return options;
 }
 
@@ -62,33 +64,46 @@ Pool::~Pool() {
 void Pool::open(Sink sink, std::uintptr_t tag) {
   auto outer = std::make_shared<Operation>(nullptr, std::move(sink), tag);
   auto self = shared_from_this();
-  auto open_member = [self](bool query_only) {
-    return [self, query_only](Connection& connection) -> Outcome {
-      connection.open(member_options(self->options_, query_only));
+  auto open_member = [self](OpenOptions options) {
+    return [self, options = std::move(options)](Connection& connection) -> Outcome {
+      connection.open(options);
       for (const auto& statement : self->options_.setup_statements) run_sql(connection, statement);
       return {};
     };
   };
+  // Each connection's work holds its own copy of the key; the pool keeps none.
+  auto reader_options = member_options(options_, true);
+  auto writer_options = member_options(options_, false);
+  options_.encryption_key = Secret();
   // The writer goes first: it switches the file to WAL before readers open it.
-  auto then_readers = std::make_shared<CallbackSink>([self, outer, open_member](std::shared_ptr<Operation> writer) {
-    if (auto* error = std::get_if<Error>(&writer->outcome())) {
-      Operation::complete(outer, *error);
-      return;
-    }
-    {
-      std::lock_guard lock(self->classifier_mutex_);
-      const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-      const int rc = sqlite3_open_v2(self->options_.database.c_str(), &self->classifier_, flags, nullptr);
-      if (rc != SQLITE_OK) {
-        Operation::complete(outer, engine_error(self->classifier_, rc));
-        return;
-      }
-      sqlite3_busy_timeout(self->classifier_, 100);
-    }
-    auto joined = all_of(self->readers_.size(), outer);
-    for (auto& reader : self->readers_) reader->run(open_member(true), joined, 0);
-  });
-  writer_->run(open_member(false), then_readers, 0);
+  auto then_readers = std::make_shared<CallbackSink>(
+      [self, outer, open_member, reader_options](std::shared_ptr<Operation> writer) {
+        if (auto* error = std::get_if<Error>(&writer->outcome())) {
+          Operation::complete(outer, *error);
+          return;
+        }
+        {
+          std::lock_guard lock(self->classifier_mutex_);
+          const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+          int rc = sqlite3_open_v2(self->options_.database.c_str(), &self->classifier_, flags, nullptr);
+          if (rc == SQLITE_OK) sqlite3_busy_timeout(self->classifier_, 100);
+          try {
+            if (rc == SQLITE_OK && !reader_options.encryption_key.empty()) {
+              set_encryption_key(self->classifier_, reader_options.encryption_key, reader_options.cipher);
+            }
+          } catch (const DbError& error) {
+            Operation::complete(outer, error.error());
+            return;
+          }
+          if (rc != SQLITE_OK) {
+            Operation::complete(outer, engine_error(self->classifier_, rc));
+            return;
+          }
+        }
+        auto joined = all_of(self->readers_.size(), outer);
+        for (auto& reader : self->readers_) reader->run(open_member(reader_options), joined, 0);
+      });
+  writer_->run(open_member(std::move(writer_options)), then_readers, 0);
 }
 
 Pool::Route Pool::route(std::string_view sql) {

@@ -34,6 +34,9 @@ struct PoolOptions {
   // is already queued (which is what load brings about by itself).
   std::chrono::microseconds group_gather{0};
   std::size_t cached_statements = 128;
+  // Every connection of the pool opens the file with this key and cipher.
+  Secret encryption_key;
+  std::string cipher = "aes256cbc";
 };
 
 struct ConnectionStats {
