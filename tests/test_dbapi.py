@@ -604,7 +604,7 @@ class TestOnlyOurs:
             ({"database": "libsql://example.turso.io"}, "remote"),
             ({"database": ":memory:", "sync_url": "libsql://example.turso.io"}, "embedded replicas"),
             ({"database": ":memory:", "offline": True}, "embedded replicas"),
-            ({"database": ":memory:", "encryption_key": "secret"}, "encrypted"),
+            ({"database": ":memory:", "cipher": "rot13"}, "cipher"),
             ({"database": ":memory:", "detect_types": dbapi.PARSE_DECLTYPES}, "detect_types"),
         ],
     )
@@ -630,6 +630,22 @@ class TestOnlyOurs:
     ) -> None:
         with pytest.raises(error):
             dbapi.connect(":memory:", **arguments)  # type: ignore[arg-type]
+
+    def test_an_encrypted_database_opens_only_with_its_key(self, tmp_path: Path) -> None:
+        path = str(tmp_path / "secret.db")
+        with dbapi.connect(path, encryption_key="right key") as connection:
+            connection.execute("CREATE TABLE notes (body TEXT)")
+            connection.execute("INSERT INTO notes VALUES ('hidden')")
+        connection.close()
+        assert b"hidden" not in Path(path).read_bytes()
+        reopened = dbapi.connect(path, encryption_key="right key")
+        assert reopened.execute("SELECT body FROM notes").fetchall() == [("hidden",)]
+        reopened.rekey("new key")
+        reopened.close()
+        with pytest.raises(dbapi.DatabaseError):
+            dbapi.connect(path, encryption_key="right key").execute("SELECT body FROM notes")
+        with pytest.raises(ValueError):
+            dbapi.connect(path, encryption_key="new key").rekey("")
 
     def test_a_file_that_cannot_be_opened_raises_operational_error(self, tmp_path: Path) -> None:
         with pytest.raises(dbapi.OperationalError):

@@ -33,6 +33,7 @@ from typing import Any, NoReturn
 import aiolibsql
 
 from . import _native
+from .connection import DEFAULT_CIPHER
 from .exceptions import (
     DatabaseError,
     DataError,
@@ -249,6 +250,7 @@ class Connection:
         uri: bool = False,
         cached_statements: int = 128,
         inline_reads: bool | None = None,
+        cipher: str = DEFAULT_CIPHER,
         detect_types: int = 0,
         check_same_thread: bool = True,
     ) -> None:
@@ -267,6 +269,7 @@ class Connection:
             uri=uri,
             cached_statements=cached_statements,
             inline_reads=inline_reads,
+            cipher=cipher,
         )
         if detect_types:
             raise NotSupportedError("detect_types (converters) is not supported; convert values yourself")
@@ -276,7 +279,18 @@ class Connection:
         # event loop to spare. check_same_thread is accepted for sqlite3's
         # callers and not enforced: threads may share a connection here.
         native = _native.NativeConnection(False)
-        native.open(None, os.fspath(database), uri, float(timeout), level, mode, cached_statements, False)
+        native.open(
+            None,
+            database=os.fspath(database),
+            uri=uri,
+            timeout=float(timeout),
+            isolation_level=level,
+            autocommit=mode,
+            cached_statements=cached_statements,
+            query_only=False,
+            encryption_key=encryption_key,
+            cipher=cipher,
+        )
         self._native = native
         #: The BEGIN flavour the engine opens implicit transactions with.
         self._engine_isolation_level = level
@@ -466,6 +480,14 @@ class Connection:
         if target is self:
             raise ValueError("target cannot be the same connection instance")
         self._native.backup(None, target._native, name, pages)
+
+    def rekey(self, key: str | bytes | None) -> None:
+        """Change the encryption key of the database (same cipher); None
+        decrypts it for good. Other connections must reopen with the new key."""
+        if key is not None and (not isinstance(key, (str, bytes)) or len(key) == 0):
+            raise ValueError("the new key must be a non-empty str or bytes, or None to remove encryption")
+        self._check_open()
+        self._native.rekey(None, key)
 
     def interrupt(self) -> None:
         """Make the statement running now (in another thread) fail with
@@ -763,6 +785,7 @@ def connect(
     uri: bool = False,
     cached_statements: int = 128,
     inline_reads: bool | None = None,
+    cipher: str = DEFAULT_CIPHER,
     detect_types: int = 0,
     check_same_thread: bool = True,
     factory: type[Connection] = Connection,
@@ -770,9 +793,9 @@ def connect(
     """Open a connection to a local file or ``:memory:``, blocking until it is open.
 
     The parameters are those of ``aiolibsql.connect``, checked the same way:
-    remote URLs, ``sync_url``, ``sync_interval``, ``offline`` and
-    ``encryption_key`` raise NotSupportedError in this version; bad values
-    raise ValueError or TypeError. ``detect_types``, ``check_same_thread`` and
+    ``encryption_key`` and ``cipher`` open an encrypted database; remote URLs,
+    ``sync_url``, ``sync_interval`` and ``offline`` raise NotSupportedError in
+    this version; bad values raise ValueError or TypeError. ``detect_types``, ``check_same_thread`` and
     ``factory`` are sqlite3's: ``detect_types`` other than 0 raises
     NotSupportedError, ``check_same_thread`` is accepted and not enforced
     (threads may share a connection), and ``factory`` is a Connection subclass
@@ -799,6 +822,7 @@ def connect(
         uri=uri,
         cached_statements=cached_statements,
         inline_reads=inline_reads,
+        cipher=cipher,
         detect_types=detect_types,
         check_same_thread=check_same_thread,
     )
