@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUILD := build
 STAMP := $(VENV)/.requirements-installed
-DEB_PACKAGES := cmake ninja-build g++ libgtest-dev cargo python3-dev python3-venv
+DEB_PACKAGES := cmake ninja-build g++ libgtest-dev cargo python3-dev python3-venv clang-format
 
 .PHONY: all setup build test test-cpp test-python demo bench lint stubs clean
 
@@ -23,6 +23,7 @@ $(BUILD)/.system-ready:
 	    cargo) command -v cargo >/dev/null || [ -x "$$HOME/.cargo/bin/cargo" ] || missing="$$missing $$pkg" ;; \
 	    python3-dev) $(PYTHON) -c 'import sysconfig,os,sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"],"Python.h")))' || missing="$$missing $$pkg" ;; \
 	    python3-venv) $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing $$pkg" ;; \
+	    clang-format) command -v clang-format >/dev/null || missing="$$missing $$pkg" ;; \
 	    *) dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg" ;; \
 	  esac; \
 	done; \
@@ -72,6 +73,7 @@ bench: build
 lint: setup
 	$(PY) -m ruff check python tests examples bench
 	$(PY) -m ruff format --check python tests examples bench
+	clang-format --dry-run --Werror src/core/*.[ch]pp src/core/pool/*.[ch]pp src/bindings/*.[ch]pp tests/cpp/*.[ch]pp
 
 # The type stubs of the extension module, regenerated after its interface changes.
 stubs: build

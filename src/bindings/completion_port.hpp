@@ -45,7 +45,6 @@ class CompletionPort {
  private:
   std::shared_ptr<CompletionQueue> queue_;
   nb::object loop_;
-
 };
 
 // Runs an operation and blocks the calling thread, GIL released, until it

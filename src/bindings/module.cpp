@@ -10,8 +10,8 @@
 #include "errors.hpp"
 #include "native_connection.hpp"
 #include "native_pool.hpp"
-#include "shutdown.hpp"
 #include "result_rows.hpp"
+#include "shutdown.hpp"
 
 namespace nb = nanobind;
 using namespace aiolibsql::py;

@@ -125,8 +125,7 @@ nb::object NativeConnection::executemany(nb::handle port, nb::handle sql, nb::ha
 
 nb::object NativeConnection::executescript(nb::handle port, nb::handle script) {
   std::string text = sql_text(script, "the script");
-  return start(port,
-               [&](auto sink, auto tag) { return core_->execute_script(std::move(text), std::move(sink), tag); });
+  return start(port, [&](auto sink, auto tag) { return core_->execute_script(std::move(text), std::move(sink), tag); });
 }
 
 Secret secret_key(nb::handle key) {
@@ -140,8 +139,7 @@ Secret secret_key(nb::handle key) {
 
 nb::object NativeConnection::rekey(nb::handle port, nb::handle key) {
   Secret secret = secret_key(key);
-  return start_operation(port,
-                         [&](auto sink, auto tag) { core_->rekey(std::move(secret), std::move(sink), tag); });
+  return start_operation(port, [&](auto sink, auto tag) { core_->rekey(std::move(secret), std::move(sink), tag); });
 }
 
 nb::object NativeConnection::commit(nb::handle port) {
@@ -154,7 +152,8 @@ nb::object NativeConnection::rollback(nb::handle port) {
 
 nb::object NativeConnection::set_autocommit(nb::handle port, int autocommit) {
   const auto control = transaction_control(autocommit);
-  return start_operation(port, [&](auto sink, auto tag) { core_->set_transaction_control(control, std::move(sink), tag); });
+  return start_operation(port,
+                         [&](auto sink, auto tag) { core_->set_transaction_control(control, std::move(sink), tag); });
 }
 
 nb::object NativeConnection::backup(nb::handle port, NativeConnection& target, std::string schema, int pages) {
@@ -176,6 +175,8 @@ nb::object NativeConnection::close(nb::handle port) {
   return start_operation(port, [&](auto sink, auto tag) { core_->close(std::move(sink), tag); });
 }
 
-bool NativeConnection::cancel(nb::handle future) { return core_->cancel(reinterpret_cast<std::uintptr_t>(future.ptr())); }
+bool NativeConnection::cancel(nb::handle future) {
+  return core_->cancel(reinterpret_cast<std::uintptr_t>(future.ptr()));
+}
 
 }  // namespace aiolibsql::py

@@ -49,8 +49,7 @@ class NativeConnection {
   nb::object rollback(nb::handle port);
   nb::object set_autocommit(nb::handle port, int autocommit);
   nb::object backup(nb::handle port, NativeConnection& target, std::string schema, int pages);
-  nb::object create_function(nb::handle port, std::string name, int arg_count, nb::object callable,
-                             bool deterministic);
+  nb::object create_function(nb::handle port, std::string name, int arg_count, nb::object callable, bool deterministic);
   nb::object close(nb::handle port);
 
   bool cancel(nb::handle future);

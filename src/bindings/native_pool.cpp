@@ -59,9 +59,8 @@ nb::object NativePool::execute(nb::handle port, nb::handle sql, nb::handle param
     }
     if (result) return nb::cast(ResultRows(std::move(*result)));
   }
-  return start_operation(port, [&](auto sink, auto tag) {
-    core_->execute(std::string(text), std::move(params), std::move(sink), tag);
-  });
+  return start_operation(
+      port, [&](auto sink, auto tag) { core_->execute(std::string(text), std::move(params), std::move(sink), tag); });
 }
 
 nb::object NativePool::executemany(nb::handle port, nb::handle sql, nb::handle batch) {
@@ -79,11 +78,10 @@ nb::object NativePool::executebatch(nb::handle port, nb::handle statements) {
     if (!nb::try_cast(item, pair) || pair.size() < 1 || pair.size() > 2) {
       raise(ErrorKind::Programming, "executebatch() takes a sequence of (sql, parameters) pairs");
     }
-    converted.emplace_back(sql_text(pair[0], "the SQL statement"),
-                           pair.size() == 2 ? to_params(pair[1]) : Params{});
+    converted.emplace_back(sql_text(pair[0], "the SQL statement"), pair.size() == 2 ? to_params(pair[1]) : Params{});
   }
-  return start_operation(port,
-                         [&](auto sink, auto tag) { core_->execute_batch(std::move(converted), std::move(sink), tag); });
+  return start_operation(
+      port, [&](auto sink, auto tag) { core_->execute_batch(std::move(converted), std::move(sink), tag); });
 }
 
 nb::object NativePool::close(nb::handle port) {
@@ -135,8 +133,7 @@ nb::object NativeTransaction::executemany(nb::handle port, nb::handle sql, nb::h
 nb::object NativeTransaction::end(nb::handle port, bool commit) {
   if (id_ == 0 || ended_) raise(ErrorKind::Programming, "the transaction is not active");
   ended_ = true;
-  return start_operation(port,
-                         [&](auto sink, auto tag) { pool_->end_transaction(id_, commit, std::move(sink), tag); });
+  return start_operation(port, [&](auto sink, auto tag) { pool_->end_transaction(id_, commit, std::move(sink), tag); });
 }
 
 NativeSnapshot::~NativeSnapshot() {

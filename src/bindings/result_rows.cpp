@@ -25,8 +25,8 @@ nb::object ResultRows::description() const {
   const auto& names = result_.columns->names;
   nb::object description = nb::steal(PyTuple_New(static_cast<Py_ssize_t>(names.size())));
   for (std::size_t i = 0; i < names.size(); ++i) {
-    nb::object column = nb::make_tuple(nb::str(names[i].c_str(), names[i].size()), nb::none(), nb::none(),
-                                       nb::none(), nb::none(), nb::none(), nb::none());
+    nb::object column = nb::make_tuple(nb::str(names[i].c_str(), names[i].size()), nb::none(), nb::none(), nb::none(),
+                                       nb::none(), nb::none(), nb::none());
     PyTuple_SET_ITEM(description.ptr(), static_cast<Py_ssize_t>(i), column.release().ptr());
   }
   return description;

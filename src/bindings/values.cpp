@@ -13,9 +13,8 @@ namespace aiolibsql::py {
 namespace {
 
 [[noreturn]] void unsupported(nb::handle object, const std::string& where) {
-  raise(ErrorKind::Programming,
-        "Error binding parameter " + where + ": type '" + std::string(Py_TYPE(object.ptr())->tp_name) +
-            "' is not supported");
+  raise(ErrorKind::Programming, "Error binding parameter " + where + ": type '" +
+                                    std::string(Py_TYPE(object.ptr())->tp_name) + "' is not supported");
 }
 
 Value text_value(nb::handle object, const std::string& where) {
@@ -41,8 +40,8 @@ Value buffer_value(nb::handle object, const std::string& where) {
 
 bool is_sequence_of_parameters(nb::handle parameters) {
   PyObject* object = parameters.ptr();
-  return PySequence_Check(object) && !PyUnicode_Check(object) && !PyBytes_Check(object) &&
-         !PyByteArray_Check(object) && !PyMemoryView_Check(object);
+  return PySequence_Check(object) && !PyUnicode_Check(object) && !PyBytes_Check(object) && !PyByteArray_Check(object) &&
+         !PyMemoryView_Check(object);
 }
 
 bool is_mapping_of_parameters(nb::handle parameters) {
@@ -53,9 +52,10 @@ bool is_mapping_of_parameters(nb::handle parameters) {
 Params named_params(nb::handle items_source) {
   Params params;
   params.is_named = true;
-  nb::object items = PyDict_Check(items_source.ptr())
-                         ? nb::borrow(items_source)
-                         : nb::steal(PyObject_CallOneArg(reinterpret_cast<PyObject*>(&PyDict_Type), items_source.ptr()));
+  nb::object items =
+      PyDict_Check(items_source.ptr())
+          ? nb::borrow(items_source)
+          : nb::steal(PyObject_CallOneArg(reinterpret_cast<PyObject*>(&PyDict_Type), items_source.ptr()));
   if (!items.is_valid()) throw nb::python_error();
   for (auto [key, value] : nb::borrow<nb::dict>(items)) {
     if (!PyUnicode_Check(key.ptr())) continue;

@@ -72,10 +72,11 @@ void AsyncConnection::release(std::uint64_t cursor_id) {
       nullptr, 0);
 }
 
-std::shared_ptr<Operation> AsyncConnection::execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag) {
+std::shared_ptr<Operation> AsyncConnection::execute_many(std::string sql, std::vector<Params> batch, Sink sink,
+                                                         std::uintptr_t tag) {
   return submit([this, sql = std::move(sql),
-          batch = std::move(batch)]() -> Outcome { return connection_.execute_many(sql, batch); },
-         std::move(sink), tag);
+                 batch = std::move(batch)]() -> Outcome { return connection_.execute_many(sql, batch); },
+                std::move(sink), tag);
 }
 
 std::shared_ptr<Operation> AsyncConnection::execute_script(std::string script, Sink sink, std::uintptr_t tag) {
@@ -114,7 +115,8 @@ std::shared_ptr<Operation> AsyncConnection::rekey(Secret key, Sink sink, std::ui
       std::move(sink), tag);
 }
 
-std::shared_ptr<Operation> AsyncConnection::set_transaction_control(TransactionControl control, Sink sink, std::uintptr_t tag) {
+std::shared_ptr<Operation> AsyncConnection::set_transaction_control(TransactionControl control, Sink sink,
+                                                                    std::uintptr_t tag) {
   return submit(
       [this, control]() -> Outcome {
         connection_.set_transaction_control(control);
@@ -123,8 +125,8 @@ std::shared_ptr<Operation> AsyncConnection::set_transaction_control(TransactionC
       std::move(sink), tag);
 }
 
-std::shared_ptr<Operation> AsyncConnection::backup_to(std::shared_ptr<AsyncConnection> target, std::string schema, int pages_per_step,
-                                Sink sink, std::uintptr_t tag) {
+std::shared_ptr<Operation> AsyncConnection::backup_to(std::shared_ptr<AsyncConnection> target, std::string schema,
+                                                      int pages_per_step, Sink sink, std::uintptr_t tag) {
   return submit(
       [this, target = std::move(target), schema = std::move(schema), pages_per_step]() -> Outcome {
         connection_.backup_to(target->connection_, target->executor_.engine_mutex(), schema, pages_per_step);
@@ -134,7 +136,8 @@ std::shared_ptr<Operation> AsyncConnection::backup_to(std::shared_ptr<AsyncConne
 }
 
 std::shared_ptr<Operation> AsyncConnection::create_function(std::string name, int arg_count, bool deterministic,
-                                      std::shared_ptr<ScalarFunction> function, Sink sink, std::uintptr_t tag) {
+                                                            std::shared_ptr<ScalarFunction> function, Sink sink,
+                                                            std::uintptr_t tag) {
   has_user_functions_.store(true, std::memory_order_relaxed);
   return submit(
       [this, name = std::move(name), arg_count, deterministic, function = std::move(function)]() -> Outcome {
@@ -158,11 +161,9 @@ std::shared_ptr<Operation> AsyncConnection::run(ConnectionWork work, Sink sink, 
 
 void AsyncConnection::set_group_runner(ConnectionGroupRunner runner, std::size_t largest_group,
                                        std::chrono::microseconds gather) {
-  executor_.set_group_runner(
-      [this, runner = std::move(runner)](const std::vector<std::shared_ptr<Operation>>& group) {
-        runner(connection_, group);
-      },
-      largest_group, gather);
+  executor_.set_group_runner([this, runner = std::move(runner)](
+                                 const std::vector<std::shared_ptr<Operation>>& group) { runner(connection_, group); },
+                             largest_group, gather);
 }
 
 std::shared_ptr<Operation> AsyncConnection::close(Sink sink, std::uintptr_t tag) {

@@ -8,8 +8,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "connection.hpp"
@@ -70,10 +70,10 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
   std::shared_ptr<Operation> rollback(Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> rekey(Secret key, Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> set_transaction_control(TransactionControl control, Sink sink, std::uintptr_t tag);
-  std::shared_ptr<Operation> backup_to(std::shared_ptr<AsyncConnection> target, std::string schema, int pages_per_step, Sink sink,
-                 std::uintptr_t tag);
-  std::shared_ptr<Operation> create_function(std::string name, int arg_count, bool deterministic, std::shared_ptr<ScalarFunction> function,
-                       Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> backup_to(std::shared_ptr<AsyncConnection> target, std::string schema, int pages_per_step,
+                                       Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> create_function(std::string name, int arg_count, bool deterministic,
+                                             std::shared_ptr<ScalarFunction> function, Sink sink, std::uintptr_t tag);
   // Fails queued operations, waits for the running one, then closes.
   std::shared_ptr<Operation> close(Sink sink, std::uintptr_t tag);
 
@@ -89,8 +89,7 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
   QueryResult keep_open(QueryResult result) { return with_open_cursor(std::move(result), nullptr); }
   Executor& executor() noexcept { return executor_; }
   // Runs groups of groupable operations with `runner` (see Executor::GroupRunner).
-  using ConnectionGroupRunner =
-      std::function<void(Connection&, const std::vector<std::shared_ptr<Operation>>& group)>;
+  using ConnectionGroupRunner = std::function<void(Connection&, const std::vector<std::shared_ptr<Operation>>& group)>;
   void set_group_runner(ConnectionGroupRunner runner, std::size_t largest_group, std::chrono::microseconds gather);
 
   bool cancel(std::uintptr_t tag) { return executor_.cancel(tag); }

@@ -84,8 +84,7 @@ std::shared_ptr<CompletionSink> all_of(std::size_t count, std::shared_ptr<Operat
     Outcome outcome;
     {
       std::lock_guard lock(progress->mutex);
-      if (std::holds_alternative<Error>(finished->outcome()) &&
-          !std::holds_alternative<Error>(progress->first_error)) {
+      if (std::holds_alternative<Error>(finished->outcome()) && !std::holds_alternative<Error>(progress->first_error)) {
         progress->first_error = finished->outcome();
       }
       if (--progress->remaining > 0) return;

@@ -143,8 +143,8 @@ void Connection::open(const OpenOptions& options) {
     throw DbError(std::move(error));
   }
   sqlite3_extended_result_codes(db, 1);
-  const double timeout_ms = std::clamp(options.timeout_seconds * 1000.0, 0.0,
-                                       static_cast<double>(std::numeric_limits<int>::max()));
+  const double timeout_ms =
+      std::clamp(options.timeout_seconds * 1000.0, 0.0, static_cast<double>(std::numeric_limits<int>::max()));
   busy_timeout_ms_ = static_cast<int>(timeout_ms);
   sqlite3_busy_handler(db, on_busy, this);
   sqlite3_progress_handler(db, kProgressInterval, on_progress, this);
@@ -241,8 +241,8 @@ void Connection::run(const char* sql) {
 }
 
 void Connection::begin_implicitly(const Statement& statement) {
-  if (options_.transaction_control != TransactionControl::Legacy || !options_.isolation_level ||
-      !statement.is_dml() || sqlite3_get_autocommit(db_) == 0) {
+  if (options_.transaction_control != TransactionControl::Legacy || !options_.isolation_level || !statement.is_dml() ||
+      sqlite3_get_autocommit(db_) == 0) {
     return;
   }
   const std::string begin = "BEGIN " + *options_.isolation_level;
@@ -501,8 +501,8 @@ void Connection::create_function(const std::string& name, int arg_count, bool de
   int flags = SQLITE_UTF8;
   if (deterministic) flags |= SQLITE_DETERMINISTIC;
   // On failure sqlite3_create_function_v2 calls the destructor itself.
-  const int rc = sqlite3_create_function_v2(db_, name.c_str(), arg_count, flags, holder.release(),
-                                            call_scalar_function, nullptr, nullptr, destroy_scalar_function);
+  const int rc = sqlite3_create_function_v2(db_, name.c_str(), arg_count, flags, holder.release(), call_scalar_function,
+                                            nullptr, nullptr, destroy_scalar_function);
   if (rc != SQLITE_OK) throw DbError(engine_error(db_, rc));
 }
 

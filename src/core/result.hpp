@@ -44,9 +44,7 @@ class RowChunk {
   std::size_t column_count() const noexcept { return column_count_; }
   std::size_t row_count() const noexcept { return column_count_ == 0 ? 0 : cells_.size() / column_count_; }
   std::size_t byte_size() const noexcept { return arena_.size() + cells_.size() * sizeof(Cell); }
-  const Cell& cell(std::size_t row, std::size_t column) const noexcept {
-    return cells_[row * column_count_ + column];
-  }
+  const Cell& cell(std::size_t row, std::size_t column) const noexcept { return cells_[row * column_count_ + column]; }
   std::string_view bytes(const Cell& cell) const noexcept { return {arena_.data() + cell.offset, cell.size}; }
 
   // Copies the current row of a statement that has just returned SQLITE_ROW.

@@ -37,8 +37,8 @@ bool starts_with_keyword(std::string_view sql, std::string_view keyword) {
   for (std::size_t i = 0; i < keyword.size(); ++i) {
     if (std::toupper(static_cast<unsigned char>(sql[i])) != keyword[i]) return false;
   }
-  return sql.size() == keyword.size() || !(std::isalnum(static_cast<unsigned char>(sql[keyword.size()])) ||
-                                           sql[keyword.size()] == '_');
+  return sql.size() == keyword.size() ||
+         !(std::isalnum(static_cast<unsigned char>(sql[keyword.size()])) || sql[keyword.size()] == '_');
 }
 
 std::shared_ptr<const Columns> describe_columns(sqlite3_stmt* statement) {
@@ -84,8 +84,8 @@ Statement::Statement(sqlite3* db, std::string_view sql) {
     throw DbError(Error{ErrorKind::Data, SQLITE_TOOBIG, "query string is too large"});
   }
   const char* tail = nullptr;
-  const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                    &handle_, &tail);
+  const int rc =
+      sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &handle_, &tail);
   if (rc != SQLITE_OK) {
     auto error = engine_error(db, rc);
     sqlite3_finalize(handle_);

@@ -1,6 +1,8 @@
 // Connection: opening, executing with chunked results, values, rowcount and
 // lastrowid, the three transaction-control modes, scripts, batches, backup,
 // user functions, interruption, and libSQL's vector SQL.
+#include "connection.hpp"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -19,7 +21,6 @@
 #include <vector>
 
 #include "async_connection.hpp"
-#include "connection.hpp"
 #include "error.hpp"
 #include "test_support.hpp"
 
@@ -271,9 +272,13 @@ TEST(ConnectionExecute, WrongBindingsAreProgrammingAndDoNotBeginATransaction) {
   auto connection = open_memory();
   run(*connection, "CREATE TABLE t(x)");
   EXPECT_EQ(error_of([&] { run(*connection, "INSERT INTO t VALUES (?)"); }).kind, ErrorKind::Programming);
-  EXPECT_EQ(error_of([&] { run(*connection, "INSERT INTO t VALUES (?)", positional({integer(1), integer(2)})); }).kind,
+  EXPECT_EQ(error_of([&] {
+              run(*connection, "INSERT INTO t VALUES (?)", positional({integer(1), integer(2)}));
+            }).kind,
             ErrorKind::Programming);
-  EXPECT_EQ(error_of([&] { run(*connection, "INSERT INTO t VALUES (:v)", named({{"w", integer(1)}})); }).kind,
+  EXPECT_EQ(error_of([&] {
+              run(*connection, "INSERT INTO t VALUES (:v)", named({{"w", integer(1)}}));
+            }).kind,
             ErrorKind::Programming);
   EXPECT_FALSE(connection->in_transaction());
   EXPECT_EQ(count_rows(*connection, "t"), 0);
@@ -306,7 +311,13 @@ TEST(ConnectionExecute, EveryValueTypeRoundTripsThroughATable) {
   // No declared type: no affinity may convert what is stored.
   run(*connection, "CREATE TABLE t(id INTEGER PRIMARY KEY, v)");
   const std::vector<Value> values = {
-      Null{}, integer(kMin), integer(kMax), 3.25, text(std::string("a\0b", 3)), text(""), Blob{},
+      Null{},
+      integer(kMin),
+      integer(kMax),
+      3.25,
+      text(std::string("a\0b", 3)),
+      text(""),
+      Blob{},
       Blob{std::string(1000, '\x7f')},
   };
   for (const auto& value : values) run(*connection, "INSERT INTO t(v) VALUES (?)", positional({value}));
@@ -722,8 +733,9 @@ TEST(ConnectionScript, LeavesAManualTransactionOpen) {
 TEST(ConnectionScript, StopsAtTheFirstFailingStatement) {
   auto connection = open_memory();
   const Error error = error_of([&] {
-    connection->execute_script("CREATE TABLE t(x); INSERT INTO t VALUES (1); INSERT INTO nowhere VALUES (2); "
-                               "INSERT INTO t VALUES (3);");
+    connection->execute_script(
+        "CREATE TABLE t(x); INSERT INTO t VALUES (1); INSERT INTO nowhere VALUES (2); "
+        "INSERT INTO t VALUES (3);");
   });
   EXPECT_EQ(error.kind, ErrorKind::Operational);
   EXPECT_EQ(error.message, "no such table: nowhere");
@@ -878,8 +890,10 @@ TEST(ConnectionFunction, ScalarFunctionRoundTripsEveryValueType) {
   auto connection = open_memory();
   auto echo = std::make_shared<Echo>();
   connection->create_function("echo", 1, true, echo);
-  const std::vector<Value> values = {Null{},           integer(kMin), integer(kMax), 0.125, text(""),
-                                     text(std::string("x\0y", 3)), Blob{},        Blob{std::string("\xff\x00", 2)}};
+  const std::vector<Value> values = {Null{},        integer(kMin),
+                                     integer(kMax), 0.125,
+                                     text(""),      text(std::string("x\0y", 3)),
+                                     Blob{},        Blob{std::string("\xff\x00", 2)}};
   for (const auto& value : values) {
     const auto params = positional({value});
     EXPECT_EQ(scalar(*connection, "SELECT echo(?)", params), value);

@@ -1,5 +1,7 @@
 // Executor (ordering, cancel, close, destruction), the completion sinks, and
 // AsyncConnection driving a Connection through them.
+#include "executor.hpp"
+
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sqlite3.h>
@@ -19,7 +21,6 @@
 #include "async_connection.hpp"
 #include "completion_queue.hpp"
 #include "connection.hpp"
-#include "executor.hpp"
 #include "test_support.hpp"
 
 namespace aiolibsql {
@@ -172,7 +173,10 @@ TEST(Executor, ExceptionsThrownByWorkBecomeErrorOutcomes) {
   test::Recorder sink;
   Executor executor([] {});
   executor.submit(make_operation(
-      []() -> Outcome { throw DbError(Error{ErrorKind::Integrity, SQLITE_CONSTRAINT_UNIQUE, "dup"}); }, sink));
+      []() -> Outcome {
+        throw DbError(Error{ErrorKind::Integrity, SQLITE_CONSTRAINT_UNIQUE, "dup"});
+      },
+      sink));
   executor.submit(make_operation([]() -> Outcome { throw std::runtime_error("plain failure"); }, sink));
   executor.submit(make_operation([]() -> Outcome { throw std::bad_alloc(); }, sink));
   ASSERT_TRUE(sink->wait_for(3));
@@ -260,8 +264,8 @@ TEST(ExecutorCancel, RaisesTheCancellationFlagForTheRunningOperationOnly) {
         return Outcome{std::int64_t{seen ? 1 : 0}};
       },
       sink, 5));
-  executor.submit(make_operation([&]() -> Outcome { return Outcome{std::int64_t{cancelled.load() ? 1 : 0}}; }, sink,
-                                 6));
+  executor.submit(
+      make_operation([&]() -> Outcome { return Outcome{std::int64_t{cancelled.load() ? 1 : 0}}; }, sink, 6));
   ASSERT_TRUE(started.wait());
   EXPECT_TRUE(executor.cancel(5));
   ASSERT_TRUE(sink->wait_for(2));
@@ -443,7 +447,9 @@ TEST(ExecutorDestructor, MayRunOnTheWorkerInsideAnOperation) {
 }
 
 TEST(ExecutorDestructor, ReturnsWhenIdleOrAlreadyClosed) {
-  { Executor idle([] {}); }
+  {
+    Executor idle([] {});
+  }
   test::Recorder sink;
   {
     Executor closed([] {});

@@ -42,16 +42,26 @@ inline void PrintTo(const Blob& blob, std::ostream* out) {
 
 inline const char* kind_name(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::Interface: return "Interface";
-    case ErrorKind::Database: return "Database";
-    case ErrorKind::Data: return "Data";
-    case ErrorKind::Operational: return "Operational";
-    case ErrorKind::Integrity: return "Integrity";
-    case ErrorKind::Internal: return "Internal";
-    case ErrorKind::Programming: return "Programming";
-    case ErrorKind::NotSupported: return "NotSupported";
-    case ErrorKind::Memory: return "Memory";
-    case ErrorKind::Cancelled: return "Cancelled";
+    case ErrorKind::Interface:
+      return "Interface";
+    case ErrorKind::Database:
+      return "Database";
+    case ErrorKind::Data:
+      return "Data";
+    case ErrorKind::Operational:
+      return "Operational";
+    case ErrorKind::Integrity:
+      return "Integrity";
+    case ErrorKind::Internal:
+      return "Internal";
+    case ErrorKind::Programming:
+      return "Programming";
+    case ErrorKind::NotSupported:
+      return "NotSupported";
+    case ErrorKind::Memory:
+      return "Memory";
+    case ErrorKind::Cancelled:
+      return "Cancelled";
   }
   return "?";
 }
@@ -106,11 +116,16 @@ inline QueryResult run(Connection& connection, std::string_view sql, const Param
 inline Value value_at(const RowChunk& rows, std::size_t row, std::size_t column) {
   const Cell& cell = rows.cell(row, column);
   switch (cell.type) {
-    case ValueType::Null: return Null{};
-    case ValueType::Integer: return cell.integer;
-    case ValueType::Real: return cell.real;
-    case ValueType::Text: return std::string(rows.bytes(cell));
-    case ValueType::Blob: return Blob{std::string(rows.bytes(cell))};
+    case ValueType::Null:
+      return Null{};
+    case ValueType::Integer:
+      return cell.integer;
+    case ValueType::Real:
+      return cell.real;
+    case ValueType::Text:
+      return std::string(rows.bytes(cell));
+    case ValueType::Blob:
+      return Blob{std::string(rows.bytes(cell))};
   }
   return Null{};
 }

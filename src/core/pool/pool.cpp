@@ -76,8 +76,8 @@ void Pool::open(Sink sink, std::uintptr_t tag) {
   auto writer_options = member_options(options_, false);
   options_.encryption_key = Secret();
   // The writer goes first: it switches the file to WAL before readers open it.
-  auto then_readers = std::make_shared<CallbackSink>(
-      [self, outer, open_member, reader_options](std::shared_ptr<Operation> writer) {
+  auto then_readers =
+      std::make_shared<CallbackSink>([self, outer, open_member, reader_options](std::shared_ptr<Operation> writer) {
         if (auto* error = std::get_if<Error>(&writer->outcome())) {
           Operation::complete(outer, *error);
           return;
@@ -151,8 +151,7 @@ std::optional<QueryResult> Pool::try_execute_inline(std::string_view sql, Params
   return reader->try_execute_inline(sql, params);
 }
 
-std::shared_ptr<Operation> Pool::writer_operation(AsyncConnection::ConnectionWork work, Sink sink,
-                                                  std::uintptr_t tag) {
+std::shared_ptr<Operation> Pool::writer_operation(AsyncConnection::ConnectionWork work, Sink sink, std::uintptr_t tag) {
   return writer_->make_operation(std::move(work), std::move(sink), tag);
 }
 
@@ -298,14 +297,13 @@ void Pool::transaction_execute(std::uint64_t transaction, std::string sql, Param
                    transaction, false);
 }
 
-void Pool::transaction_execute_many(std::uint64_t transaction, std::string sql, std::vector<Params> batch,
-                                    Sink sink, std::uintptr_t tag) {
-  submit_to_writer(writer_operation(
-                       [sql = std::move(sql), batch = std::move(batch)](Connection& connection) -> Outcome {
-                         return connection.execute_many(sql, batch);
-                       },
+void Pool::transaction_execute_many(std::uint64_t transaction, std::string sql, std::vector<Params> batch, Sink sink,
+                                    std::uintptr_t tag) {
+  submit_to_writer(
+      writer_operation([sql = std::move(sql), batch = std::move(batch)](
+                           Connection& connection) -> Outcome { return connection.execute_many(sql, batch); },
                        std::move(sink), tag),
-                   transaction, false);
+      transaction, false);
 }
 
 void Pool::end_transaction(std::uint64_t transaction, bool commit, Sink sink, std::uintptr_t tag) {
