@@ -10,7 +10,7 @@ BUILD := build
 STAMP := $(VENV)/.requirements-installed
 DEB_PACKAGES := cmake ninja-build g++ libgtest-dev cargo python3-dev python3-venv clang-format
 
-.PHONY: all setup build test test-cpp test-python demo bench lint stubs clean
+.PHONY: all setup build test test-cpp test-python test-sqlalchemy-suite demo bench lint stubs clean
 
 all: build
 
@@ -59,7 +59,14 @@ test-python: build
 	$(PY) -m pytest -q tests
 	AIOLIBSQL_INLINE_READS=0 $(PY) -m pytest -q tests
 
-test: test-cpp test-python
+# SQLAlchemy's dialect compliance suite for both aiolibsql dialects, on a file
+# and in memory, beside the built-in sqlite dialects: fails if ours fail a test
+# or pass fewer (docs/sqlalchemy-compliance.md has the counts).
+test-sqlalchemy-suite: build
+	$(PY) tests/sqlalchemy_suite/compare.py --workdir $(BUILD)/sqlalchemy-suite \
+	  aiolibsql:pysqlite aiolibsql_async:aiosqlite aiolibsql_memory:pysqlite_memory aiolibsql_async_memory:aiosqlite_memory
+
+test: test-cpp test-python test-sqlalchemy-suite
 
 # The Quick Start runs in a fresh directory so it prints the same on every run.
 demo: build
