@@ -101,10 +101,10 @@ async def test_remote_urls_raise_not_supported(database: str) -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"sync_url": "libsql://example.turso.io"}, {"encryption_key": "secret"}, {"encryption_key": b"secret"}],
-    ids=["sync_url", "encryption_key-str", "encryption_key-bytes"],
+    [{"sync_url": "libsql://example.turso.io"}, {"sync_interval": 1.0}, {"offline": True}],
+    ids=["sync_url", "sync_interval", "offline"],
 )
-async def test_replica_and_encryption_options_raise_not_supported(options: dict[str, Any], db_path: str) -> None:
+async def test_replica_options_raise_not_supported(options: dict[str, Any], db_path: str) -> None:
     with pytest.raises(aiolibsql.NotSupportedError):
         await aiolibsql.connect(db_path, **options)
 

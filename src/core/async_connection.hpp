@@ -97,6 +97,7 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
   bool is_closed() const { return executor_.is_closed(); }
   bool in_transaction() const noexcept { return connection_.in_transaction(); }
   std::int64_t total_changes() const noexcept { return connection_.total_changes(); }
+  std::size_t open_results() const noexcept { return connection_.open_results(); }
 
  private:
   friend class OpenCursor;

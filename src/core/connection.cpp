@@ -219,6 +219,7 @@ void Connection::close() noexcept {
   // Uncommitted work is rolled back by the engine, as sqlite3 does on close.
   sqlite3_close_v2(db);
   in_transaction_ = false;
+  open_results_ = 0;
 }
 
 void Connection::interrupt() noexcept {
@@ -229,6 +230,7 @@ void Connection::interrupt() noexcept {
 void Connection::publish_state() noexcept {
   in_transaction_.store(sqlite3_get_autocommit(db_) == 0, std::memory_order_relaxed);
   total_changes_.store(sqlite3_total_changes64(db_), std::memory_order_relaxed);
+  open_results_.store(open_cursors_.size(), std::memory_order_relaxed);
 }
 
 void Connection::run(const char* sql) {

@@ -114,6 +114,9 @@ class Connection {
   // Safe from any thread; reflect the state after the last finished call.
   bool in_transaction() const noexcept { return in_transaction_.load(std::memory_order_relaxed); }
   std::int64_t total_changes() const noexcept { return total_changes_.load(std::memory_order_relaxed); }
+  // Results with rows left in the engine. While one is open, the connection
+  // keeps reading the database as it was when that result started.
+  std::size_t open_results() const noexcept { return open_results_.load(std::memory_order_relaxed); }
 
   sqlite3* handle() const noexcept { return db_; }
 
@@ -150,6 +153,7 @@ class Connection {
   std::uint64_t next_cursor_id_ = 0;
   std::atomic<bool> in_transaction_{false};
   std::atomic<std::int64_t> total_changes_{0};
+  std::atomic<std::size_t> open_results_{0};
 };
 
 }  // namespace aiolibsql

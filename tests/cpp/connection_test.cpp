@@ -101,7 +101,11 @@ TEST(ConnectionOpen, UnopenablePathIsOperationalCantOpen) {
 TEST(ConnectionOpen, UriOptionHonoursUriParameters) {
   test::TempDir dir;
   const auto path = dir.file("ro.db");
-  { open_connection(OpenOptions{.database = path})->execute_script("CREATE TABLE t(x);"); }
+  {
+    OpenOptions options;
+    options.database = path;
+    open_connection(options)->execute_script("CREATE TABLE t(x);");
+  }
   OpenOptions options;
   options.database = "file:" + path + "?mode=ro";
   options.uri = true;

@@ -7,6 +7,8 @@
 // it uses either an explicit transaction (later writes park behind it) or a
 // second, external connection holding the file's write lock (the writer's
 // statement then waits in its busy handler until the test lets go).
+#include "pool/pool.hpp"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -27,7 +29,6 @@
 #include "connection.hpp"
 #include "error.hpp"
 #include "executor.hpp"
-#include "pool/pool.hpp"
 #include "test_support.hpp"
 
 namespace aiolibsql {
@@ -91,8 +92,8 @@ std::string describe(Operation& operation) {
   if (operation == nullptr) return ::testing::AssertionFailure() << "no operation";
   const Error* error = error_in(*operation);
   if (error == nullptr) {
-    return ::testing::AssertionFailure() << "tag " << operation->tag() << " succeeded; expected a "
-                                         << kind_name(kind) << " error";
+    return ::testing::AssertionFailure() << "tag " << operation->tag() << " succeeded; expected a " << kind_name(kind)
+                                         << " error";
   }
   if (error->kind != kind) {
     return ::testing::AssertionFailure() << "tag " << operation->tag() << " failed with " << describe(*operation)
@@ -273,8 +274,9 @@ TEST_F(PoolTest, TransactionControlThroughExecuteFailsWithProgrammingAndRunsNowh
 // has committed must not be sent there, or it misses the write.
 TEST_F(PoolTest, AReadAfterACommittedWriteSeesItWhileAnotherResultIsStillOpenOnAReader) {
   start();
-  ASSERT_TRUE(succeeded(exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) "
-                             "INSERT INTO t(id) SELECT x FROM c")));
+  ASSERT_TRUE(
+      succeeded(exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) "
+                     "INSERT INTO t(id) SELECT x FROM c")));
   const auto unfinished = exec("SELECT id FROM t");
   ASSERT_NE(result_of(unfinished).open_cursor, nullptr) << "the test needs a result with rows left";
 
@@ -543,7 +545,8 @@ TEST_F(PoolTest, ASnapshotPinsAReaderAndKeepsSeeingItsStateWhileAWriteCommits) {
   const auto other = 1 - pinned;
 
   const auto inside = [&] {
-    return integer_of(await([&](Sink next) { pool_->snapshot_execute(reader, "SELECT count(*) FROM t", {}, next, 2); }));
+    return integer_of(
+        await([&](Sink next) { pool_->snapshot_execute(reader, "SELECT count(*) FROM t", {}, next, 2); }));
   };
   EXPECT_EQ(inside(), 1);
   ASSERT_TRUE(succeeded(exec("INSERT INTO t(id) VALUES (2)")));
@@ -558,10 +561,8 @@ TEST_F(PoolTest, ASnapshotPinsAReaderAndKeepsSeeingItsStateWhileAWriteCommits) {
 
   const auto ended = await([&](Sink next) { pool_->end_snapshot(reader, next, 3); });
   ASSERT_TRUE(succeeded(ended));
-  EXPECT_EQ(integer_of(await([&](Sink next) {
-              pool_->snapshot_execute(reader, "SELECT count(*) FROM t", {}, next, 4);
-            })),
-            2)
+  EXPECT_EQ(
+      integer_of(await([&](Sink next) { pool_->snapshot_execute(reader, "SELECT count(*) FROM t", {}, next, 4); })), 2)
       << "the reader still reads the snapshot after end_snapshot";
 }
 
@@ -702,10 +703,9 @@ TEST_F(PoolTest, CloseFailsWaitingWorkLetsRunningWorkFinishCheckpointsAndRefuses
   EXPECT_TRUE(fails_with(exec("INSERT INTO t(id) VALUES (5)"), ErrorKind::Programming));
   EXPECT_TRUE(fails_with(exec("SELECT count(*) FROM t"), ErrorKind::Programming));
   EXPECT_TRUE(fails_with(exec("SELECT 1"), ErrorKind::Programming));
-  EXPECT_TRUE(fails_with(await([&](Sink sink) {
-                           pool_->execute_many("INSERT INTO t(id) VALUES (?)", {id_param(6)}, sink, 10);
-                         }),
-                         ErrorKind::Programming));
+  EXPECT_TRUE(fails_with(
+      await([&](Sink sink) { pool_->execute_many("INSERT INTO t(id) VALUES (?)", {id_param(6)}, sink, 10); }),
+      ErrorKind::Programming));
   EXPECT_TRUE(fails_with(await([&](Sink sink) { pool_->begin_transaction(sink, 11); }), ErrorKind::Programming));
   // A second close() has nothing left to do.
   EXPECT_TRUE(succeeded(await([&](Sink sink) { pool_->close(sink, 12); })));

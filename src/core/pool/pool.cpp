@@ -17,6 +17,8 @@ constexpr std::size_t kMaxRoutes = 4096;
 
 Error pool_closed_error() { return Error{ErrorKind::Programming, -1, "the pool is closed"}; }
 
+Error transaction_ended_error() { return Error{ErrorKind::Programming, -1, "the transaction is not active"}; }
+
 void run_sql(Connection& connection, std::string_view sql) {
   Params none;
   connection.execute(sql, none, kWholeResult);
@@ -130,7 +132,9 @@ AsyncConnection* Pool::pick_reader(bool& idle) {
   AsyncConnection* least_loaded = nullptr;
   std::size_t least_load = SIZE_MAX;
   for (std::size_t i = 0; i < readers_.size(); ++i) {
-    if (pinned_[i]) continue;
+    // A reader with an unfinished result still reads an older state of the
+    // database: a read sent there could miss a write already committed.
+    if (pinned_[i] || readers_[i]->open_results() > 0) continue;
     const std::size_t load = readers_[i]->executor().load();
     if (load < least_load) {
       least_load = load;
@@ -180,10 +184,15 @@ void Pool::submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t 
         return;
       }
       // Its BEGIN failed or it has ended: nothing would ever let it through.
-      refusal = Error{ErrorKind::Programming, -1, "the transaction is not active"};
+      refusal = transaction_ended_error();
     }
   }
   Operation::complete(std::move(operation), std::move(refusal));
+}
+
+void Pool::require_active(std::uint64_t transaction) const {
+  std::lock_guard lock(gate_mutex_);
+  if (active_transaction_ != transaction) throw DbError(transaction_ended_error());
 }
 
 void Pool::open_gate(std::uint64_t transaction) {
@@ -290,7 +299,9 @@ void Pool::transaction_execute(std::uint64_t transaction, std::string sql, Param
                                std::uintptr_t tag) {
   AsyncConnection* writer = writer_.get();
   submit_to_writer(writer_operation(
-                       [writer, sql = std::move(sql), params = std::move(params)](Connection& connection) mutable {
+                       [this, transaction, writer, sql = std::move(sql),
+                        params = std::move(params)](Connection& connection) mutable {
+                         require_active(transaction);
                          return Outcome(writer->keep_open(connection.execute(sql, params, kFirstChunk)));
                        },
                        std::move(sink), tag),
@@ -300,15 +311,19 @@ void Pool::transaction_execute(std::uint64_t transaction, std::string sql, Param
 void Pool::transaction_execute_many(std::uint64_t transaction, std::string sql, std::vector<Params> batch, Sink sink,
                                     std::uintptr_t tag) {
   submit_to_writer(
-      writer_operation([sql = std::move(sql), batch = std::move(batch)](
-                           Connection& connection) -> Outcome { return connection.execute_many(sql, batch); },
-                       std::move(sink), tag),
+      writer_operation(
+          [this, transaction, sql = std::move(sql), batch = std::move(batch)](Connection& connection) -> Outcome {
+            require_active(transaction);
+            return connection.execute_many(sql, batch);
+          },
+          std::move(sink), tag),
       transaction, false);
 }
 
 void Pool::end_transaction(std::uint64_t transaction, bool commit, Sink sink, std::uintptr_t tag) {
   submit_to_writer(writer_operation(
                        [this, transaction, commit](Connection& connection) -> Outcome {
+                         require_active(transaction);
                          try {
                            if (connection.in_transaction()) run_sql(connection, commit ? "COMMIT" : "ROLLBACK");
                          } catch (...) {
@@ -440,17 +455,36 @@ void Pool::close(Sink sink, std::uintptr_t tag) {
 }
 
 bool Pool::cancel(std::uintptr_t tag) {
+  std::vector<std::shared_ptr<Operation>> cancelled;
+  std::vector<std::shared_ptr<Operation>> orphaned;
   {
     std::lock_guard lock(gate_mutex_);
     const auto found = std::find_if(parked_.begin(), parked_.end(),
                                     [tag](const Parked& parked) { return parked.operation->tag() == tag; });
     if (found != parked_.end()) {
-      auto operation = std::move(found->operation);
+      const Parked removed = std::move(*found);
       parked_.erase(found);
-      Operation::complete(std::move(operation), Error{ErrorKind::Cancelled, -1, "the operation was cancelled"});
-      return true;
+      cancelled.push_back(removed.operation);
+      // Without its BEGIN, a transaction's waiting statements would run
+      // outside any transaction: they fail instead.
+      if (removed.begins) {
+        for (auto it = parked_.begin(); it != parked_.end();) {
+          if (it->transaction == removed.transaction) {
+            orphaned.push_back(std::move(it->operation));
+            it = parked_.erase(it);
+          } else {
+            ++it;
+          }
+        }
+      }
     }
   }
+  // Completed outside the lock: a sink may call back into the pool.
+  for (auto& operation : cancelled) {
+    Operation::complete(std::move(operation), Error{ErrorKind::Cancelled, -1, "the operation was cancelled"});
+  }
+  for (auto& operation : orphaned) Operation::complete(std::move(operation), transaction_ended_error());
+  if (!cancelled.empty()) return true;
   if (writer_->cancel(tag)) return true;
   return std::any_of(readers_.begin(), readers_.end(), [tag](const auto& reader) { return reader->cancel(tag); });
 }

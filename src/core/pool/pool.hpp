@@ -108,6 +108,10 @@ class Pool : public std::enable_shared_from_this<Pool> {
   void submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t transaction, bool begins);
   // After a transaction ends: lets waiting writes through, up to the next transaction.
   void open_gate(std::uint64_t transaction);
+  // On the writer, before a transaction's statement runs: refuses unless it
+  // is the transaction that owns the writer, so nothing of a transaction
+  // whose BEGIN failed or was cancelled runs in autocommit.
+  void require_active(std::uint64_t transaction) const;
   void run_group(Connection& connection, const std::vector<std::shared_ptr<Operation>>& group);
   std::shared_ptr<Operation> writer_operation(AsyncConnection::ConnectionWork work, Sink sink, std::uintptr_t tag);
 
