@@ -127,23 +127,29 @@ Pool::Route Pool::route(std::string_view sql) {
   return route;
 }
 
-AsyncConnection* Pool::pick_reader(bool& idle) {
-  std::lock_guard lock(gate_mutex_);
-  AsyncConnection* least_loaded = nullptr;
-  std::size_t least_load = SIZE_MAX;
+int Pool::choose_reader(std::size_t& load) const {
+  int chosen = -1;
+  load = SIZE_MAX;
   for (std::size_t i = 0; i < readers_.size(); ++i) {
     // A reader with an unfinished result still reads an older state of the
     // database: a read sent there could miss a write already committed.
     if (pinned_[i] || readers_[i]->open_results() > 0) continue;
-    const std::size_t load = readers_[i]->executor().load();
-    if (load < least_load) {
-      least_load = load;
-      least_loaded = readers_[i].get();
+    const std::size_t reader_load = readers_[i]->executor().load();
+    if (reader_load < load) {
+      load = reader_load;
+      chosen = static_cast<int>(i);
       if (load == 0) break;
     }
   }
-  idle = least_load == 0;
-  return least_loaded;
+  return chosen;
+}
+
+AsyncConnection* Pool::pick_reader(bool& idle) {
+  std::lock_guard lock(gate_mutex_);
+  std::size_t load = 0;
+  const int chosen = choose_reader(load);
+  idle = load == 0;
+  return chosen < 0 ? nullptr : readers_[static_cast<std::size_t>(chosen)].get();
 }
 
 std::optional<QueryResult> Pool::try_execute_inline(std::string_view sql, Params& params) {
@@ -342,21 +348,15 @@ int Pool::begin_snapshot(Sink sink, std::uintptr_t tag) {
   int chosen = -1;
   {
     std::lock_guard lock(gate_mutex_);
-    std::size_t least_load = SIZE_MAX;
-    for (std::size_t i = 0; i < readers_.size(); ++i) {
-      if (pinned_[i]) continue;
-      const std::size_t load = readers_[i]->executor().load();
-      if (load < least_load) {
-        least_load = load;
-        chosen = static_cast<int>(i);
-      }
-    }
+    std::size_t load = 0;
+    chosen = choose_reader(load);
     if (chosen >= 0) pinned_[static_cast<std::size_t>(chosen)] = true;
   }
   if (chosen < 0) {
     Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag),
                         Error{ErrorKind::Operational, -1,
-                              "every reader of the pool holds a snapshot already; close one or use a bigger pool"});
+                              "no reader of the pool is free for a snapshot (each holds one, or an unfinished result); "
+                              "close one or use a bigger pool"});
     return -1;
   }
   readers_[static_cast<std::size_t>(chosen)]->run(

@@ -105,6 +105,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // An idle reader if there is one, else the least loaded; null when every
   // reader holds a snapshot. `idle` says which.
   AsyncConnection* pick_reader(bool& idle);
+  // With gate_mutex_ held: the least loaded reader that is neither pinned nor
+  // holding an unfinished result (stopping at an idle one), or -1.
+  int choose_reader(std::size_t& load) const;
   void submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t transaction, bool begins);
   // After a transaction ends: lets waiting writes through, up to the next transaction.
   void open_gate(std::uint64_t transaction);
