@@ -87,13 +87,16 @@ class AiolibsqlDialect(SQLiteDialect_pysqlite):
         query = dict(url.query)
         arguments: dict[str, Any] = {}
         for key, type_ in URL_CONNECT_ARGUMENTS.items():
+            if key not in query:
+                continue
+            # coerce_kw_type copies to a dest only what it converts: convert in place.
+            arguments[key] = query.pop(key)
             try:
-                util.coerce_kw_type(query, key, type_, dest=arguments)
+                util.coerce_kw_type(arguments, key, type_)
             except ValueError:
                 raise exc.ArgumentError(
-                    f"URL query parameter {key}={query[key]!r} is not a valid {type_.__name__}"
+                    f"URL query parameter {key}={arguments[key]!r} is not a valid {type_.__name__}"
                 ) from None
-            query.pop(key, None)
         filename = url.database or ":memory:"
         if arguments.get("uri"):
             # The rest of the query belongs to the SQLite URI itself (mode=ro, cache=shared...).
