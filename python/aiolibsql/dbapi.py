@@ -370,7 +370,12 @@ class Connection:
     @property
     def autocommit(self) -> int | bool:
         """True, False, or LEGACY_TRANSACTION_CONTROL, with Python 3.12
-        sqlite3's meaning: True commits a pending transaction, False opens one."""
+        sqlite3's meaning: True commits a pending transaction, False opens one.
+
+        One case differs: going from False back to LEGACY_TRANSACTION_CONTROL
+        while ``isolation_level`` is None, on a connection opened with a BEGIN
+        flavour, commits the open transaction (sqlite3 leaves it open): the
+        engine cannot drop its implicit BEGIN without leaving its legacy mode."""
         return {1: True, 0: False}.get(self._autocommit, LEGACY_TRANSACTION_CONTROL)
 
     @autocommit.setter
