@@ -91,7 +91,8 @@ def main() -> int:
     config = configparser.ConfigParser()
     config.read(SUITE / "setup.cfg")
     urls = dict(config["db"])
-    workdir = arguments.workdir or Path(tempfile.mkdtemp(prefix="sqlalchemy-suite-"))
+    # Absolute: each suite runs with its own directory as the working directory.
+    workdir = (arguments.workdir or Path(tempfile.mkdtemp(prefix="sqlalchemy-suite-"))).resolve()
 
     runs: dict[str, Run] = {}
     pairs = [pair.split(":", 1) for pair in arguments.pairs]
