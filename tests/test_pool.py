@@ -453,7 +453,8 @@ async def test_a_transaction_commits_on_success(db_path: str, outside: Outside) 
     async with await open_items_pool(db_path, size=3) as pool:
         async with pool.transaction() as tx:
             await tx.execute("INSERT INTO items (name) VALUES ('a')")
-            assert await tx.executemany("INSERT INTO items (name) VALUES (?)", [("b",), ("c",)]) == 2
+            cursor = await tx.executemany("INSERT INTO items (name) VALUES (?)", [("b",), ("c",)])
+            assert cursor.rowcount == 2
             # The transaction sees its own writes; nobody else does yet.
             assert await (await tx.execute("SELECT count(*) FROM items")).fetchall() == [(3,)]
             assert outside.query("SELECT count(*) FROM items") == [(0,)]

@@ -80,6 +80,13 @@ def _collect(seq_of_parameters: Iterable[Parameters]) -> list[Parameters]:
         raise ProgrammingError("executemany() needs an iterable of parameter sets") from None
 
 
+def _changed_rows(pool: ConnectionPool, changed: int) -> PoolCursor:
+    """A rowless cursor reporting how many rows an executemany changed."""
+    cursor = PoolCursor(pool._runner, pool.row_factory)
+    cursor.rowcount = changed
+    return cursor
+
+
 class Transaction:
     """An explicit transaction on the pool's writer, from ``pool.transaction()``.
 
@@ -96,9 +103,11 @@ class Transaction:
         rows = await self._pool._runner.submit(self._native.execute, sql, parameters)
         return PoolCursor(self._pool._runner, self._pool.row_factory, rows)
 
-    async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> int:
-        """Run one DML statement per parameter set inside the transaction; returns rows changed."""
-        return await self._pool._runner.submit(self._native.executemany, sql, _collect(seq_of_parameters))
+    async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> PoolCursor:
+        """Run one DML statement per parameter set inside the transaction; the
+        cursor's rowcount is the rows changed (as from ``pool.executemany``)."""
+        changed = await self._pool._runner.submit(self._native.executemany, sql, _collect(seq_of_parameters))
+        return _changed_rows(self._pool, changed)
 
     async def __aenter__(self) -> Transaction:
         try:
@@ -171,9 +180,7 @@ class ConnectionPool:
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> PoolCursor:
         """Run one DML statement per parameter set, all in one transaction."""
         changed = await self._runner.submit(self._native.executemany, sql, _collect(seq_of_parameters))
-        cursor = PoolCursor(self._runner, self.row_factory)
-        cursor.rowcount = changed
-        return cursor
+        return _changed_rows(self, changed)
 
     async def executebatch(self, statements: Iterable[tuple[str, Parameters] | tuple[str]]) -> None:
         """Run ``(sql, parameters)`` pairs in one transaction: all or nothing."""
