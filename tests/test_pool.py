@@ -831,3 +831,29 @@ async def test_a_bad_pragma_name_or_value_is_a_value_error(db_path: str, pragmas
 async def test_a_busy_timeout_pragma_is_refused_in_favour_of_the_timeout_argument(db_path: str) -> None:
     with pytest.raises(ValueError, match="timeout"):
         await aiolibsql.create_pool(db_path, size=2, pragmas={"busy_timeout": 100})
+
+
+async def test_a_snapshot_waits_for_a_reader_another_snapshot_holds(db_path: str) -> None:
+    async with aiolibsql.create_pool(db_path, size=2, timeout=5) as pool:
+        await pool.execute("CREATE TABLE t (x INTEGER)")
+
+        async def second_snapshot() -> list[Any]:
+            async with pool.snapshot() as snapshot:
+                return await (await snapshot.execute("SELECT count(*) FROM t")).fetchall()
+
+        async with pool.snapshot():
+            waiting = asyncio.ensure_future(second_snapshot())
+            await asyncio.sleep(0.05)
+            assert not waiting.done(), "the only reader is pinned: the second snapshot must wait"
+        assert await asyncio.wait_for(waiting, 5) == [(0,)]
+
+
+async def test_a_snapshot_gives_up_with_sqlite_busy_after_the_pool_timeout(db_path: str) -> None:
+    async with aiolibsql.create_pool(db_path, size=2, timeout=0.1) as pool:
+        async with pool.snapshot():
+            with pytest.raises(aiolibsql.OperationalError) as raised:
+                async with pool.snapshot():
+                    pass
+            assert raised.value.sqlite_errorname == "SQLITE_BUSY"
+        async with pool.snapshot() as snapshot:
+            assert await (await snapshot.execute("SELECT 1")).fetchall() == [(1,)]

@@ -27,7 +27,7 @@ from ._opening import Opening
 from ._runner import Runner, inline_reads_default
 from .connection import DEFAULT_CIPHER, _check_encryption
 from .cursor import Parameters, ResultReader, RowFactory
-from .exceptions import NotSupportedError, ProgrammingError
+from .exceptions import NotSupportedError, OperationalError, ProgrammingError
 
 __all__ = ["DEFAULT_PRAGMAS", "ConnectionPool", "PoolCursor", "Snapshot", "Transaction", "create_pool"]
 
@@ -140,7 +140,7 @@ class Snapshot:
 
     async def __aenter__(self) -> Snapshot:
         try:
-            await self._pool._runner.submit(self._native.begin)
+            await self._begin_when_a_reader_is_free()
         except BaseException:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._native.end(self._pool._runner.port()))
@@ -150,12 +150,28 @@ class Snapshot:
     async def __aexit__(self, *exc_info: object) -> None:
         await asyncio.shield(self._native.end(self._pool._runner.port()))
 
+    async def _begin_when_a_reader_is_free(self) -> None:
+        """Readers held by other snapshots or unfinished results free up
+        soon; wait for one up to the pool's timeout, as for a lock."""
+        deadline = asyncio.get_running_loop().time() + self._pool._timeout
+        pause = 0.001
+        while True:
+            try:
+                await self._pool._runner.submit(self._native.begin)
+                return
+            except OperationalError as error:
+                if error.sqlite_errorname != "SQLITE_BUSY" or asyncio.get_running_loop().time() >= deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.02)
+
 
 class ConnectionPool:
     """One writer and ``size - 1`` readers on one database file in WAL mode."""
 
-    def __init__(self, native: _native.NativePool) -> None:
+    def __init__(self, native: _native.NativePool, timeout: float) -> None:
         self._native = native
+        self._timeout = timeout
         self._runner = Runner(native, "Cannot operate on a closed pool.")
         #: Called as ``row_factory(cursor, row_tuple)`` for each row.
         self.row_factory: RowFactory | None = None
@@ -284,7 +300,7 @@ def create_pool(
             encryption_key,
             cipher,
         )
-        pool = ConnectionPool(native)
+        pool = ConnectionPool(native, float(timeout))
         await pool._runner.submit(native.open)
         return pool
 

@@ -354,7 +354,7 @@ int Pool::begin_snapshot(Sink sink, std::uintptr_t tag) {
   }
   if (chosen < 0) {
     Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag),
-                        Error{ErrorKind::Operational, -1,
+                        Error{ErrorKind::Operational, SQLITE_BUSY,
                               "no reader of the pool is free for a snapshot (each holds one, or an unfinished result); "
                               "close one or use a bigger pool"});
     return -1;
