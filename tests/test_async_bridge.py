@@ -272,3 +272,38 @@ def test_loops_without_add_reader_are_served_from_a_watcher_thread() -> None:
         assert loop.run_until_complete(asyncio.wait_for(use(), 30)) == [("served",)]
     finally:
         loop.close()
+
+
+async def test_a_task_awaiting_quick_statements_in_a_loop_lets_other_tasks_run() -> None:
+    async with aiolibsql.connect(":memory:") as conn:
+        await conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        await conn.executemany("INSERT INTO t VALUES (?, ?)", ((i, f"v{i}") for i in range(100)))
+        await conn.commit()
+        largest_gap = 0.0
+        stop = False
+
+        async def heartbeat() -> None:
+            nonlocal largest_gap
+            last = time.perf_counter()
+            while not stop:
+                await asyncio.sleep(0.001)
+                now = time.perf_counter()
+                largest_gap = max(largest_gap, now - last)
+                last = now
+
+        async def busy_reader() -> int:
+            # Every statement here finishes inline or within the handoff wait.
+            done = 0
+            deadline = time.perf_counter() + 0.5
+            while time.perf_counter() < deadline:
+                cursor = await conn.execute("SELECT v FROM t WHERE id = ?", (done % 100,))
+                await cursor.fetchone()
+                done += 1
+            return done
+
+        beating = asyncio.ensure_future(heartbeat())
+        await asyncio.sleep(0.01)
+        assert await busy_reader() > 100
+        stop = True
+        await beating
+        assert largest_gap < 0.050, f"the loop was held for {largest_gap * 1000:.0f} ms"

@@ -79,14 +79,21 @@ bool InlineStreak::allows_another() noexcept {
   const auto now = std::chrono::steady_clock::now();
   if (now - last_ > kStreakBreak) start_ = now;
   last_ = now;
+  if (suspension_owed_) return false;
   if (now - start_ <= kInlineStreak) return true;
-  start_ = now;
+  suspension_owed_ = true;
   return false;
+}
+
+void InlineStreak::suspending() noexcept {
+  suspension_owed_ = false;
+  start_ = std::chrono::steady_clock::now();
 }
 
 nb::object NativeConnection::try_execute(nb::handle sql, nb::handle parameters) {
   const std::string_view text = sql_view(sql, "the SQL statement");
   if (core_->is_closed()) raise(ErrorKind::Programming, "Cannot operate on a closed database.");
+  // Over the streak, the caller's execute() finds the suspension owed too.
   if (!inline_reads_ || !streak_.allows_another()) return nb::none();
   Params params = to_params(parameters);
   std::optional<QueryResult> result;
@@ -101,9 +108,13 @@ nb::object NativeConnection::try_execute(nb::handle sql, nb::handle parameters) 
 
 template <typename Start>
 nb::object NativeConnection::start(nb::handle port, Start&& start) {
-  // Only a caller alone on the connection can expect its result at once.
-  const bool idle = core_->executor().is_idle();
-  return start_with_handoff(port, [&](auto sink) { return std::pair{start(std::move(sink), 0), idle}; });
+  // Only a caller alone on the connection can expect its result at once, and
+  // only within the streak: a result handed over without suspending counts
+  // like inline work, or a task awaiting one quick statement after another
+  // would never let the loop run anything else.
+  const bool wait_briefly = core_->executor().is_idle() && streak_.allows_another();
+  if (!wait_briefly) streak_.suspending();
+  return start_with_handoff(port, [&](auto sink) { return std::pair{start(std::move(sink), 0), wait_briefly}; });
 }
 
 nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle parameters) {

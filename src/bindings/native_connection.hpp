@@ -16,14 +16,19 @@ namespace aiolibsql::py {
 
 namespace nb = nanobind;
 
-// Inline work does not suspend the awaiting task, so after a streak of it one
-// operation takes the worker path and the loop gets to run other tasks.
+// Inline work and handed-over results do not suspend the awaiting task, so
+// after a streak of them one operation takes the full path through the event
+// loop and the loop gets to run other tasks.
 class InlineStreak {
  public:
-  // Whether the next short read may run inline.
+  // Whether the next operation may finish without suspending the caller.
+  // Once the streak is over it says no until suspending() is called.
   bool allows_another() noexcept;
+  // The caller is about to await a future: the owed suspension happens.
+  void suspending() noexcept;
 
  private:
+  bool suspension_owed_ = false;
   std::chrono::steady_clock::time_point start_{};
   std::chrono::steady_clock::time_point last_{};
 };

@@ -59,6 +59,7 @@ nb::object NativePool::execute(nb::handle port, nb::handle sql, nb::handle param
     }
     if (result) return nb::cast(ResultRows(std::move(*result)));
   }
+  streak_.suspending();
   return start_operation(
       port, [&](auto sink, auto tag) { core_->execute(std::string(text), std::move(params), std::move(sink), tag); });
 }
