@@ -98,9 +98,9 @@ target_compile_definitions(libsql_engine
     SQLITE_ENABLE_STMTVTAB=1
     SQLITE_DEFAULT_FOREIGN_KEYS=1
     # libsql-ffi compiles only AES-256-CBC, its default scheme. The other
-    # schemes are added so encrypted files from elsewhere (SQLCipher 4,
-    # sqleet's ChaCha20, ...) open too; AES-256-CBC stays the default and its
-    # format is unchanged.
+    # schemes are added so files encrypted elsewhere open too (SQLCipher 4;
+    # SQLite3 Multiple Ciphers' own ChaCha20, AES-128, RC4, Ascon);
+    # AES-256-CBC stays the default and its format is unchanged.
     HAVE_CIPHER_AES_128_CBC=1
     HAVE_CIPHER_AES_256_CBC=1
     HAVE_CIPHER_CHACHA20=1

@@ -185,3 +185,17 @@ async def test_files_written_here_open_in_the_official_libsql_package(db_path: s
     assert Path(db_path + "-wal").stat().st_size > 0
     assert run_libsql(LIBSQL_READ, db_path, KEY) == str([(MARKER,)])
     await conn.close()
+
+
+async def test_a_cipher_without_a_key_is_refused(db_path: str) -> None:
+    with pytest.raises(ValueError, match="encryption_key"):
+        await aiolibsql.connect(db_path, cipher="chacha20")
+
+
+async def test_rekey_refuses_keys_that_are_not_text_or_bytes(db_path: str) -> None:
+    async with aiolibsql.connect(db_path, encryption_key=KEY) as conn:
+        with pytest.raises(TypeError):
+            await conn.rekey(42)  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            await conn.rekey("")
+        assert await conn.execute_fetchall("SELECT 1") == [(1,)]

@@ -124,8 +124,10 @@ class Connection:
     async def rekey(self, key: str | bytes | None) -> None:
         """Change the encryption key of the database (with the same cipher);
         ``None`` decrypts it for good. Other connections must reopen with the new key."""
-        if key is not None and (not isinstance(key, (str, bytes)) or len(key) == 0):
-            raise ValueError("the new key must be a non-empty str or bytes, or None to remove encryption")
+        if key is not None and not isinstance(key, (str, bytes)):
+            raise TypeError("the new key must be str or bytes, or None to remove encryption")
+        if key is not None and len(key) == 0:
+            raise ValueError("the new key must not be empty; pass None to remove encryption")
         await self._runner.submit(self._native.rekey, key)
 
     def interrupt(self) -> None:
@@ -194,6 +196,8 @@ def _check_encryption(encryption_key: str | bytes | None, cipher: str) -> None:
         raise ValueError("encryption_key must not be empty; pass None for an unencrypted database")
     if cipher not in CIPHERS:
         raise NotSupportedError(f"unknown cipher {cipher!r}; this build has {', '.join(CIPHERS)}")
+    if encryption_key is None and cipher != DEFAULT_CIPHER:
+        raise ValueError("cipher= needs an encryption_key: without one the database is not encrypted")
 
 
 def _autocommit_mode(value: int | bool) -> int:
