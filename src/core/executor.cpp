@@ -4,6 +4,8 @@
 
 #ifdef __linux__
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #endif
 #include <utility>
 
@@ -191,6 +193,9 @@ void Executor::work_loop(const std::shared_ptr<State>& state) {
 #ifdef __linux__
   // Named so a debugger or /proc shows whose threads these are.
   pthread_setname_np(pthread_self(), "aiolibsql-db");
+  // A little below the event loop's priority: when the cores are busy, the
+  // loop (which serves every task) is scheduled first and stays responsive.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 5);
 #endif
   std::unique_lock lock(state->mutex);
   std::vector<std::shared_ptr<Operation>> group;
