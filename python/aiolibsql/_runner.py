@@ -32,10 +32,10 @@ class Runner:
     """Submits operations of one native object (a connection or a pool) to
     the completion port of the running loop, and cancels them with their task."""
 
-    __slots__ = ("_closed_message", "_loop_port", "_native", "pending_setting")
+    __slots__ = ("_closed_message", "_loop_port", "native", "pending_setting")
 
     def __init__(self, native: _Closable, closed_message: str) -> None:
-        self._native = native
+        self.native = native
         self._closed_message = closed_message
         # The last loop used and its port, as one pair so that threads using
         # the connection from their own loops never see a mismatched pair.
@@ -44,12 +44,8 @@ class Runner:
         #: next operation waits for it and raises its error, if any.
         self.pending_setting: asyncio.Future[Any] | None = None
 
-    @property
-    def closed(self) -> bool:
-        return self._native.closed
-
     def check_open(self) -> None:
-        if self._native.closed:
+        if self.native.closed:
             raise ProgrammingError(self._closed_message)
 
     def port(self) -> _native.CompletionPort:
@@ -74,7 +70,7 @@ class Runner:
         try:
             return await result
         except asyncio.CancelledError:
-            self._native.cancel(result)
+            self.native.cancel(result)
             raise
 
     async def settle(self) -> None:

@@ -70,7 +70,7 @@ class Connection:
         rows = cursor._start_execute(sql, parameters)
         if rows is None:
             rows = await self._runner.submit(self._native.execute, sql, parameters)
-        cursor._finish_execute(rows)
+        cursor._take(rows)
         return cursor
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> Cursor:

@@ -61,9 +61,11 @@ class ResultReader:
         self._runner.check_open()
 
     def _take(self, rows: ResultRows) -> None:
+        """Hold the result of an execution (its first rows and its counts)."""
         self._rows = rows
         self._description = _UNKNOWN
         self.rowcount = rows.rowcount
+        self.lastrowid = rows.lastrowid
 
     def _forget_result(self) -> None:
         self._rows = None
@@ -88,7 +90,7 @@ class ResultReader:
 
     async def fetchone(self) -> Any:
         """The next row, or None when there are no more."""
-        if self._closed or self._runner.closed:
+        if self._closed or self._runner.native.closed:
             self._check_open()
         rows = self._rows
         if rows is None:
@@ -184,7 +186,7 @@ class Cursor(ResultReader):
         rows = self._start_execute(sql, parameters)
         if rows is None:
             rows = await self._runner.submit(self._connection._native.execute, sql, parameters)
-        self._finish_execute(rows)
+        self._take(rows)
         return self
 
     def _start_execute(self, sql: str, parameters: Parameters) -> ResultRows | None:
@@ -195,10 +197,6 @@ class Cursor(ResultReader):
         if self._runner.pending_setting is not None:
             return None  # the queued path waits for the setting first
         return self._connection._native.try_execute(sql, parameters)
-
-    def _finish_execute(self, rows: ResultRows) -> None:
-        self._take(rows)
-        self.lastrowid = rows.lastrowid
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> Cursor:
         """Run one DML statement once per parameter set; any iterable works,

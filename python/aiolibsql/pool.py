@@ -53,7 +53,6 @@ class PoolCursor(ResultReader):
         super().__init__(runner, row_factory)
         if rows is not None:
             self._take(rows)
-            self.lastrowid = rows.lastrowid
 
 
 def _setup_statements(pragmas: Mapping[str, str | int] | None) -> list[str]:
