@@ -31,6 +31,12 @@ nb::object fetch_more(nb::handle port, nb::handle rows) {
   return start_operation(port, [&](auto sink, auto tag) { owner->fetch(std::move(cursor), std::move(sink), tag); });
 }
 
+nb::object CompletionPort::resolve_soon(nb::object value) {
+  nb::object future = new_future();
+  nb::borrow(PyWeakref_GetObject(loop_.ptr())).attr("call_soon")(future.attr("set_result"), value);
+  return future;
+}
+
 void CompletionPort::drain() {
   for (auto& operation : queue_->drain()) {
     nb::object future = nb::steal(reinterpret_cast<PyObject*>(operation->tag()));

@@ -30,6 +30,8 @@ class CompletionPort {
 
   // Resolves the future of every operation finished since the last drain.
   void drain();
+  // A future that resolves to `value` on the loop's next iteration.
+  nb::object resolve_soon(nb::object value);
 
   // Starts an operation that completes into this port; returns its future.
   template <typename Start>

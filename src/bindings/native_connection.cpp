@@ -120,6 +120,21 @@ nb::object NativeConnection::start(nb::handle port, Start&& start) {
 nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
   std::string text = sql_text(sql, "the SQL statement");
   Params params = to_params(parameters);
+  if (!port.is_none() && streak_.owes_suspension()) {
+    // The caller must let the loop run other tasks now. A short read still
+    // runs inline; its result arrives on the loop's next iteration, which is
+    // all the suspension needs (no trip to the worker and back).
+    streak_.suspending();
+    if (inline_reads_) {
+      std::optional<QueryResult> result;
+      try {
+        result = core_->try_execute_inline(text, params);
+      } catch (const DbError& error) {
+        raise(error.error());
+      }
+      if (result) return nb::cast<CompletionPort&>(port).resolve_soon(nb::cast(ResultRows(std::move(*result))));
+    }
+  }
   return start(port, [&](auto sink, auto tag) {
     return core_->execute(std::move(text), std::move(params), std::move(sink), tag);
   });

@@ -26,6 +26,7 @@ class InlineStreak {
   bool allows_another() noexcept;
   // The caller is about to await a future: the owed suspension happens.
   void suspending() noexcept;
+  bool owes_suspension() const noexcept { return suspension_owed_; }
 
  private:
   bool suspension_owed_ = false;
