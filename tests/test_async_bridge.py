@@ -9,12 +9,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 import aiolibsql
 from aiolibsql import _loop
+
+T = TypeVar("T")
 
 COUNT_TO = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) FROM c"
 
@@ -26,6 +30,31 @@ async def rows_for_seconds(conn: aiolibsql.Connection, seconds: float) -> int:
     await conn.execute_fetchall(COUNT_TO, (rows,))
     elapsed = max(time.perf_counter() - start, 1e-4)
     return int(rows * seconds / elapsed)
+
+
+async def largest_heartbeat_gap(work: Awaitable[T]) -> tuple[T, float]:
+    """Runs `work` beside a task that ticks every millisecond; returns the
+    work's result and the largest gap between ticks, in seconds."""
+    largest_gap = 0.0
+    stop = False
+
+    async def heartbeat() -> None:
+        nonlocal largest_gap
+        last = time.perf_counter()
+        while not stop:
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            largest_gap = max(largest_gap, now - last)
+            last = now
+
+    beating = asyncio.ensure_future(heartbeat())
+    await asyncio.sleep(0.01)
+    try:
+        result = await work
+    finally:
+        stop = True
+        await beating
+    return result, largest_gap
 
 
 def worker_threads() -> int:
@@ -167,25 +196,10 @@ async def test_cancelling_a_running_statement_interrupts_it_and_the_connection_s
 async def test_the_event_loop_keeps_ticking_while_a_long_statement_runs() -> None:
     async with aiolibsql.connect(":memory:") as conn:
         rows = await rows_for_seconds(conn, 2.0)
-        largest_gap = 0.0
-        stop = False
-
-        async def heartbeat() -> None:
-            nonlocal largest_gap
-            last = time.perf_counter()
-            while not stop:
-                await asyncio.sleep(0.001)
-                now = time.perf_counter()
-                largest_gap = max(largest_gap, now - last)
-                last = now
-
-        beating = asyncio.ensure_future(heartbeat())
-        await asyncio.sleep(0.01)
         started = time.perf_counter()
-        assert await conn.execute_fetchall(COUNT_TO, (rows,)) == [(rows,)]
+        result, largest_gap = await largest_heartbeat_gap(conn.execute_fetchall(COUNT_TO, (rows,)))
+        assert result == [(rows,)]
         assert time.perf_counter() - started > 0.5, "the statement was too short to prove anything"
-        stop = True
-        await beating
         assert largest_gap < 0.050
 
 
@@ -279,17 +293,6 @@ async def test_a_task_awaiting_quick_statements_in_a_loop_lets_other_tasks_run()
         await conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
         await conn.executemany("INSERT INTO t VALUES (?, ?)", ((i, f"v{i}") for i in range(100)))
         await conn.commit()
-        largest_gap = 0.0
-        stop = False
-
-        async def heartbeat() -> None:
-            nonlocal largest_gap
-            last = time.perf_counter()
-            while not stop:
-                await asyncio.sleep(0.001)
-                now = time.perf_counter()
-                largest_gap = max(largest_gap, now - last)
-                last = now
 
         async def busy_reader() -> int:
             # Every statement here finishes inline or within the handoff wait.
@@ -301,9 +304,6 @@ async def test_a_task_awaiting_quick_statements_in_a_loop_lets_other_tasks_run()
                 done += 1
             return done
 
-        beating = asyncio.ensure_future(heartbeat())
-        await asyncio.sleep(0.01)
-        assert await busy_reader() > 100
-        stop = True
-        await beating
+        done, largest_gap = await largest_heartbeat_gap(busy_reader())
+        assert done > 100
         assert largest_gap < 0.050, f"the loop was held for {largest_gap * 1000:.0f} ms"
