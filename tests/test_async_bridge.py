@@ -307,3 +307,11 @@ async def test_a_task_awaiting_quick_statements_in_a_loop_lets_other_tasks_run()
         done, largest_gap = await largest_heartbeat_gap(busy_reader())
         assert done > 100
         assert largest_gap < 0.050, f"the loop was held for {largest_gap * 1000:.0f} ms"
+
+
+def test_a_connection_serves_successive_event_loops_in_one_thread(event_loop_kind: str) -> None:
+    conn = asyncio.run(aiolibsql.connect(":memory:", inline_reads=False))
+    # Each run is a new loop in the same thread: results must reach the loop that awaits them.
+    assert asyncio.run(conn.execute_fetchall("SELECT 1")) == [(1,)]
+    assert asyncio.run(conn.execute_fetchall("SELECT 2")) == [(2,)]
+    asyncio.run(conn.close())

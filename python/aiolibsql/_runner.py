@@ -6,6 +6,7 @@ import asyncio
 import os
 from asyncio import isfuture
 from collections.abc import Awaitable, Callable
+from threading import get_ident
 from typing import Any, Protocol, TypeVar
 
 from . import _native
@@ -37,9 +38,10 @@ class Runner:
     def __init__(self, native: _Closable, closed_message: str) -> None:
         self.native = native
         self._closed_message = closed_message
-        # The last loop used and its port, as one pair so that threads using
-        # the connection from their own loops never see a mismatched pair.
-        self._loop_port: tuple[asyncio.AbstractEventLoop, _native.CompletionPort] | None = None
+        # The last loop used, its port and its thread, as one tuple so that
+        # threads using the connection from their own loops never see a
+        # mismatched set.
+        self._loop_port: tuple[asyncio.AbstractEventLoop, _native.CompletionPort, int] | None = None
         #: A setting change nobody awaits (a property setter started it); the
         #: next operation waits for it and raises its error, if any.
         self.pending_setting: asyncio.Future[Any] | None = None
@@ -49,12 +51,16 @@ class Runner:
             raise ProgrammingError(self._closed_message)
 
     def port(self) -> _native.CompletionPort:
-        loop = asyncio.get_running_loop()
+        """The completion port of the event loop running this call."""
         cached = self._loop_port
-        if cached is not None and cached[0] is loop:
+        # One loop runs per thread at a time: if the loop cached for this
+        # thread is running, it is the running loop. That spares
+        # get_running_loop(), which costs a getpid() system call on 3.11.
+        if cached is not None and cached[2] == get_ident() and cached[0].is_running():
             return cached[1]
+        loop = asyncio.get_running_loop()
         port = port_for(loop)
-        self._loop_port = (loop, port)
+        self._loop_port = (loop, port, get_ident())
         return port
 
     async def submit(self, method: Callable[..., Awaitable[T]], *args: Any) -> T:
