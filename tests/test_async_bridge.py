@@ -310,7 +310,10 @@ async def test_a_task_awaiting_quick_statements_in_a_loop_lets_other_tasks_run()
 
 
 def test_a_connection_serves_successive_event_loops_in_one_thread(event_loop_kind: str) -> None:
-    conn = asyncio.run(aiolibsql.connect(":memory:", inline_reads=False))
+    async def open_connection() -> aiolibsql.Connection:
+        return await aiolibsql.connect(":memory:", inline_reads=False)
+
+    conn = asyncio.run(open_connection())
     # Each run is a new loop in the same thread: results must reach the loop that awaits them.
     assert asyncio.run(conn.execute_fetchall("SELECT 1")) == [(1,)]
     assert asyncio.run(conn.execute_fetchall("SELECT 2")) == [(2,)]
