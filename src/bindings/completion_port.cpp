@@ -37,23 +37,54 @@ nb::object CompletionPort::resolve_soon(nb::object value) {
   return future;
 }
 
+namespace {
+
+// Method names looked up once per drain loop's lifetime, not once per call.
+struct FutureMethods {
+  PyObject* done = PyUnicode_InternFromString("done");
+  PyObject* cancel = PyUnicode_InternFromString("cancel");
+  PyObject* set_result = PyUnicode_InternFromString("set_result");
+  PyObject* set_exception = PyUnicode_InternFromString("set_exception");
+};
+
+const FutureMethods& future_methods() {
+  // Created with the GIL held on first use; kept for the life of the process.
+  static const FutureMethods methods;
+  return methods;
+}
+
+nb::object call(nb::handle self, PyObject* method) {
+  PyObject* result = PyObject_CallMethodNoArgs(self.ptr(), method);
+  if (result == nullptr) throw nb::python_error();
+  return nb::steal(result);
+}
+
+void call(nb::handle self, PyObject* method, nb::handle argument) {
+  PyObject* result = PyObject_CallMethodOneArg(self.ptr(), method, argument.ptr());
+  if (result == nullptr) throw nb::python_error();
+  Py_DECREF(result);
+}
+
+}  // namespace
+
 void CompletionPort::drain() {
+  const auto& methods = future_methods();
   for (auto& operation : queue_->drain()) {
     nb::object future = nb::steal(reinterpret_cast<PyObject*>(operation->tag()));
     try {
       // A cancelled awaiter no longer wants the value; dropping it releases
       // whatever it holds (an open cursor goes back to its connection).
-      if (nb::cast<bool>(future.attr("done")())) continue;
+      if (call(future, methods.done).ptr() == Py_True) continue;
       auto& outcome = operation->outcome();
       if (auto* error = std::get_if<Error>(&outcome)) {
         if (error->kind == ErrorKind::Cancelled) {
-          future.attr("cancel")();
+          call(future, methods.cancel);
         } else {
-          future.attr("set_exception")(make_exception(*error));
+          call(future, methods.set_exception, make_exception(*error));
         }
         continue;
       }
-      future.attr("set_result")(outcome_value(outcome));
+      call(future, methods.set_result, outcome_value(outcome));
     } catch (nb::python_error& error) {
       error.discard_as_unraisable("resolving an aiolibsql operation");
     }
