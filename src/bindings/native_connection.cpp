@@ -96,12 +96,7 @@ nb::object NativeConnection::try_execute(nb::handle sql, nb::handle parameters) 
   // Over the streak, the caller's execute() finds the suspension owed too.
   if (!inline_reads_ || !streak_.allows_another()) return nb::none();
   Params params = to_params(parameters);
-  std::optional<QueryResult> result;
-  try {
-    result = core_->try_execute_inline(text, params);
-  } catch (const DbError& error) {
-    raise(error.error());
-  }
+  auto result = run_inline(*core_, text, params);
   if (!result) return nb::none();
   return nb::cast(ResultRows(std::move(*result)));
 }
@@ -126,13 +121,8 @@ nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle
     // all the suspension needs (no trip to the worker and back).
     streak_.suspending();
     if (inline_reads_) {
-      std::optional<QueryResult> result;
-      try {
-        result = core_->try_execute_inline(text, params);
-      } catch (const DbError& error) {
-        raise(error.error());
-      }
-      if (result) return nb::cast<CompletionPort&>(port).resolve_soon(nb::cast(ResultRows(std::move(*result))));
+      if (auto result = run_inline(*core_, text, params))
+        return nb::cast<CompletionPort&>(port).resolve_soon(nb::cast(ResultRows(std::move(*result))));
     }
   }
   return start(port, [&](auto sink, auto tag) {

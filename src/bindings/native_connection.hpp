@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "async_connection.hpp"
+#include "errors.hpp"
 
 namespace aiolibsql::py {
 
@@ -75,6 +76,17 @@ class NativeConnection {
 };
 
 TransactionControl transaction_control(int autocommit);
+
+// A short read run on the caller's thread by `engine` (a connection or a
+// pool): its rows, or nullopt when it declined; its errors raised in Python.
+template <typename Engine>
+std::optional<QueryResult> run_inline(Engine& engine, std::string_view sql, Params& params) {
+  try {
+    return engine.try_execute_inline(sql, params);
+  } catch (const DbError& error) {
+    raise(error.error());
+  }
+}
 
 // An encryption key from bytes (used as they are) or str (its UTF-8); empty for None.
 Secret secret_key(nb::handle key);

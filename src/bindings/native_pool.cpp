@@ -51,13 +51,7 @@ nb::object NativePool::execute(nb::handle port, nb::handle sql, nb::handle param
   const std::string_view text = sql_view(sql, "the SQL statement");
   Params params = to_params(parameters);
   if (inline_reads_ && !port.is_none() && streak_.allows_another()) {
-    std::optional<QueryResult> result;
-    try {
-      result = core_->try_execute_inline(text, params);
-    } catch (const DbError& error) {
-      raise(error.error());
-    }
-    if (result) return nb::cast(ResultRows(std::move(*result)));
+    if (auto result = run_inline(*core_, text, params)) return nb::cast(ResultRows(std::move(*result)));
   }
   streak_.suspending();
   return start_operation(
