@@ -45,7 +45,7 @@ DRIVERS = (
     DriverSpec("sqlite3_sync", "sqlite3", None),
     DriverSpec("aiolibsql_ours", "aiolibsql (ours)", None, ours=True),
     DriverSpec("aiolibsql_pypi", "aiolibsql 0.3.0", "aiolibsql-0.3.0", ("aiolibsql==0.3.0",)),
-    DriverSpec("aiosqlite_async", "aiosqlite", "peers", ("aiosqlite==0.22.1",)),
+    DriverSpec("aiosqlite_async", "aiosqlite", "peers", ("aiosqlite==0.22.1", "aiosqlitepool==1.0.0")),
     DriverSpec("libsql_thread", "libsql", "peers", ("libsql==0.1.11",)),
     DriverSpec("apsw_sync", "apsw", "peers", ("apsw==3.54.1.0",)),
 )
