@@ -84,7 +84,7 @@ lint: setup
 
 # The type stubs of the extension module, regenerated after its interface changes.
 stubs: build
-	$(PY) -m nanobind.stubgen -q -m aiolibsql._native -o python/aiolibsql/_native.pyi
+	$(PY) -m nanobind.stubgen -q -m aiolibsql._native -p src/bindings/stub_patterns.txt -o python/aiolibsql/_native.pyi
 
 clean:
 	rm -rf $(BUILD) python/aiolibsql/_native*.so

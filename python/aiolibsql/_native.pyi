@@ -3,6 +3,13 @@
 from collections.abc import Sequence
 
 
+import asyncio
+import contextvars
+from collections.abc import Callable, Generator
+from typing import Any, Generic, TypeVar
+
+_T = TypeVar("_T")
+
 sqlite_version: str = '3.47.0'
 
 libsql_version: str = '0.2.3'
@@ -19,6 +26,24 @@ def fetch_more(port: object | None, rows: object) -> object:
     """
     The next chunk of a result that has more rows, from the connection that produced it.
     """
+
+class Future(Generic[_T]):
+    """The result of one operation, awaitable like asyncio.Future."""
+
+    _asyncio_future_blocking: bool
+
+    def __await__(self) -> Generator[Any, None, _T]: ...
+    def __iter__(self) -> Generator[Any, None, _T]: ...
+    def result(self) -> _T: ...
+    def exception(self) -> BaseException | None: ...
+    def done(self) -> bool: ...
+    def cancelled(self) -> bool: ...
+    def cancel(self, msg: Any | None = None) -> bool: ...
+    def add_done_callback(
+        self, fn: Callable[[Future[_T]], object], /, *, context: contextvars.Context | None = None
+    ) -> None: ...
+    def remove_done_callback(self, fn: Callable[[Future[_T]], object], /) -> int: ...
+    def get_loop(self) -> asyncio.AbstractEventLoop: ...
 
 class CompletionPort:
     """Collects the completions of operations submitted from one event loop."""
@@ -58,7 +83,7 @@ class ResultRows:
 
 class NativeConnection:
     """
-    A libSQL connection whose work runs on a worker thread of its own. Each operation takes a CompletionPort and returns a future, or None and blocks.
+    A libSQL connection whose work runs on a worker thread of its own. Each operation takes a CompletionPort and returns a Future, or None and blocks.
     """
 
     def __init__(self, inline_reads: bool) -> None: ...
@@ -90,11 +115,6 @@ class NativeConnection:
 
     def close(self, port: object | None) -> object: ...
 
-    def cancel(self, future: object) -> bool:
-        """
-        Cancel the operation whose future this is: drop it if queued, interrupt it if running.
-        """
-
     def interrupt(self) -> None: ...
 
     @property
@@ -120,8 +140,6 @@ class NativePool:
     def executebatch(self, port: object | None, statements: object) -> object: ...
 
     def close(self, port: object | None) -> object: ...
-
-    def cancel(self, future: object) -> bool: ...
 
     def stats(self) -> list: ...
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from asyncio import isfuture
 from collections.abc import Awaitable, Callable
 from threading import get_ident
 from typing import Any, Protocol, TypeVar
@@ -26,12 +25,10 @@ class _Closable(Protocol):
     @property
     def closed(self) -> bool: ...
 
-    def cancel(self, future: Any) -> bool: ...
-
 
 class Runner:
     """Submits operations of one native object (a connection or a pool) to
-    the completion port of the running loop, and cancels them with their task."""
+    the completion port of the running loop."""
 
     __slots__ = ("_closed_message", "_loop_port", "native", "pending_setting")
 
@@ -44,7 +41,7 @@ class Runner:
         self._loop_port: tuple[asyncio.AbstractEventLoop, _native.CompletionPort, int] | None = None
         #: A setting change nobody awaits (a property setter started it); the
         #: next operation waits for it and raises its error, if any.
-        self.pending_setting: asyncio.Future[Any] | None = None
+        self.pending_setting: Awaitable[Any] | None = None
 
     def check_open(self) -> None:
         if self.native.closed:
@@ -63,21 +60,19 @@ class Runner:
         self._loop_port = (loop, port, get_ident())
         return port
 
-    async def submit(self, method: Callable[..., Awaitable[T]], *args: Any) -> T:
-        """Start ``method(port, *args)`` and await it; if the awaiting task is
-        cancelled, the operation is dropped while queued or interrupted while running."""
+    def submit(self, method: Callable[..., Awaitable[T]], *args: Any) -> Awaitable[T]:
+        """Start ``method(port, *args)``; await what it returns. Not a
+        coroutine itself, so the await costs no extra frame: the native future
+        wakes the awaiting task, and cancelling the task cancels the operation
+        (dropped while queued, interrupted while running)."""
         self.check_open()
         if self.pending_setting is not None:
-            await self.settle()
-        result = method(self.port(), *args)
-        if not isfuture(result):
-            # A quick operation on an idle connection came back finished.
-            return result
-        try:
-            return await result
-        except asyncio.CancelledError:
-            self.native.cancel(result)
-            raise
+            return self._submit_after_setting(method, args)
+        return method(self.port(), *args)
+
+    async def _submit_after_setting(self, method: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
+        await self.settle()
+        return await method(self.port(), *args)
 
     async def settle(self) -> None:
         """Wait for a pending setting change; raise its error if it failed."""

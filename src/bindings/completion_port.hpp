@@ -8,7 +8,9 @@
 #include <memory>
 #include <utility>
 
+#include "cancellable.hpp"
 #include "completion_queue.hpp"
+#include "native_future.hpp"
 
 namespace aiolibsql::py {
 
@@ -28,23 +30,29 @@ class CompletionPort {
   int fd() const noexcept { return queue_->fd(); }
   const std::shared_ptr<CompletionQueue>& queue() const noexcept { return queue_; }
 
-  // Resolves the future of every operation finished since the last drain.
+  // Resolves the future of every operation finished since the last drain
+  // and wakes their awaiters.
   void drain();
-  // A future that resolves to `value` on the loop's next iteration.
-  nb::object resolve_soon(nb::object value);
+  // A future holding `value` whose awaiter still gives the loop one turn.
+  nb::object after_a_turn(nb::object value) { return finished_after_a_turn(loop(), std::move(value)); }
+  // A future that already holds `value`.
+  nb::object finished(nb::object value) { return finished_future(loop(), std::move(value)); }
 
-  // Starts an operation that completes into this port; returns its future.
+  // Starts an operation of `owner` that completes into this port; returns its future.
   template <typename Start>
-  nb::object submit(Start&& start) {
-    nb::object future = new_future();
+  nb::object submit(std::weak_ptr<Cancellable> owner, Start&& start) {
+    nb::object future = new_future(loop(), std::move(owner));
     // The operation holds this reference until drain() takes it back.
     start(queue_, reinterpret_cast<std::uintptr_t>(future.inc_ref().ptr()));
     return future;
   }
 
-  nb::object new_future();
+  // A pending future of this port's loop for an operation of `owner`.
+  nb::object pending(std::weak_ptr<Cancellable> owner) { return new_future(loop(), std::move(owner)); }
 
  private:
+  PyObject* loop() const;
+
   std::shared_ptr<CompletionQueue> queue_;
   nb::object loop_;
 };
@@ -63,12 +71,12 @@ nb::object run_blocking(Start&& start) {
   return outcome_value(finished->outcome());
 }
 
-// Starts an operation that completes into `port` (returning its future), or,
-// when `port` is None, runs it to the end and returns its value.
+// Starts an operation of `owner` that completes into `port` (returning its
+// future), or, when `port` is None, runs it to the end and returns its value.
 template <typename Start>
-nb::object start_operation(nb::handle port, Start&& start) {
+nb::object start_operation(nb::handle port, std::weak_ptr<Cancellable> owner, Start&& start) {
   if (port.is_none()) return run_blocking(std::forward<Start>(start));
-  return nb::cast<CompletionPort&>(port).submit(std::forward<Start>(start));
+  return nb::cast<CompletionPort&>(port).submit(std::move(owner), std::forward<Start>(start));
 }
 
 // How long a caller waits on its own thread for an operation submitted to an
@@ -78,20 +86,22 @@ inline constexpr std::chrono::microseconds kHandoffPatience{50};
 
 // Like start_operation, except that `start(sink)` submits the operation and
 // returns it with whether its connection was idle. For an idle connection the
-// caller waits up to kHandoffPatience for the result and returns it directly;
-// otherwise, or if that takes longer, it returns a future as usual.
+// caller waits up to kHandoffPatience for the result and returns it in a
+// finished future; otherwise, or if that takes longer, a pending one.
 template <typename Start>
-nb::object start_with_handoff(nb::handle port, Start&& start) {
+nb::object start_with_handoff(nb::handle port, std::weak_ptr<Cancellable> owner, Start&& start) {
   if (port.is_none()) return run_blocking([&](auto sink, std::uintptr_t) { start(std::move(sink)); });
   auto& completion_port = nb::cast<CompletionPort&>(port);
   auto handoff = std::make_shared<Handoff>(completion_port.queue());
   auto [operation, idle] = start(handoff);
   if (idle) {
-    if (auto finished = handoff->wait_briefly(kHandoffPatience)) return outcome_value(finished->outcome());
+    if (auto finished = handoff->wait_briefly(kHandoffPatience)) {
+      return completion_port.finished(outcome_value(finished->outcome()));
+    }
   }
-  nb::object future = completion_port.new_future();
+  nb::object future = completion_port.pending(std::move(owner));
   if (auto finished = handoff->give_up(operation, reinterpret_cast<std::uintptr_t>(future.ptr()))) {
-    return outcome_value(finished->outcome());
+    return completion_port.finished(outcome_value(finished->outcome()));
   }
   // The operation now holds this reference until drain() takes it back.
   future.inc_ref();

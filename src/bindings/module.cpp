@@ -9,6 +9,7 @@
 #include "completion_port.hpp"
 #include "errors.hpp"
 #include "native_connection.hpp"
+#include "native_future.hpp"
 #include "native_pool.hpp"
 #include "result_rows.hpp"
 #include "shutdown.hpp"
@@ -29,6 +30,8 @@ NB_MODULE(_native, m) {
   m.def("fetch_more", &fetch_more, nb::arg("port").none(), nb::arg("rows"),
         "The next chunk of a result that has more rows, from the connection that produced it.");
 
+  define_future_type(m);
+
   nb::class_<CompletionPort>(m, "CompletionPort",
                              "Collects the completions of operations submitted from one event loop.")
       .def(nb::init<nb::handle>(), nb::arg("loop"))
@@ -48,7 +51,7 @@ NB_MODULE(_native, m) {
   const auto port = nb::arg("port").none();
   nb::class_<NativeConnection>(m, "NativeConnection",
                                "A libSQL connection whose work runs on a worker thread of its own. Each operation "
-                               "takes a CompletionPort and returns a future, or None and blocks.")
+                               "takes a CompletionPort and returns a Future, or None and blocks.")
       .def(nb::init<bool>(), nb::arg("inline_reads"))
       .def("open", &NativeConnection::open, port, nb::arg("database"), nb::arg("uri"), nb::arg("timeout"),
            nb::arg("isolation_level").none(), nb::arg("autocommit"), nb::arg("cached_statements"),
@@ -66,8 +69,6 @@ NB_MODULE(_native, m) {
       .def("create_function", &NativeConnection::create_function, port, nb::arg("name"), nb::arg("arg_count"),
            nb::arg("callable"), nb::arg("deterministic"))
       .def("close", &NativeConnection::close, port)
-      .def("cancel", &NativeConnection::cancel, nb::arg("future"),
-           "Cancel the operation whose future this is: drop it if queued, interrupt it if running.")
       .def("interrupt", &NativeConnection::interrupt)
       .def_prop_ro("in_transaction", &NativeConnection::in_transaction)
       .def_prop_ro("total_changes", &NativeConnection::total_changes)
@@ -85,7 +86,6 @@ NB_MODULE(_native, m) {
       .def("executemany", &NativePool::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
       .def("executebatch", &NativePool::executebatch, port, nb::arg("statements"))
       .def("close", &NativePool::close, port)
-      .def("cancel", &NativePool::cancel, nb::arg("future"))
       .def("stats", &NativePool::stats)
       .def_prop_ro("size", &NativePool::size)
       .def_prop_ro("reader_count", &NativePool::reader_count)

@@ -63,7 +63,8 @@ nb::object NativeConnection::open(nb::handle port, std::string database, bool ur
   options.query_only = query_only;
   options.encryption_key = secret_key(encryption_key);
   options.cipher = std::move(cipher);
-  return start_operation(port, [&](auto sink, auto tag) { core_->open(std::move(options), std::move(sink), tag); });
+  return start_operation(port, core_,
+                         [&](auto sink, auto tag) { core_->open(std::move(options), std::move(sink), tag); });
 }
 
 namespace {
@@ -109,7 +110,7 @@ nb::object NativeConnection::start(nb::handle port, Start&& start) {
   // would never let the loop run anything else.
   const bool wait_briefly = core_->executor().is_idle() && streak_.allows_another();
   if (!wait_briefly) streak_.suspending();
-  return start_with_handoff(port, [&](auto sink) { return std::pair{start(std::move(sink), 0), wait_briefly}; });
+  return start_with_handoff(port, core_, [&](auto sink) { return std::pair{start(std::move(sink), 0), wait_briefly}; });
 }
 
 nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
@@ -122,7 +123,7 @@ nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle
     streak_.suspending();
     if (inline_reads_) {
       if (auto result = run_inline(*core_, text, params))
-        return nb::cast<CompletionPort&>(port).resolve_soon(nb::cast(ResultRows(std::move(*result))));
+        return nb::cast<CompletionPort&>(port).after_a_turn(nb::cast(ResultRows(std::move(*result))));
     }
   }
   return start(port, [&](auto sink, auto tag) {
@@ -155,7 +156,8 @@ Secret secret_key(nb::handle key) {
 
 nb::object NativeConnection::rekey(nb::handle port, nb::handle key) {
   Secret secret = secret_key(key);
-  return start_operation(port, [&](auto sink, auto tag) { core_->rekey(std::move(secret), std::move(sink), tag); });
+  return start_operation(port, core_,
+                         [&](auto sink, auto tag) { core_->rekey(std::move(secret), std::move(sink), tag); });
 }
 
 nb::object NativeConnection::commit(nb::handle port) {
@@ -168,12 +170,12 @@ nb::object NativeConnection::rollback(nb::handle port) {
 
 nb::object NativeConnection::set_autocommit(nb::handle port, int autocommit) {
   const auto control = transaction_control(autocommit);
-  return start_operation(port,
+  return start_operation(port, core_,
                          [&](auto sink, auto tag) { core_->set_transaction_control(control, std::move(sink), tag); });
 }
 
 nb::object NativeConnection::backup(nb::handle port, NativeConnection& target, std::string schema, int pages) {
-  return start_operation(port, [&](auto sink, auto tag) {
+  return start_operation(port, core_, [&](auto sink, auto tag) {
     core_->backup_to(target.core_, std::move(schema), pages, std::move(sink), tag);
   });
 }
@@ -182,17 +184,13 @@ nb::object NativeConnection::create_function(nb::handle port, std::string name, 
                                              bool deterministic) {
   if (!PyCallable_Check(callable.ptr())) throw nb::type_error("func must be callable");
   auto function = std::make_shared<PythonFunction>(std::move(callable));
-  return start_operation(port, [&](auto sink, auto tag) {
+  return start_operation(port, core_, [&](auto sink, auto tag) {
     core_->create_function(std::move(name), arg_count, deterministic, std::move(function), std::move(sink), tag);
   });
 }
 
 nb::object NativeConnection::close(nb::handle port) {
-  return start_operation(port, [&](auto sink, auto tag) { core_->close(std::move(sink), tag); });
-}
-
-bool NativeConnection::cancel(nb::handle future) {
-  return core_->cancel(reinterpret_cast<std::uintptr_t>(future.ptr()));
+  return start_operation(port, core_, [&](auto sink, auto tag) { core_->close(std::move(sink), tag); });
 }
 
 }  // namespace aiolibsql::py

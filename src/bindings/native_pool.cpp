@@ -44,24 +44,27 @@ NativePool::~NativePool() {
 }
 
 nb::object NativePool::open(nb::handle port) {
-  return start_operation(port, [&](auto sink, auto tag) { core_->open(std::move(sink), tag); });
+  return start_operation(port, core_, [&](auto sink, auto tag) { core_->open(std::move(sink), tag); });
 }
 
 nb::object NativePool::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
   const std::string_view text = sql_view(sql, "the SQL statement");
   Params params = to_params(parameters);
   if (inline_reads_ && !port.is_none() && streak_.allows_another()) {
-    if (auto result = run_inline(*core_, text, params)) return nb::cast(ResultRows(std::move(*result)));
+    if (auto result = run_inline(*core_, text, params)) {
+      return nb::cast<CompletionPort&>(port).finished(nb::cast(ResultRows(std::move(*result))));
+    }
   }
   streak_.suspending();
-  return start_operation(
-      port, [&](auto sink, auto tag) { core_->execute(std::string(text), std::move(params), std::move(sink), tag); });
+  return start_operation(port, core_, [&](auto sink, auto tag) {
+    core_->execute(std::string(text), std::move(params), std::move(sink), tag);
+  });
 }
 
 nb::object NativePool::executemany(nb::handle port, nb::handle sql, nb::handle batch) {
   std::string text = sql_text(sql, "the SQL statement");
   auto converted = parameter_sets(batch);
-  return start_operation(port, [&](auto sink, auto tag) {
+  return start_operation(port, core_, [&](auto sink, auto tag) {
     core_->execute_many(std::move(text), std::move(converted), std::move(sink), tag);
   });
 }
@@ -76,11 +79,11 @@ nb::object NativePool::executebatch(nb::handle port, nb::handle statements) {
     converted.emplace_back(sql_text(pair[0], "the SQL statement"), pair.size() == 2 ? to_params(pair[1]) : Params{});
   }
   return start_operation(
-      port, [&](auto sink, auto tag) { core_->execute_batch(std::move(converted), std::move(sink), tag); });
+      port, core_, [&](auto sink, auto tag) { core_->execute_batch(std::move(converted), std::move(sink), tag); });
 }
 
 nb::object NativePool::close(nb::handle port) {
-  return start_operation(port, [&](auto sink, auto tag) { core_->close(std::move(sink), tag); });
+  return start_operation(port, core_, [&](auto sink, auto tag) { core_->close(std::move(sink), tag); });
 }
 
 nb::list NativePool::stats() const {
@@ -104,14 +107,15 @@ NativeTransaction::~NativeTransaction() {
 
 nb::object NativeTransaction::begin(nb::handle port) {
   if (id_ != 0) raise(ErrorKind::Programming, "this transaction has already begun");
-  return start_operation(port, [&](auto sink, auto tag) { id_ = pool_->begin_transaction(std::move(sink), tag); });
+  return start_operation(port, pool_,
+                         [&](auto sink, auto tag) { id_ = pool_->begin_transaction(std::move(sink), tag); });
 }
 
 nb::object NativeTransaction::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
   if (id_ == 0 || ended_) raise(ErrorKind::Programming, "the transaction is not active");
   std::string text = sql_text(sql, "the SQL statement");
   Params params = to_params(parameters);
-  return start_operation(port, [&](auto sink, auto tag) {
+  return start_operation(port, pool_, [&](auto sink, auto tag) {
     pool_->transaction_execute(id_, std::move(text), std::move(params), std::move(sink), tag);
   });
 }
@@ -120,7 +124,7 @@ nb::object NativeTransaction::executemany(nb::handle port, nb::handle sql, nb::h
   if (id_ == 0 || ended_) raise(ErrorKind::Programming, "the transaction is not active");
   std::string text = sql_text(sql, "the SQL statement");
   auto converted = parameter_sets(batch);
-  return start_operation(port, [&](auto sink, auto tag) {
+  return start_operation(port, pool_, [&](auto sink, auto tag) {
     pool_->transaction_execute_many(id_, std::move(text), std::move(converted), std::move(sink), tag);
   });
 }
@@ -128,7 +132,8 @@ nb::object NativeTransaction::executemany(nb::handle port, nb::handle sql, nb::h
 nb::object NativeTransaction::end(nb::handle port, bool commit) {
   if (id_ == 0 || ended_) raise(ErrorKind::Programming, "the transaction is not active");
   ended_ = true;
-  return start_operation(port, [&](auto sink, auto tag) { pool_->end_transaction(id_, commit, std::move(sink), tag); });
+  return start_operation(port, pool_,
+                         [&](auto sink, auto tag) { pool_->end_transaction(id_, commit, std::move(sink), tag); });
 }
 
 NativeSnapshot::~NativeSnapshot() {
@@ -137,14 +142,15 @@ NativeSnapshot::~NativeSnapshot() {
 
 nb::object NativeSnapshot::begin(nb::handle port) {
   if (reader_ >= 0) raise(ErrorKind::Programming, "this snapshot has already begun");
-  return start_operation(port, [&](auto sink, auto tag) { reader_ = pool_->begin_snapshot(std::move(sink), tag); });
+  return start_operation(port, pool_,
+                         [&](auto sink, auto tag) { reader_ = pool_->begin_snapshot(std::move(sink), tag); });
 }
 
 nb::object NativeSnapshot::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
   if (reader_ < 0 || ended_) raise(ErrorKind::Programming, "the snapshot is not active");
   std::string text = sql_text(sql, "the SQL statement");
   Params params = to_params(parameters);
-  return start_operation(port, [&](auto sink, auto tag) {
+  return start_operation(port, pool_, [&](auto sink, auto tag) {
     pool_->snapshot_execute(reader_, std::move(text), std::move(params), std::move(sink), tag);
   });
 }
@@ -152,7 +158,7 @@ nb::object NativeSnapshot::execute(nb::handle port, nb::handle sql, nb::handle p
 nb::object NativeSnapshot::end(nb::handle port) {
   if (reader_ < 0 || ended_) raise(ErrorKind::Programming, "the snapshot is not active");
   ended_ = true;
-  return start_operation(port, [&](auto sink, auto tag) { pool_->end_snapshot(reader_, std::move(sink), tag); });
+  return start_operation(port, pool_, [&](auto sink, auto tag) { pool_->end_snapshot(reader_, std::move(sink), tag); });
 }
 
 }  // namespace aiolibsql::py

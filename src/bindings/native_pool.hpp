@@ -23,13 +23,12 @@ class NativePool {
   ~NativePool();
 
   nb::object open(nb::handle port);
-  // Runs a short read inline on an idle reader and returns its rows;
-  // anything else is queued and its future returned.
+  // Runs a short read inline on an idle reader and returns its rows in a
+  // finished future; anything else is queued and its pending future returned.
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
   nb::object executemany(nb::handle port, nb::handle sql, nb::handle batch);
   nb::object executebatch(nb::handle port, nb::handle statements);
   nb::object close(nb::handle port);
-  bool cancel(nb::handle future) { return core_->cancel(reinterpret_cast<std::uintptr_t>(future.ptr())); }
   nb::list stats() const;
   std::size_t size() const noexcept { return core_->size(); }
   std::size_t reader_count() const noexcept { return core_->reader_count(); }

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cancellable.hpp"
 #include "connection.hpp"
 #include "executor.hpp"
 
@@ -45,7 +46,7 @@ class OpenCursor {
 };
 
 // Always held by std::shared_ptr: results refer back to it weakly.
-class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
+class AsyncConnection : public std::enable_shared_from_this<AsyncConnection>, public Cancellable {
  public:
   using Sink = std::shared_ptr<CompletionSink>;
 
@@ -92,7 +93,7 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
   using ConnectionGroupRunner = std::function<void(Connection&, const std::vector<std::shared_ptr<Operation>>& group)>;
   void set_group_runner(ConnectionGroupRunner runner, std::size_t largest_group, std::chrono::microseconds gather);
 
-  bool cancel(std::uintptr_t tag) { return executor_.cancel(tag); }
+  bool cancel(std::uintptr_t tag) override { return executor_.cancel(tag); }
   void interrupt() noexcept { connection_.interrupt(); }
   bool is_closed() const { return executor_.is_closed(); }
   bool in_transaction() const noexcept { return connection_.in_transaction(); }

@@ -44,7 +44,7 @@ struct ConnectionStats {
   ExecutorStats executor;
 };
 
-class Pool : public std::enable_shared_from_this<Pool> {
+class Pool : public std::enable_shared_from_this<Pool>, public Cancellable {
  public:
   using Sink = AsyncConnection::Sink;
 
@@ -81,7 +81,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // Fails queued and waiting work, waits for running statements,
   // checkpoints the WAL and closes every connection.
   void close(Sink sink, std::uintptr_t tag);
-  bool cancel(std::uintptr_t tag);
+  bool cancel(std::uintptr_t tag) override;
   bool is_closed() const;
 
   std::size_t size() const noexcept { return readers_.size() + 1; }
