@@ -46,6 +46,16 @@ void CompletionQueue::complete(std::shared_ptr<Operation> operation) {
   if (was_empty) signal();
 }
 
+void CompletionQueue::complete_all(std::span<std::shared_ptr<Operation>> operations) {
+  bool was_empty;
+  {
+    std::lock_guard lock(mutex_);
+    was_empty = ready_.empty();
+    for (auto& operation : operations) ready_.push_back(std::move(operation));
+  }
+  if (was_empty) signal();
+}
+
 std::vector<std::shared_ptr<Operation>> CompletionQueue::drain() {
   // Clear the signal before taking the queue: a completion that lands in
   // between is taken now, and one that lands after signals again.

@@ -23,6 +23,7 @@ class CompletionQueue final : public CompletionSink {
   CompletionQueue& operator=(const CompletionQueue&) = delete;
 
   void complete(std::shared_ptr<Operation> operation) override;
+  void complete_all(std::span<std::shared_ptr<Operation>> operations) override;
   // The descriptor to watch for readability.
   int fd() const noexcept { return read_fd_; }
   // Everything finished so far, in completion order; clears the wake-up.

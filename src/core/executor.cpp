@@ -50,6 +50,18 @@ void Operation::deliver(std::shared_ptr<Operation> operation) noexcept {
   if (auto sink = operation->sink_) sink->complete(std::move(operation));
 }
 
+void Operation::deliver_all(std::vector<std::shared_ptr<Operation>>& operations) noexcept {
+  std::span<std::shared_ptr<Operation>> rest(operations);
+  while (!rest.empty()) {
+    auto sink = rest.front()->sink_;
+    std::size_t run = 1;
+    while (run < rest.size() && rest[run]->sink_ == sink) ++run;
+    if (sink) sink->complete_all(rest.first(run));
+    rest = rest.subspan(run);
+  }
+  operations.clear();
+}
+
 Executor::Executor(std::function<void()> interrupt)
     : state_(std::make_shared<State>(std::move(interrupt))), thread_([state = state_] { work_loop(state); }) {}
 
@@ -253,10 +265,7 @@ void Executor::work_loop(const std::shared_ptr<State>& state) {
       state->stats.largest_group = std::max(state->stats.largest_group, group.size());
     }
     lock.unlock();
-    for (auto& operation : group) {
-      Operation::deliver(std::move(operation));
-    }
-    group.clear();
+    Operation::deliver_all(group);
     lock.lock();
     if (last || state->stop) return;
   }

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <variant>
 #include <vector>
@@ -30,6 +31,11 @@ class CompletionSink {
  public:
   virtual ~CompletionSink() = default;
   virtual void complete(std::shared_ptr<Operation> operation) = 0;
+  // Several operations finished together (a committed group). Sinks that
+  // wake a waiter override this to wake it once for all of them.
+  virtual void complete_all(std::span<std::shared_ptr<Operation>> operations) {
+    for (auto& operation : operations) complete(std::move(operation));
+  }
 };
 
 class Operation {
@@ -59,6 +65,9 @@ class Operation {
   static void complete(std::shared_ptr<Operation> operation, Outcome outcome) noexcept;
   // Hands a finished operation to its sink, if it has one.
   static void deliver(std::shared_ptr<Operation> operation) noexcept;
+  // Hands finished operations to their sinks, each run of neighbours with
+  // the same sink at once; leaves `operations` empty.
+  static void deliver_all(std::vector<std::shared_ptr<Operation>>& operations) noexcept;
 
  private:
   friend class Executor;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -503,6 +504,45 @@ TEST(CompletionQueue, CompletionAfterADrainSignalsAgain) {
   const auto drained = queue.drain();
   ASSERT_EQ(drained.size(), 1u);
   EXPECT_EQ(drained.front()->tag(), 2u);
+}
+
+// Records how operations arrive: one entry per hand-over, with their tags.
+class RecordingSink final : public CompletionSink {
+ public:
+  void complete(std::shared_ptr<Operation> operation) override { handovers.push_back({operation->tag()}); }
+  void complete_all(std::span<std::shared_ptr<Operation>> operations) override {
+    handovers.emplace_back();
+    for (const auto& operation : operations) handovers.back().push_back(operation->tag());
+  }
+  std::vector<std::vector<std::uintptr_t>> handovers;
+};
+
+TEST(OperationDeliverAll, HandsEachRunOfNeighboursWithOneSinkOverAtOnceInOrder) {
+  auto first = std::make_shared<RecordingSink>();
+  auto second = std::make_shared<RecordingSink>();
+  std::vector<std::shared_ptr<Operation>> finished{
+      make_operation(nothing, first, 1), make_operation(nothing, first, 2), make_operation(nothing, second, 3),
+      make_operation(nothing, first, 4), make_operation(nothing, nullptr, 5)};
+  Operation::deliver_all(finished);
+  EXPECT_TRUE(finished.empty());
+  using Handovers = std::vector<std::vector<std::uintptr_t>>;
+  EXPECT_EQ(first->handovers, (Handovers{{1, 2}, {4}}));
+  EXPECT_EQ(second->handovers, (Handovers{{3}}));
+}
+
+TEST(CompletionQueue, AGroupCompletedAtOnceSignalsOnceAndDrainsInOrder) {
+  auto queue = std::make_shared<CompletionQueue>();
+  std::vector<std::shared_ptr<Operation>> group;
+  for (std::uintptr_t tag = 1; tag <= 3; ++tag) group.push_back(make_operation(nothing, queue, tag));
+  Operation::deliver_all(group);
+#ifdef __linux__
+  std::uint64_t wakeups = 0;
+  ASSERT_EQ(::read(queue->fd(), &wakeups, sizeof wakeups), static_cast<ssize_t>(sizeof wakeups));
+  EXPECT_EQ(wakeups, 1u);
+#endif
+  const auto drained = queue->drain();
+  ASSERT_EQ(drained.size(), 3u);
+  for (std::uintptr_t tag = 1; tag <= 3; ++tag) EXPECT_EQ(drained[tag - 1]->tag(), tag);
 }
 
 TEST(CompletionQueue, CollectsExecutorCompletionsFromTheWorkerThreadInOrder) {
