@@ -30,20 +30,26 @@ class ResultReader:
 
     __slots__ = ("_closed", "_description", "_rows", "_runner", "arraysize", "lastrowid", "row_factory", "rowcount")
 
-    def __init__(self, runner: Runner, row_factory: RowFactory | None) -> None:
+    def __init__(self, runner: Runner, row_factory: RowFactory | None, rows: ResultRows | None = None) -> None:
+        # Spelled out rather than through _take(): this runs on every pool statement.
         self._runner = runner
-        self._rows: ResultRows | None = None
-        self._description: tuple[tuple[Any, ...], ...] | None = None
+        self._rows = rows
         self._closed = False
         #: Rows to fetch by default in ``fetchmany``.
         self.arraysize = 1
-        #: Rows changed by the last INSERT/UPDATE/DELETE/REPLACE (summed over
-        #: executemany); -1 for other statements.
-        self.rowcount = -1
-        #: Row id of the last inserted row, as the engine reports it.
-        self.lastrowid: int | None = None
         #: Called as ``row_factory(cursor, row_tuple)`` for each row when set.
         self.row_factory = row_factory
+        if rows is None:
+            self._description: tuple[tuple[Any, ...], ...] | None = None
+            #: Rows changed by the last INSERT/UPDATE/DELETE/REPLACE (summed over
+            #: executemany); -1 for other statements.
+            self.rowcount = -1
+            #: Row id of the last inserted row, as the engine reports it.
+            self.lastrowid: int | None = None
+        else:
+            self._description = _UNKNOWN
+            self.rowcount = rows.rowcount
+            self.lastrowid = rows.lastrowid
 
     @property
     def description(self) -> tuple[tuple[Any, ...], ...] | None:

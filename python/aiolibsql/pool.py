@@ -49,11 +49,6 @@ class PoolCursor(ResultReader):
 
     __slots__ = ()
 
-    def __init__(self, runner: Runner, row_factory: RowFactory | None, rows: _native.ResultRows | None = None) -> None:
-        super().__init__(runner, row_factory)
-        if rows is not None:
-            self._take(rows)
-
 
 def _setup_statements(pragmas: Mapping[str, str | int] | None) -> list[str]:
     merged: dict[str, str | int] = dict(DEFAULT_PRAGMAS)
