@@ -28,7 +28,7 @@ Value PythonFunction::call(const std::vector<Value>& arguments) {
     }
     nb::object result = nb::steal(PyObject_CallObject(callable_.ptr(), args.ptr()));
     if (!result.is_valid()) throw nb::python_error();
-    return to_value(result, "returned by the function");
+    return to_value(result, ValueLabel{0, "returned by the function"});
   } catch (nb::python_error& error) {
     const std::string type = nb::cast<std::string>(nb::str(error.type().attr("__name__")));
     const std::string message = nb::cast<std::string>(nb::str(error.value()));

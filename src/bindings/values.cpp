@@ -12,26 +12,26 @@ namespace aiolibsql::py {
 
 namespace {
 
-[[noreturn]] void unsupported(nb::handle object, const std::string& where) {
-  raise(ErrorKind::Programming, "Error binding parameter " + where + ": type '" +
+[[noreturn]] void unsupported(nb::handle object, ValueLabel label) {
+  raise(ErrorKind::Programming, "Error binding parameter " + label.str() + ": type '" +
                                     std::string(Py_TYPE(object.ptr())->tp_name) + "' is not supported");
 }
 
-Value text_value(nb::handle object, const std::string& where) {
+Value text_value(nb::handle object, ValueLabel label) {
   Py_ssize_t size = 0;
   const char* text = PyUnicode_AsUTF8AndSize(object.ptr(), &size);
   if (text == nullptr) {
     PyErr_Clear();
-    raise(ErrorKind::Programming, "Error binding parameter " + where + ": str is not encodable as UTF-8");
+    raise(ErrorKind::Programming, "Error binding parameter " + label.str() + ": str is not encodable as UTF-8");
   }
   return std::string(text, static_cast<std::size_t>(size));
 }
 
-Value buffer_value(nb::handle object, const std::string& where) {
+Value buffer_value(nb::handle object, ValueLabel label) {
   Py_buffer view;
   if (PyObject_GetBuffer(object.ptr(), &view, PyBUF_C_CONTIGUOUS) != 0) {
     PyErr_Clear();
-    raise(ErrorKind::Programming, "Error binding parameter " + where + ": buffer is not C-contiguous");
+    raise(ErrorKind::Programming, "Error binding parameter " + label.str() + ": buffer is not C-contiguous");
   }
   Blob blob{std::string(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len))};
   PyBuffer_Release(&view);
@@ -60,7 +60,8 @@ Params named_params(nb::handle items_source) {
   for (auto [key, value] : nb::borrow<nb::dict>(items)) {
     if (!PyUnicode_Check(key.ptr())) continue;
     std::string name = nb::cast<std::string>(key);
-    Value converted = to_value(value, ":" + name);
+    const std::string label = ":" + name;
+    Value converted = to_value(value, ValueLabel{0, label});
     params.named.emplace_back(std::move(name), std::move(converted));
   }
   return params;
@@ -68,7 +69,7 @@ Params named_params(nb::handle items_source) {
 
 }  // namespace
 
-Value to_value(nb::handle object, const std::string& where) {
+Value to_value(nb::handle object, ValueLabel label) {
   PyObject* raw = object.ptr();
   if (raw == Py_None) return Null{};
   if (PyLong_Check(raw)) {
@@ -82,12 +83,12 @@ Value to_value(nb::handle object, const std::string& where) {
     return static_cast<std::int64_t>(integer);
   }
   if (PyFloat_Check(raw)) return PyFloat_AS_DOUBLE(raw);
-  if (PyUnicode_Check(raw)) return text_value(object, where);
+  if (PyUnicode_Check(raw)) return text_value(object, label);
   if (PyBytes_Check(raw)) {
     return Blob{std::string(PyBytes_AS_STRING(raw), static_cast<std::size_t>(PyBytes_GET_SIZE(raw)))};
   }
-  if (PyByteArray_Check(raw) || PyMemoryView_Check(raw)) return buffer_value(object, where);
-  unsupported(object, where);
+  if (PyByteArray_Check(raw) || PyMemoryView_Check(raw)) return buffer_value(object, label);
+  unsupported(object, label);
 }
 
 Params to_params(nb::handle parameters) {
@@ -99,7 +100,7 @@ Params to_params(nb::handle parameters) {
     PyObject** items = PySequence_Fast_ITEMS(raw);
     params.positional.reserve(static_cast<std::size_t>(size));
     for (Py_ssize_t i = 0; i < size; ++i) {
-      params.positional.push_back(to_value(items[i], std::to_string(i + 1)));
+      params.positional.push_back(to_value(items[i], ValueLabel{static_cast<std::size_t>(i) + 1, {}}));
     }
     return params;
   }

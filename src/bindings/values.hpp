@@ -3,7 +3,9 @@
 
 #include <nanobind/nanobind.h>
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "result.hpp"
 #include "value.hpp"
@@ -12,10 +14,19 @@ namespace aiolibsql::py {
 
 namespace nb = nanobind;
 
+// Names a value in error messages: its 1-based position among the
+// parameters, or else a text (a parameter name, or where it came from). Kept
+// unformatted, since a message is built only when a value is refused.
+struct ValueLabel {
+  std::size_t position = 0;
+  std::string_view text;
+  std::string str() const { return position != 0 ? std::to_string(position) : std::string(text); }
+};
+
 // One SQL value from a Python object: None, int (64-bit), float, str, bytes,
-// bytearray, memoryview or bool. `where` names the parameter in errors.
+// bytearray, memoryview or bool. `label` names it in errors.
 // Raises OverflowError for ints beyond 64 bits, ProgrammingError otherwise.
-Value to_value(nb::handle object, const std::string& where);
+Value to_value(nb::handle object, ValueLabel label);
 // Parameters from a sequence (positional) or a mapping (named).
 Params to_params(nb::handle parameters);
 nb::object from_value(const Value& value);

@@ -147,11 +147,6 @@ std::shared_ptr<Operation> AsyncConnection::create_function(std::string name, in
       std::move(sink), tag);
 }
 
-std::shared_ptr<Operation> AsyncConnection::make_operation(ConnectionWork work, Sink sink, std::uintptr_t tag) {
-  return std::make_shared<Operation>([this, work = std::move(work)] { return work(connection_); }, std::move(sink),
-                                     tag);
-}
-
 std::shared_ptr<Operation> AsyncConnection::run(ConnectionWork work, Sink sink, std::uintptr_t tag, bool groupable) {
   auto operation = make_operation(std::move(work), std::move(sink), tag);
   operation->set_groupable(groupable);

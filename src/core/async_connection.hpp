@@ -83,8 +83,13 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection>, pu
   using ConnectionWork = std::function<Outcome(Connection&)>;
   std::shared_ptr<Operation> run(ConnectionWork work, Sink sink, std::uintptr_t tag, bool groupable = false);
   // The same work as an operation not yet submitted, for callers that queue
-  // it themselves (a pool holding writes back during a transaction).
-  std::shared_ptr<Operation> make_operation(ConnectionWork work, Sink sink, std::uintptr_t tag);
+  // it themselves (a pool holding writes back during a transaction). Takes
+  // any callable, so the work is stored once rather than wrapped twice.
+  template <typename Work>
+  std::shared_ptr<Operation> make_operation(Work work, Sink sink, std::uintptr_t tag) {
+    return std::make_shared<Operation>(
+        [this, work = std::move(work)]() mutable -> Outcome { return work(connection_); }, std::move(sink), tag);
+  }
   // Ties a result that has more rows to this connection, so they can be
   // fetched later through its OpenCursor.
   QueryResult keep_open(QueryResult result) { return with_open_cursor(std::move(result), nullptr); }

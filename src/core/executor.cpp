@@ -31,7 +31,6 @@ void Operation::run() noexcept {
   } catch (const std::exception& error) {
     outcome_ = Error{ErrorKind::Internal, -1, error.what()};
   }
-  work_ = nullptr;
 }
 
 void Operation::finish(Outcome outcome) noexcept {

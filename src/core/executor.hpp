@@ -57,7 +57,10 @@ class Operation {
   void set_groupable(bool groupable) noexcept { groupable_ = groupable; }
 
   // Runs the work, catching every error into the outcome. Executors call it;
-  // so do group runners, once per member of the group.
+  // so do group runners, once per member of the group. The work (its SQL,
+  // its parameters) stays until the operation is dropped, which is usually
+  // on the thread that submitted it: memory goes back to the allocator's
+  // cache of the thread that allocates the next operation.
   void run() noexcept;
   // Replaces the outcome, e.g. with the error of a group's failed commit.
   void finish(Outcome outcome) noexcept;

@@ -161,12 +161,8 @@ std::optional<QueryResult> Pool::try_execute_inline(std::string_view sql, Params
   return reader->try_execute_inline(sql, params);
 }
 
-std::shared_ptr<Operation> Pool::writer_operation(AsyncConnection::ConnectionWork work, Sink sink, std::uintptr_t tag) {
-  return writer_->make_operation(std::move(work), std::move(sink), tag);
-}
-
 void Pool::submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t transaction, bool begins) {
-  Error refusal = pool_closed_error();
+  bool closed = true;
   {
     std::lock_guard lock(gate_mutex_);
     if (!closed_) {
@@ -190,10 +186,10 @@ void Pool::submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t 
         return;
       }
       // Its BEGIN failed or it has ended: nothing would ever let it through.
-      refusal = transaction_ended_error();
+      closed = false;
     }
   }
-  Operation::complete(std::move(operation), std::move(refusal));
+  Operation::complete(std::move(operation), closed ? pool_closed_error() : transaction_ended_error());
 }
 
 void Pool::require_active(std::uint64_t transaction) const {

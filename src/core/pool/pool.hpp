@@ -116,7 +116,10 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable {
   // whose BEGIN failed or was cancelled runs in autocommit.
   void require_active(std::uint64_t transaction) const;
   void run_group(Connection& connection, const std::vector<std::shared_ptr<Operation>>& group);
-  std::shared_ptr<Operation> writer_operation(AsyncConnection::ConnectionWork work, Sink sink, std::uintptr_t tag);
+  template <typename Work>
+  std::shared_ptr<Operation> writer_operation(Work work, Sink sink, std::uintptr_t tag) {
+    return writer_->make_operation(std::move(work), std::move(sink), tag);
+  }
 
   PoolOptions options_;
   std::shared_ptr<AsyncConnection> writer_;
