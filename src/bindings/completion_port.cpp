@@ -32,9 +32,29 @@ nb::object fetch_more(nb::handle port, nb::handle rows) {
                          [&](auto sink, auto tag) { owner->fetch(std::move(cursor), std::move(sink), tag); });
 }
 
+namespace {
+
+// Below this many operations in flight, writes go to the writer as soon as
+// they are submitted: it has nothing else to do, and waiting would only add
+// latency. Above it, the writer always has a group to commit meanwhile, so
+// the writes that one wake-up's tasks submit are handed over in batches of
+// a sixth of those in flight, which the writer commits as one group each.
+// (Measured with 40, 100 and 500 tasks inserting through a pool: about 0.83x
+// the time of handing each write over alone.)
+constexpr std::size_t kBatchingInFlight = 32;
+constexpr std::size_t kBatchesInFlight = 6;
+
+std::size_t submission_batch_limit(std::size_t in_flight) {
+  return in_flight < kBatchingInFlight ? 0 : in_flight / kBatchesInFlight;
+}
+
+}  // namespace
+
 void CompletionPort::drain() {
+  SubmissionBatch batch(submission_batch_limit(in_flight_));
   WakeUps wake_ups;
   for (auto& operation : queue_->drain()) {
+    if (in_flight_ > 0) --in_flight_;
     nb::object future = nb::steal(reinterpret_cast<PyObject*>(operation->tag()));
     // A cancelled awaiter no longer wants the value; dropping it releases
     // whatever it holds (an open cursor goes back to its connection).

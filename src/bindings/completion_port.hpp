@@ -44,17 +44,22 @@ class CompletionPort {
     nb::object future = new_future(loop(), std::move(owner));
     // The operation holds this reference until drain() takes it back.
     start(queue_, reinterpret_cast<std::uintptr_t>(future.inc_ref().ptr()));
+    expect_completion();
     return future;
   }
 
-  // A pending future of this port's loop for an operation of `owner`.
+  // A pending future of this port's loop for an operation of `owner`; call
+  // expect_completion() once that operation is sure to complete into this port.
   nb::object pending(std::weak_ptr<Cancellable> owner) { return new_future(loop(), std::move(owner)); }
+  void expect_completion() noexcept { ++in_flight_; }
 
  private:
   PyObject* loop() const;
 
   std::shared_ptr<CompletionQueue> queue_;
   nb::object loop_;
+  // Operations submitted through this port whose completion it has not drained yet.
+  std::size_t in_flight_ = 0;
 };
 
 // Runs an operation and blocks the calling thread, GIL released, until it
@@ -105,6 +110,7 @@ nb::object start_with_handoff(nb::handle port, std::weak_ptr<Cancellable> owner,
   }
   // The operation now holds this reference until drain() takes it back.
   future.inc_ref();
+  completion_port.expect_completion();
   return future;
 }
 

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -197,6 +198,124 @@ TEST(Executor, ExceptionsThrownByWorkBecomeErrorOutcomes) {
   const Error* memory = error_in(*finished[2]);
   ASSERT_NE(memory, nullptr);
   EXPECT_EQ(memory->kind, ErrorKind::Memory);
+}
+
+// ---------------------------------------------------------------------------
+// SubmissionBatch
+
+// An operation that may be held by a batch, recording when it runs.
+std::shared_ptr<Operation> groupable_recording(std::vector<std::uintptr_t>& ran, std::shared_ptr<CompletionSink> sink,
+                                               std::uintptr_t tag) {
+  auto operation = make_operation(
+      [&ran, tag]() -> Outcome {
+        ran.push_back(tag);
+        return nothing();
+      },
+      std::move(sink), tag);
+  operation->set_groupable(true);
+  return operation;
+}
+
+TEST(SubmissionBatch, HoldsGroupableOperationsUntilItEndsThenQueuesThemInOrder) {
+  test::Recorder sink;
+  std::vector<std::uintptr_t> ran;
+  Executor executor([] {});
+  {
+    SubmissionBatch batch(10);
+    for (std::uintptr_t tag = 1; tag <= 3; ++tag) executor.submit(groupable_recording(ran, sink, tag));
+    EXPECT_TRUE(executor.is_idle());
+    EXPECT_EQ(sink->size(), 0u);
+  }
+  ASSERT_TRUE(sink->wait_for(3));
+  EXPECT_EQ(ran, (std::vector<std::uintptr_t>{1, 2, 3}));
+}
+
+TEST(SubmissionBatch, HandsOverWhatItHoldsOnceItReachesItsLimit) {
+  test::Recorder sink;
+  std::vector<std::uintptr_t> ran;
+  Executor executor([] {});
+  SubmissionBatch batch(2);
+  executor.submit(groupable_recording(ran, sink, 1));
+  EXPECT_TRUE(executor.is_idle());
+  executor.submit(groupable_recording(ran, sink, 2));
+  ASSERT_TRUE(sink->wait_for(2));
+  EXPECT_EQ(ran, (std::vector<std::uintptr_t>{1, 2}));
+}
+
+TEST(SubmissionBatch, AnOperationItDoesNotHoldGoesAfterTheHeldOnes) {
+  test::Recorder sink;
+  std::vector<std::uintptr_t> ran;
+  Executor executor([] {});
+  {
+    SubmissionBatch batch(10);
+    executor.submit(groupable_recording(ran, sink, 1));
+    executor.submit(make_operation(
+        [&ran]() -> Outcome {
+          ran.push_back(2);
+          return nothing();
+        },
+        sink, 2));
+    ASSERT_TRUE(sink->wait_for(2));
+  }
+  EXPECT_EQ(ran, (std::vector<std::uintptr_t>{1, 2}));
+}
+
+TEST(SubmissionBatch, CancellingAHeldOperationCompletesItAsCancelledWithoutRunning) {
+  test::Recorder sink;
+  std::vector<std::uintptr_t> ran;
+  Executor executor([] {});
+  {
+    SubmissionBatch batch(10);
+    executor.submit(groupable_recording(ran, sink, 1));
+    executor.submit(groupable_recording(ran, sink, 2));
+    EXPECT_TRUE(executor.cancel(1));
+    ASSERT_EQ(sink->size(), 1u);
+    const Error* error = error_in(*sink->finished().front());
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(error->kind, ErrorKind::Cancelled);
+  }
+  ASSERT_TRUE(sink->wait_for(2));
+  EXPECT_EQ(ran, (std::vector<std::uintptr_t>{2}));
+}
+
+TEST(SubmissionBatch, ANestedBatchOrALimitOfZeroHoldsNothing) {
+  test::Recorder sink;
+  std::vector<std::uintptr_t> ran;
+  Executor executor([] {});
+  {
+    SubmissionBatch unlimited(0);
+    executor.submit(groupable_recording(ran, sink, 1));
+    ASSERT_TRUE(sink->wait_for(1));
+  }
+  {
+    SubmissionBatch outer(10);
+    {
+      SubmissionBatch inner(1);
+      executor.submit(groupable_recording(ran, sink, 2));
+    }
+    EXPECT_EQ(sink->size(), 1u);  // still held by the outer batch
+  }
+  ASSERT_TRUE(sink->wait_for(2));
+  EXPECT_EQ(ran, (std::vector<std::uintptr_t>{1, 2}));
+}
+
+TEST(SubmissionBatch, HeldOperationsOfAClosedExecutorFailWhenHandedOver) {
+  test::Recorder sink;
+  std::vector<std::uintptr_t> ran;
+  Executor executor([] {});
+  {
+    SubmissionBatch batch(10);
+    executor.submit(groupable_recording(ran, sink, 1));
+    executor.close(make_operation(nothing, sink, 2));
+  }
+  ASSERT_TRUE(sink->wait_for(2));
+  const auto finished = sink->finished();
+  const auto held = std::find_if(finished.begin(), finished.end(), [](const auto& op) { return op->tag() == 1; });
+  ASSERT_NE(held, finished.end());
+  const Error* error = error_in(**held);
+  ASSERT_NE(error, nullptr);
+  EXPECT_EQ(error->kind, ErrorKind::Programming);
+  EXPECT_TRUE(ran.empty());
 }
 
 // ---------------------------------------------------------------------------
