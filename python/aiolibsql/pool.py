@@ -183,8 +183,12 @@ class ConnectionPool:
     async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
         """Run one statement on a reader when it only reads, on the writer
         otherwise; returns once a write is committed."""
+        # Runner.submit's steps, spelled out: this is every pool statement's
+        # path, and a pool has no pending settings to wait for.
         runner = self._runner
-        rows = await runner.submit(self._native.execute, sql, parameters)
+        if self._native.closed:
+            runner.check_open()
+        rows = await self._native.execute(runner.port(), sql, parameters)
         return PoolCursor(runner, self.row_factory, rows)
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> PoolCursor:
