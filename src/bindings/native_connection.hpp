@@ -76,10 +76,11 @@ class NativeConnection {
 
 TransactionControl transaction_control(int autocommit);
 
-// A short read run on the caller's thread by `engine` (a connection or a
-// pool): its rows, or nullopt when it declined; its errors raised in Python.
-template <typename Engine>
-std::optional<QueryResult> run_inline(Engine& engine, std::string_view sql, Params& params) {
+// A short read run on the caller's thread by `engine` (a connection, given
+// the SQL text, or a pool, given its route): its rows, or nullopt when it
+// declined; its errors raised in Python.
+template <typename Engine, typename Statement>
+std::optional<QueryResult> run_inline(Engine& engine, const Statement& sql, Params& params) {
   try {
     return engine.try_execute_inline(sql, params);
   } catch (const DbError& error) {

@@ -48,17 +48,16 @@ nb::object NativePool::open(nb::handle port) {
 }
 
 nb::object NativePool::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
-  const std::string_view text = sql_view(sql, "the SQL statement");
+  const Pool::Route route = core_->route(sql_view(sql, "the SQL statement"));
   Params params = to_params(parameters);
   if (inline_reads_ && !port.is_none() && streak_.allows_another()) {
-    if (auto result = run_inline(*core_, text, params)) {
+    if (auto result = run_inline(*core_, route, params)) {
       return nb::cast<CompletionPort&>(port).finished(nb::cast(ResultRows(std::move(*result))));
     }
   }
   streak_.suspending();
-  return start_operation(port, core_, [&](auto sink, auto tag) {
-    core_->execute(std::string(text), std::move(params), std::move(sink), tag);
-  });
+  return start_operation(port, core_,
+                         [&](auto sink, auto tag) { core_->execute(route, std::move(params), std::move(sink), tag); });
 }
 
 nb::object NativePool::executemany(nb::handle port, nb::handle sql, nb::handle batch) {

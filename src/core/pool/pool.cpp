@@ -112,6 +112,7 @@ Pool::Route Pool::route(std::string_view sql) {
   std::lock_guard lock(classifier_mutex_);
   if (auto found = routes_.find(sql); found != routes_.end()) return found->second;
   Route route;
+  route.sql = std::make_shared<const std::string>(sql);
   if (classifier_ == nullptr) return route;
   try {
     const Statement statement(classifier_, sql);
@@ -152,13 +153,12 @@ AsyncConnection* Pool::pick_reader(bool& idle) {
   return chosen < 0 ? nullptr : readers_[static_cast<std::size_t>(chosen)].get();
 }
 
-std::optional<QueryResult> Pool::try_execute_inline(std::string_view sql, Params& params) {
-  const Route where = route(sql);
-  if (!where.readonly || where.transaction_control) return std::nullopt;
+std::optional<QueryResult> Pool::try_execute_inline(const Route& route, Params& params) {
+  if (!route.readonly || route.transaction_control) return std::nullopt;
   bool idle = false;
   AsyncConnection* reader = pick_reader(idle);
   if (reader == nullptr || !idle) return std::nullopt;
-  return reader->try_execute_inline(sql, params);
+  return reader->try_execute_inline(*route.sql, params);
 }
 
 void Pool::submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t transaction, bool begins) {
@@ -213,30 +213,29 @@ void Pool::open_gate(std::uint64_t transaction) {
   }
 }
 
-void Pool::execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) {
-  const Route where = route(sql);
-  if (where.transaction_control) {
+void Pool::execute(const Route& route, Params params, Sink sink, std::uintptr_t tag) {
+  if (route.transaction_control) {
     Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag),
                         Error{ErrorKind::Programming, -1, "use pool.transaction() for transactions"});
     return;
   }
-  if (where.readonly) {
+  if (route.readonly) {
     bool idle = false;
     if (auto* reader = pick_reader(idle)) {
-      reader->execute(std::move(sql), std::move(params), std::move(sink), tag);
+      reader->execute(*route.sql, std::move(params), std::move(sink), tag);
       return;
     }
     // Every reader holds a snapshot: read on the writer, through its gate.
   }
   auto operation = writer_operation(
-      [sql = std::move(sql), params = std::move(params)](Connection& connection) mutable -> Outcome {
-        return connection.execute(sql, params, kWholeResult);
+      [sql = route.sql, params = std::move(params)](Connection& connection) mutable -> Outcome {
+        return connection.execute(*sql, params, kWholeResult);
       },
       std::move(sink), tag);
   // No waiting for the result here, even on an idle writer: while the
   // caller waits, the loop cannot submit the writes that group commit
   // would have gathered.
-  operation->set_groupable(where.groupable && options_.largest_group > 1);
+  operation->set_groupable(route.groupable && options_.largest_group > 1);
   submit_to_writer(std::move(operation), 0, false);
 }
 

@@ -55,10 +55,26 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable {
 
   // Opens the writer (which sets up WAL), then the readers.
   void open(Sink sink, std::uintptr_t tag);
+  // Where one SQL text goes, as the engine says (never guessed from the
+  // text), and the text itself, shared by every operation that runs it.
+  struct Route {
+    bool readonly = false;
+    bool groupable = false;
+    bool transaction_control = false;
+    std::shared_ptr<const std::string> sql;
+  };
+  // Looked up once per statement: execute and try_execute_inline take it.
+  Route route(std::string_view sql);
   // Runs one statement where it belongs: a reader when read-only, else the writer.
-  void execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
+  void execute(const Route& route, Params params, Sink sink, std::uintptr_t tag);
+  void execute(std::string_view sql, Params params, Sink sink, std::uintptr_t tag) {
+    execute(route(sql), std::move(params), std::move(sink), tag);
+  }
   // The short-read fast path on an idle reader (see AsyncConnection::try_execute_inline).
-  std::optional<QueryResult> try_execute_inline(std::string_view sql, Params& params);
+  std::optional<QueryResult> try_execute_inline(const Route& route, Params& params);
+  std::optional<QueryResult> try_execute_inline(std::string_view sql, Params& params) {
+    return try_execute_inline(route(sql), params);
+  }
   // One DML statement per parameter set, all in one transaction.
   void execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
   // Several statements in one transaction: all succeed or none does.
@@ -89,11 +105,6 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable {
   std::vector<ConnectionStats> stats() const;
 
  private:
-  struct Route {
-    bool readonly = false;
-    bool groupable = false;
-    bool transaction_control = false;
-  };
   // A writer operation held back while another transaction owns the writer.
   struct Parked {
     std::shared_ptr<Operation> operation;
@@ -101,7 +112,6 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable {
     bool begins = false;
   };
 
-  Route route(std::string_view sql);
   // An idle reader if there is one, else the least loaded; null when every
   // reader holds a snapshot. `idle` says which.
   AsyncConnection* pick_reader(bool& idle);
