@@ -203,26 +203,29 @@ TEST(Executor, ExceptionsThrownByWorkBecomeErrorOutcomes) {
 // ---------------------------------------------------------------------------
 // SubmissionBatch
 
-// An operation that may be held by a batch, recording when it runs.
-std::shared_ptr<Operation> groupable_recording(std::vector<std::uintptr_t>& ran, std::shared_ptr<CompletionSink> sink,
-                                               std::uintptr_t tag) {
-  auto operation = make_operation(
-      [&ran, tag]() -> Outcome {
-        ran.push_back(tag);
-        return nothing();
-      },
-      std::move(sink), tag);
-  operation->set_groupable(true);
-  return operation;
-}
+// An executor, and operations a batch may hold that record when they run.
+class SubmissionBatchTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<Operation> groupable(std::uintptr_t tag) {
+    auto operation = make_operation(
+        [this, tag]() -> Outcome {
+          ran.push_back(tag);
+          return nothing();
+        },
+        sink, tag);
+    operation->set_groupable(true);
+    return operation;
+  }
 
-TEST(SubmissionBatch, HoldsGroupableOperationsUntilItEndsThenQueuesThemInOrder) {
   test::Recorder sink;
-  std::vector<std::uintptr_t> ran;
-  Executor executor([] {});
+  std::vector<std::uintptr_t> ran;  // touched by the worker until the test has waited
+  Executor executor{[] {}};         // last: joins its worker before the rest goes
+};
+
+TEST_F(SubmissionBatchTest, HoldsGroupableOperationsUntilItEndsThenQueuesThemInOrder) {
   {
     SubmissionBatch batch(10);
-    for (std::uintptr_t tag = 1; tag <= 3; ++tag) executor.submit(groupable_recording(ran, sink, tag));
+    for (std::uintptr_t tag = 1; tag <= 3; ++tag) executor.submit(groupable(tag));
     EXPECT_TRUE(executor.is_idle());
     EXPECT_EQ(sink->size(), 0u);
   }
@@ -230,27 +233,21 @@ TEST(SubmissionBatch, HoldsGroupableOperationsUntilItEndsThenQueuesThemInOrder) 
   EXPECT_EQ(ran, (std::vector<std::uintptr_t>{1, 2, 3}));
 }
 
-TEST(SubmissionBatch, HandsOverWhatItHoldsOnceItReachesItsLimit) {
-  test::Recorder sink;
-  std::vector<std::uintptr_t> ran;
-  Executor executor([] {});
+TEST_F(SubmissionBatchTest, HandsOverWhatItHoldsOnceItReachesItsLimit) {
   SubmissionBatch batch(2);
-  executor.submit(groupable_recording(ran, sink, 1));
+  executor.submit(groupable(1));
   EXPECT_TRUE(executor.is_idle());
-  executor.submit(groupable_recording(ran, sink, 2));
+  executor.submit(groupable(2));
   ASSERT_TRUE(sink->wait_for(2));
   EXPECT_EQ(ran, (std::vector<std::uintptr_t>{1, 2}));
 }
 
-TEST(SubmissionBatch, AnOperationItDoesNotHoldGoesAfterTheHeldOnes) {
-  test::Recorder sink;
-  std::vector<std::uintptr_t> ran;
-  Executor executor([] {});
+TEST_F(SubmissionBatchTest, AnOperationItDoesNotHoldGoesAfterTheHeldOnes) {
   {
     SubmissionBatch batch(10);
-    executor.submit(groupable_recording(ran, sink, 1));
+    executor.submit(groupable(1));
     executor.submit(make_operation(
-        [&ran]() -> Outcome {
+        [this]() -> Outcome {
           ran.push_back(2);
           return nothing();
         },
@@ -260,14 +257,11 @@ TEST(SubmissionBatch, AnOperationItDoesNotHoldGoesAfterTheHeldOnes) {
   EXPECT_EQ(ran, (std::vector<std::uintptr_t>{1, 2}));
 }
 
-TEST(SubmissionBatch, CancellingAHeldOperationCompletesItAsCancelledWithoutRunning) {
-  test::Recorder sink;
-  std::vector<std::uintptr_t> ran;
-  Executor executor([] {});
+TEST_F(SubmissionBatchTest, CancellingAHeldOperationCompletesItAsCancelledWithoutRunning) {
   {
     SubmissionBatch batch(10);
-    executor.submit(groupable_recording(ran, sink, 1));
-    executor.submit(groupable_recording(ran, sink, 2));
+    executor.submit(groupable(1));
+    executor.submit(groupable(2));
     EXPECT_TRUE(executor.cancel(1));
     ASSERT_EQ(sink->size(), 1u);
     const Error* error = error_in(*sink->finished().front());
@@ -278,20 +272,17 @@ TEST(SubmissionBatch, CancellingAHeldOperationCompletesItAsCancelledWithoutRunni
   EXPECT_EQ(ran, (std::vector<std::uintptr_t>{2}));
 }
 
-TEST(SubmissionBatch, ANestedBatchOrALimitOfZeroHoldsNothing) {
-  test::Recorder sink;
-  std::vector<std::uintptr_t> ran;
-  Executor executor([] {});
+TEST_F(SubmissionBatchTest, ANestedBatchOrALimitOfZeroHoldsNothing) {
   {
     SubmissionBatch unlimited(0);
-    executor.submit(groupable_recording(ran, sink, 1));
+    executor.submit(groupable(1));
     ASSERT_TRUE(sink->wait_for(1));
   }
   {
     SubmissionBatch outer(10);
     {
       SubmissionBatch inner(1);
-      executor.submit(groupable_recording(ran, sink, 2));
+      executor.submit(groupable(2));
     }
     EXPECT_EQ(sink->size(), 1u);  // still held by the outer batch
   }
@@ -299,13 +290,10 @@ TEST(SubmissionBatch, ANestedBatchOrALimitOfZeroHoldsNothing) {
   EXPECT_EQ(ran, (std::vector<std::uintptr_t>{1, 2}));
 }
 
-TEST(SubmissionBatch, HeldOperationsOfAClosedExecutorFailWhenHandedOver) {
-  test::Recorder sink;
-  std::vector<std::uintptr_t> ran;
-  Executor executor([] {});
+TEST_F(SubmissionBatchTest, HeldOperationsOfAClosedExecutorFailWhenHandedOver) {
   {
     SubmissionBatch batch(10);
-    executor.submit(groupable_recording(ran, sink, 1));
+    executor.submit(groupable(1));
     executor.close(make_operation(nothing, sink, 2));
   }
   ASSERT_TRUE(sink->wait_for(2));
