@@ -370,6 +370,24 @@ async def test_concurrent_load_is_group_committed(db_path: str) -> None:
         assert await rows_of(pool, "SELECT count(*) FROM items") == [(2000,)]
 
 
+async def test_writes_handed_over_in_batches_under_load_all_commit_in_each_tasks_order(
+    db_path: str, outside: Outside
+) -> None:
+    # 100 tasks that write again as soon as their last write returns: with
+    # that many in flight, the writes of each wake-up are handed over in batches.
+    async with await open_items_pool(db_path, size=4) as pool:
+
+        async def writer(task: int) -> None:
+            for n in range(20):
+                await pool.execute("INSERT INTO items (name) VALUES (?)", (f"{task}:{n}",))
+
+        await asyncio.gather(*(writer(task) for task in range(100)))
+    names = [name for (name,) in outside.query("SELECT name FROM items ORDER BY id")]
+    assert len(names) == 2000
+    for task in range(100):
+        assert [name for name in names if name.startswith(f"{task}:")] == [f"{task}:{n}" for n in range(20)]
+
+
 async def test_group_commit_off_never_groups(db_path: str) -> None:
     async with await open_items_pool(db_path, size=4, group_commit=False) as pool:
         await asyncio.gather(*(pool.execute("INSERT INTO items (name) VALUES (?)", (f"n{i}",)) for i in range(500)))
