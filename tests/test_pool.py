@@ -388,6 +388,69 @@ async def test_writes_handed_over_in_batches_under_load_all_commit_in_each_tasks
         assert [name for name in names if name.startswith(f"{task}:")] == [f"{task}:{n}" for n in range(20)]
 
 
+# Writes held for a batch must never be stranded: a regression here hangs or
+# crashes the interpreter, so these run in a subprocess.
+HELD_WRITES_SCRIPT = """
+import asyncio, os, sys, tempfile
+import aiolibsql
+
+async def main():
+    path = os.path.join(tempfile.mkdtemp(), "t.db")
+    pool = await aiolibsql.create_pool(path, size=2)
+    await pool.execute("CREATE TABLE t(x)")
+    extra = []
+
+    async def writer(i):
+        for n in range(20):
+            await pool.execute("INSERT INTO t VALUES (?)", (i,))
+            if n % 5 == 0:
+                extra.append(submit_elsewhere(pool))
+
+    await asyncio.wait_for(asyncio.gather(*(writer(i) for i in range(64))), 60)
+    await asyncio.wait_for(asyncio.gather(*(e for e in extra if e is not None)), 60)
+    cursor = await pool.execute("SELECT count(*) FROM t")
+    print((await cursor.fetchall())[0][0] == 64 * 20 + len(extra))
+    await pool.close()
+"""
+
+
+def run_held_writes_script(tmp_path: Path, setup: str) -> None:
+    script = tmp_path / "held.py"
+    script.write_text(setup + HELD_WRITES_SCRIPT + "asyncio.run(main())\n")
+    completed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == "True\n"
+
+
+def test_a_blocking_write_from_a_task_woken_under_load_is_not_left_held(tmp_path: Path) -> None:
+    run_held_writes_script(
+        tmp_path,
+        "def submit_elsewhere(pool):\n"
+        "    # A blocking call (no completion port) on the loop's own thread.\n"
+        "    pool._native.execute(None, 'INSERT INTO t VALUES (-1)', ())\n",
+    )
+
+
+def test_writes_submitted_from_a_greenlet_under_load_all_commit(tmp_path: Path) -> None:
+    # Greenlets swap C stacks, as SQLAlchemy's async adaption does.
+    run_held_writes_script(
+        tmp_path,
+        "import greenlet\n"
+        "main_greenlet = greenlet.getcurrent()\n"
+        "def serve():\n"
+        "    while True:\n"
+        "        job = main_greenlet.switch()\n"
+        "        job()\n"
+        "helper = greenlet.greenlet(serve)\n"
+        "helper.switch()\n"
+        "def submit_elsewhere(pool):\n"
+        "    futures = []\n"
+        "    port = pool._runner.port()\n"
+        "    helper.switch(lambda: futures.append(pool._native.execute(port, 'INSERT INTO t VALUES (-1)', ())))\n"
+        "    return futures[0]\n",
+    )
+
+
 async def test_group_commit_off_never_groups(db_path: str) -> None:
     async with await open_items_pool(db_path, size=4, group_commit=False) as pool:
         await asyncio.gather(*(pool.execute("INSERT INTO items (name) VALUES (?)", (f"n{i}",)) for i in range(500)))

@@ -1,5 +1,6 @@
 #include "completion_port.hpp"
 
+#include <new>
 #include <stdexcept>
 
 #include "errors.hpp"
@@ -17,10 +18,17 @@ nb::object outcome_value(Outcome& outcome) {
   return std::visit(Converter{}, outcome);
 }
 
-PyObject* CompletionPort::loop() const {
+nb::object CompletionPort::loop() const {
+#if PY_VERSION_HEX >= 0x030D0000
+  PyObject* loop = nullptr;
+  if (PyWeakref_GetRef(loop_.ptr(), &loop) < 0) throw nb::python_error();
+  if (loop == nullptr) throw std::runtime_error("the event loop of this completion port is gone");
+  return nb::steal(loop);
+#else
   PyObject* loop = PyWeakref_GetObject(loop_.ptr());
   if (loop == Py_None) throw std::runtime_error("the event loop of this completion port is gone");
-  return loop;
+  return nb::borrow(loop);
+#endif
 }
 
 nb::object fetch_more(nb::handle port, nb::handle rows) {
@@ -48,12 +56,21 @@ std::size_t submission_batch_limit(std::size_t in_flight) {
   return in_flight < kBatchingInFlight ? 0 : in_flight / kBatchesInFlight;
 }
 
+// The Python error for a C++ exception met while building a value.
+nb::object exception_from(const std::exception& error) {
+  PyObject* type = dynamic_cast<const std::bad_alloc*>(&error) != nullptr ? PyExc_MemoryError : PyExc_RuntimeError;
+  nb::object exception = nb::steal(PyObject_CallFunction(type, "s", error.what()));
+  if (!exception.is_valid()) throw nb::python_error();
+  return exception;
+}
+
 }  // namespace
 
 void CompletionPort::drain() {
   SubmissionBatch batch(submission_batch_limit(in_flight_));
   WakeUps wake_ups;
-  for (auto& operation : queue_->drain()) {
+  auto finished = queue_->drain();
+  for (auto& operation : finished) {
     if (in_flight_ > 0) --in_flight_;
     nb::object future = nb::steal(reinterpret_cast<PyObject*>(operation->tag()));
     // A cancelled awaiter no longer wants the value; dropping it releases
@@ -73,9 +90,16 @@ void CompletionPort::drain() {
     } catch (nb::python_error& error) {
       // Building the value failed (out of memory): the awaiter gets that error.
       wake_ups.set_exception(future.ptr(), nb::borrow(error.value()));
+    } catch (const std::exception& error) {
+      wake_ups.set_exception(future.ptr(), exception_from(error));
     }
   }
   wake_ups.run();
+  // Dropping an operation can drop the last hold on a connection its work
+  // used (a backup's target), which joins that connection's worker: a
+  // worker may be waiting for the GIL to call a user function.
+  nb::gil_scoped_release released;
+  finished.clear();
 }
 
 }  // namespace aiolibsql::py

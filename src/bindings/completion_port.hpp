@@ -11,6 +11,7 @@
 #include "cancellable.hpp"
 #include "completion_queue.hpp"
 #include "native_future.hpp"
+#include "submission_batch.hpp"
 
 namespace aiolibsql::py {
 
@@ -34,27 +35,35 @@ class CompletionPort {
   // and wakes their awaiters.
   void drain();
   // A future holding `value` whose awaiter still gives the loop one turn.
-  nb::object after_a_turn(nb::object value) { return finished_after_a_turn(loop(), std::move(value)); }
+  nb::object after_a_turn(nb::object value) { return finished_after_a_turn(loop().ptr(), std::move(value)); }
   // A future that already holds `value`.
-  nb::object finished(nb::object value) { return finished_future(loop(), std::move(value)); }
+  nb::object finished(nb::object value) { return finished_future(loop().ptr(), std::move(value)); }
 
   // Starts an operation of `owner` that completes into this port; returns its future.
   template <typename Start>
   nb::object submit(std::weak_ptr<Cancellable> owner, Start&& start) {
-    nb::object future = new_future(loop(), std::move(owner));
-    // The operation holds this reference until drain() takes it back.
-    start(queue_, reinterpret_cast<std::uintptr_t>(future.inc_ref().ptr()));
+    nb::object future = new_future(loop().ptr(), std::move(owner));
+    // The operation holds this reference until drain() takes it back; a
+    // start that throws has submitted nothing.
+    future.inc_ref();
+    try {
+      start(queue_, reinterpret_cast<std::uintptr_t>(future.ptr()));
+    } catch (...) {
+      future.dec_ref();
+      throw;
+    }
     expect_completion();
     return future;
   }
 
   // A pending future of this port's loop for an operation of `owner`; call
   // expect_completion() once that operation is sure to complete into this port.
-  nb::object pending(std::weak_ptr<Cancellable> owner) { return new_future(loop(), std::move(owner)); }
+  nb::object pending(std::weak_ptr<Cancellable> owner) { return new_future(loop().ptr(), std::move(owner)); }
   void expect_completion() noexcept { ++in_flight_; }
 
  private:
-  PyObject* loop() const;
+  // The port's loop; throws once it is gone.
+  nb::object loop() const;
 
   std::shared_ptr<CompletionQueue> queue_;
   nb::object loop_;
@@ -68,6 +77,8 @@ template <typename Start>
 nb::object run_blocking(Start&& start) {
   auto waiter = std::make_shared<CompletionWaiter>();
   start(waiter, 0);
+  // A write this thread holds would never be handed over while it waits.
+  SubmissionBatch::flush();
   std::shared_ptr<Operation> finished;
   {
     nb::gil_scoped_release released;

@@ -89,65 +89,17 @@ Executor::~Executor() {
   }
 }
 
-namespace {
-
-// The batch of the running thread, if it holds submissions.
-thread_local SubmissionBatch* current_batch = nullptr;
-
-}  // namespace
-
-struct SubmissionBatch::Held {
-  std::shared_ptr<Executor::State> state;
-  std::shared_ptr<Operation> operation;
-};
-
-SubmissionBatch::SubmissionBatch(std::size_t limit) : limit_(limit) {
-  // An enclosing batch keeps holding; this one then holds nothing.
-  if (limit_ > 0 && current_batch == nullptr) current_batch = this;
-}
-
-SubmissionBatch::~SubmissionBatch() {
-  if (current_batch != this) return;
-  flush();
-  current_batch = nullptr;
-}
-
-void SubmissionBatch::flush() noexcept {
-  std::vector<std::shared_ptr<Operation>> run;
-  for (std::size_t start = 0; start < held_.size();) {
-    Executor::State& state = *held_[start].state;
-    run.clear();
-    while (start < held_.size() && held_[start].state.get() == &state)
-      run.push_back(std::move(held_[start++].operation));
-    Executor::enqueue(state, run);
-  }
-  held_.clear();
-}
-
-void Executor::enqueue(State& state, std::span<std::shared_ptr<Operation>> operations) {
+void Executor::submit_all(std::span<std::shared_ptr<Operation>> operations) {
   {
-    std::lock_guard lock(state.mutex);
-    if (!state.closed) {
-      for (auto& operation : operations) state.queue.push_back(std::move(operation));
-      state.queued.store(state.queue.size(), std::memory_order_release);
-      if (state.sleeping) state.wake.notify_one();
+    std::lock_guard lock(state_->mutex);
+    if (!state_->closed) {
+      for (auto& operation : operations) state_->queue.push_back(std::move(operation));
+      state_->queued.store(state_->queue.size(), std::memory_order_release);
+      if (state_->sleeping) state_->wake.notify_one();
       return;
     }
   }
   for (auto& operation : operations) Operation::complete(std::move(operation), closed_error());
-}
-
-void Executor::submit(std::shared_ptr<Operation> operation) {
-  if (SubmissionBatch* batch = current_batch) {
-    if (operation->groupable()) {
-      batch->held_.push_back({state_, std::move(operation)});
-      if (batch->held_.size() >= batch->limit_) batch->flush();
-      return;
-    }
-    // What was held goes first: every executor keeps submission order.
-    batch->flush();
-  }
-  enqueue(*state_, std::span(&operation, 1));
 }
 
 void Executor::close(std::shared_ptr<Operation> last) {
@@ -171,18 +123,6 @@ void Executor::close(std::shared_ptr<Operation> last) {
 
 bool Executor::cancel(std::uintptr_t tag) {
   std::shared_ptr<Operation> removed;
-  if (SubmissionBatch* batch = current_batch) {
-    auto& held = batch->held_;
-    const auto found = std::find_if(held.begin(), held.end(), [&](const SubmissionBatch::Held& entry) {
-      return entry.state == state_ && entry.operation->tag() == tag;
-    });
-    if (found != held.end()) {
-      removed = std::move(found->operation);
-      held.erase(found);
-      Operation::complete(std::move(removed), cancelled_error());
-      return true;
-    }
-  }
   {
     std::lock_guard lock(state_->mutex);
     auto& queue = state_->queue;

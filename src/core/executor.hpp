@@ -91,28 +91,6 @@ struct ExecutorStats {
   std::size_t largest_group = 0;
 };
 
-// Holds the groupable operations that the constructing thread submits while
-// it lives, and hands them to their executors `limit` at a time, and the rest
-// when it ends. An event loop wraps one wake-up in it: the writes its tasks
-// submit one by one then reach a pool's writer together and are committed in
-// bigger groups, for fewer commits. Operations that are not groupable, and a
-// limit of 0, pass straight through.
-class SubmissionBatch {
- public:
-  explicit SubmissionBatch(std::size_t limit);
-  ~SubmissionBatch();
-  SubmissionBatch(const SubmissionBatch&) = delete;
-  SubmissionBatch& operator=(const SubmissionBatch&) = delete;
-
- private:
-  friend class Executor;
-  struct Held;
-  void flush() noexcept;
-
-  std::vector<Held> held_;
-  std::size_t limit_;
-};
-
 class Executor {
  public:
   // `interrupt` stops the statement running on the worker; it is called with
@@ -132,7 +110,9 @@ class Executor {
   Executor& operator=(const Executor&) = delete;
 
   // Queues an operation; once closed, fails it at once instead.
-  void submit(std::shared_ptr<Operation> operation);
+  void submit(std::shared_ptr<Operation> operation) { submit_all(std::span(&operation, 1)); }
+  // Queues several operations in order, under one lock and with one wake-up.
+  void submit_all(std::span<std::shared_ptr<Operation>> operations);
   // Fails every queued operation, then runs `last` and ends the worker thread.
   void close(std::shared_ptr<Operation> last);
   // Cancels the operation with this tag: a queued one completes as
@@ -186,9 +166,6 @@ class Executor {
     ExecutorStats stats;
   };
   static void work_loop(const std::shared_ptr<State>& state);
-  // Queues operations in order, or fails them if the executor is closed.
-  static void enqueue(State& state, std::span<std::shared_ptr<Operation>> operations);
-  friend class SubmissionBatch;
 
   std::shared_ptr<State> state_;
   std::thread thread_;

@@ -29,6 +29,7 @@
 #include "connection.hpp"
 #include "error.hpp"
 #include "executor.hpp"
+#include "submission_batch.hpp"
 #include "test_support.hpp"
 
 namespace aiolibsql {
@@ -437,6 +438,58 @@ TEST_F(PoolTest, APlainWriteWaitsForAnActiveTransactionAndSurvivesItsRollback) {
   EXPECT_EQ(count("v = 'inside'"), 0);
   EXPECT_EQ(count("id = 2 AND v = 'plain'"), 1);
   EXPECT_EQ(count(), 1);
+}
+
+TEST_F(PoolTest, AHeldWriteWaitsForATransactionBegunOnAnotherThreadBeforeItWasHandedOver) {
+  start();
+  test::Recorder held;
+  test::Recorder transaction;
+  std::uint64_t id = 0;
+  {
+    SubmissionBatch batch(10);
+    pool_->execute("INSERT INTO t(id, v) VALUES (1, 'held')", {}, held, 10);
+    EXPECT_EQ(writer_stats().queued, 0u) << "the write was not held";
+    std::thread([&] { id = pool_->begin_transaction(transaction, 1); }).join();
+    ASSERT_TRUE(transaction->wait_for(1));
+  }
+  pool_->transaction_execute(id, "INSERT INTO t(id, v) VALUES (2, 'inside')", {}, transaction, 2);
+  ASSERT_TRUE(transaction->wait_for(2));
+  EXPECT_EQ(held->size(), 0u) << "the held write ran inside another thread's transaction";
+
+  pool_->end_transaction(id, false, transaction, 3);
+  ASSERT_TRUE(held->wait_for(1));
+  EXPECT_TRUE(succeeded(held->finished().front()));
+  EXPECT_EQ(count("v = 'inside'"), 0);
+  EXPECT_EQ(count("id = 1 AND v = 'held'"), 1);
+}
+
+TEST_F(PoolTest, AWriteNotHeldGoesAfterTheWritesTheSameThreadHolds) {
+  start();
+  test::Recorder sink;
+  {
+    SubmissionBatch batch(10);
+    pool_->execute("INSERT INTO t(id, v) VALUES (1, 'first')", {}, sink, 1);
+    // DDL is not grouped, so it is not held: the held insert must go first.
+    pool_->execute("CREATE TABLE copy AS SELECT * FROM t", {}, sink, 2);
+  }
+  ASSERT_TRUE(sink->wait_for(2));
+  for (const auto& operation : sink->finished()) EXPECT_TRUE(succeeded(operation)) << describe(*operation);
+  EXPECT_EQ(integer_of(exec("SELECT count(*) FROM copy")), 1);
+}
+
+TEST_F(PoolTest, CancellingAHeldWriteCompletesItAsCancelledAndNothingIsWritten) {
+  start();
+  test::Recorder sink;
+  {
+    SubmissionBatch batch(10);
+    pool_->execute("INSERT INTO t(id, v) VALUES (1, 'cancelled')", {}, sink, 7);
+    EXPECT_TRUE(pool_->cancel(7));
+    ASSERT_EQ(sink->size(), 1u);
+    const Error* error = error_in(*sink->finished().front());
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(error->kind, ErrorKind::Cancelled);
+  }
+  EXPECT_EQ(count(), 0);
 }
 
 TEST_F(PoolTest, EndingATransactionWhoseBeginWasCancelledIsRefusedInsteadOfHanging) {

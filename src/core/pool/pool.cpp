@@ -162,6 +162,8 @@ std::optional<QueryResult> Pool::try_execute_inline(const Route& route, Params& 
 }
 
 void Pool::submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t transaction, bool begins) {
+  // Writes this thread holds were submitted first, so they go first.
+  SubmissionBatch::flush();
   bool closed = true;
   {
     std::lock_guard lock(gate_mutex_);
@@ -236,7 +238,25 @@ void Pool::execute(const Route& route, Params params, Sink sink, std::uintptr_t 
   // caller waits, the loop cannot submit the writes that group commit
   // would have gathered.
   operation->set_groupable(route.groupable && options_.largest_group > 1);
+  if (operation->groupable() && SubmissionBatch::hold(shared_from_this(), operation)) return;
   submit_to_writer(std::move(operation), 0, false);
+}
+
+void Pool::submit_held(std::span<std::shared_ptr<Operation>> operations) {
+  {
+    std::lock_guard lock(gate_mutex_);
+    if (!closed_) {
+      // The gate decides now, not when they were held: a transaction that
+      // began meanwhile (from another thread) makes them wait their turn.
+      if (active_transaction_ == 0 && parked_.empty()) {
+        writer_->executor().submit_all(operations);
+      } else {
+        for (auto& operation : operations) parked_.push_back(Parked{std::move(operation), 0, false});
+      }
+      return;
+    }
+  }
+  for (auto& operation : operations) Operation::complete(std::move(operation), pool_closed_error());
 }
 
 void Pool::execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag) {
@@ -452,7 +472,8 @@ void Pool::close(Sink sink, std::uintptr_t tag) {
 bool Pool::cancel(std::uintptr_t tag) {
   std::vector<std::shared_ptr<Operation>> cancelled;
   std::vector<std::shared_ptr<Operation>> orphaned;
-  {
+  if (auto held = SubmissionBatch::take(this, tag)) cancelled.push_back(std::move(held));
+  if (cancelled.empty()) {
     std::lock_guard lock(gate_mutex_);
     const auto found = std::find_if(parked_.begin(), parked_.end(),
                                     [tag](const Parked& parked) { return parked.operation->tag() == tag; });

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "async_connection.hpp"
+#include "submission_batch.hpp"
 
 struct sqlite3;
 
@@ -44,7 +46,7 @@ struct ConnectionStats {
   ExecutorStats executor;
 };
 
-class Pool : public std::enable_shared_from_this<Pool>, public Cancellable {
+class Pool : public std::enable_shared_from_this<Pool>, public Cancellable, public BatchTarget {
  public:
   using Sink = AsyncConnection::Sink;
 
@@ -98,6 +100,8 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable {
   // checkpoints the WAL and closes every connection.
   void close(Sink sink, std::uintptr_t tag);
   bool cancel(std::uintptr_t tag) override;
+  // Autocommit writes a SubmissionBatch held: through the gate, in order.
+  void submit_held(std::span<std::shared_ptr<Operation>> operations) override;
   bool is_closed() const;
 
   std::size_t size() const noexcept { return readers_.size() + 1; }
