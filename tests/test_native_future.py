@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import time
+import traceback
 from typing import Any
 
 import pytest
@@ -180,3 +181,53 @@ def test_keyboard_interrupt_in_a_callback_stops_the_loop_and_loses_no_wake_up() 
         loop.run_until_complete(conn.close())
     finally:
         loop.close()
+
+
+async def test_gather_with_return_exceptions_reports_a_cancelled_future_as_cancelled_error() -> None:
+    async with aiolibsql.connect(":memory:") as conn:
+        start(conn, SLOW, (200_000,))  # keeps the next one queued, so it is pending
+        future = start(conn, "SELECT 1")
+        gathered = asyncio.gather(future, return_exceptions=True)
+        future.cancel("not needed")
+        (outcome,) = await asyncio.wait_for(gathered, 10)
+        assert isinstance(outcome, asyncio.CancelledError)
+        assert future._cancel_message == "not needed"
+
+
+async def test_removing_callbacks_survives_an_eq_that_removes_callbacks_itself() -> None:
+    async with aiolibsql.connect(":memory:") as conn:
+        future = start(conn, SLOW, (ENDLESS,))
+
+        class Meddler:
+            armed = True
+
+            def __call__(self, _: object) -> None:
+                pass
+
+            def __eq__(self, other: object) -> bool:
+                # Once: removes itself, the pair being compared right now.
+                if Meddler.armed:
+                    Meddler.armed = False
+                    future.remove_done_callback(self)
+                return False
+
+            __hash__ = object.__hash__
+
+        future.add_done_callback(lambda _: None)
+        future.add_done_callback(Meddler())
+        future.add_done_callback(lambda _: None)
+        assert future.remove_done_callback(object()) == 0
+        future.cancel()
+
+
+async def test_an_error_raised_again_does_not_grow_its_traceback() -> None:
+    async with aiolibsql.connect(":memory:") as conn:
+        start(conn, SLOW, (200_000,))  # keeps the next one queued, so it is pending
+        future = start(conn, "SELECT * FROM missing_table")
+        depths = []
+        for _ in range(3):
+            try:
+                await future
+            except aiolibsql.OperationalError as error:
+                depths.append(len(traceback.extract_tb(error.__traceback__)))
+        assert depths[0] == depths[1] == depths[2]

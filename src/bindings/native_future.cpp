@@ -43,6 +43,11 @@ std::uintptr_t tag_of(FutureObject* future) noexcept { return reinterpret_cast<s
 
 // loop.call_soon(callback, future, context=context)
 int call_soon(PyObject* loop, PyObject* callback, PyObject* future, PyObject* context) {
+  if (loop == nullptr) {
+    // Only after the garbage collector has cleared the future.
+    PyErr_SetString(PyExc_RuntimeError, "the future has no event loop");
+    return -1;
+  }
   PyObject* args[] = {loop, callback, future, context};
   PyObject* handle = PyObject_VectorcallMethod(shared.call_soon, args, 3, shared.context_keyword);
   if (handle == nullptr) return -1;
@@ -76,7 +81,12 @@ PyObject* make_cancelled_error(FutureObject* future) {
   return PyObject_CallOneArg(shared.cancelled_error, future->cancel_message);
 }
 
-void raise_object(PyObject* exception) { PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exception)), exception); }
+// Raises a stored exception. Each raise starts from an empty traceback, as
+// asyncio.Future does, so retrieving it again does not grow the old one.
+void raise_object(PyObject* exception) {
+  PyException_SetTraceback(exception, Py_None);
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exception)), exception);
+}
 
 // The value of a done future (a new reference), or nullptr with its error raised.
 PyObject* outcome(FutureObject* future) {
@@ -95,7 +105,7 @@ PyObject* outcome(FutureObject* future) {
         raise_object(future->exception);
         return nullptr;
       }
-      return Py_NewRef(future->result);
+      return Py_NewRef(future->result != nullptr ? future->result : Py_None);
   }
   return nullptr;
 }
@@ -159,7 +169,10 @@ PyObject* future_cancelled(PyObject* self, PyObject*) {
   return PyBool_FromLong(as_future(self)->state == State::Cancelled);
 }
 
-PyObject* future_get_loop(PyObject* self, PyObject*) { return Py_NewRef(as_future(self)->loop); }
+PyObject* future_get_loop(PyObject* self, PyObject*) {
+  PyObject* loop = as_future(self)->loop;
+  return Py_NewRef(loop != nullptr ? loop : Py_None);
+}
 
 PyObject* future_make_cancelled_error(PyObject* self, PyObject*) { return make_cancelled_error(as_future(self)); }
 
@@ -171,6 +184,8 @@ PyObject* future_cancel(PyObject* self, PyObject* args, PyObject* kwargs) {
   if (future->state != State::Pending) Py_RETURN_FALSE;
   future->state = State::Cancelled;
   if (message != Py_None) future->cancel_message = Py_NewRef(message);
+  // The awaiters hear of it whatever happens next.
+  if (schedule_callbacks(future) < 0) return nullptr;
   if (auto owner = future->owner.lock()) {
     try {
       owner->cancel(tag_of(future));
@@ -179,7 +194,6 @@ PyObject* future_cancel(PyObject* self, PyObject* args, PyObject* kwargs) {
       return nullptr;
     }
   }
-  if (schedule_callbacks(future) < 0) return nullptr;
   Py_RETURN_TRUE;
 }
 
@@ -227,31 +241,42 @@ PyObject* future_add_done_callback(PyObject* self, PyObject* const* args, Py_ssi
   Py_RETURN_NONE;
 }
 
+// Compares under strong references: a callback's __eq__ may run any code,
+// this method included.
 PyObject* future_remove_done_callback(PyObject* self, PyObject* callback) {
   FutureObject* future = as_future(self);
   Py_ssize_t removed = 0;
   if (future->callback != nullptr) {
-    const int same = PyObject_RichCompareBool(future->callback, callback, Py_EQ);
-    if (same < 0) return nullptr;
-    if (same) {
+    PyObject* first = Py_NewRef(future->callback);
+    const int same = PyObject_RichCompareBool(first, callback, Py_EQ);
+    if (same > 0 && future->callback == first) {
       Py_CLEAR(future->callback);
       Py_CLEAR(future->context);
       ++removed;
     }
+    Py_DECREF(first);
+    if (same < 0) return nullptr;
   }
   if (future->more_callbacks != nullptr) {
+    PyObject* more = Py_NewRef(future->more_callbacks);
     PyObject* kept = PyList_New(0);
-    if (kept == nullptr) return nullptr;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(future->more_callbacks); ++i) {
-      PyObject* pair = PyList_GET_ITEM(future->more_callbacks, i);
-      const int same = PyObject_RichCompareBool(PyTuple_GET_ITEM(pair, 0), callback, Py_EQ);
-      if (same < 0 || (!same && PyList_Append(kept, pair) < 0)) {
-        Py_DECREF(kept);
-        return nullptr;
-      }
-      removed += same;
+    if (kept == nullptr) {
+      Py_DECREF(more);
+      return nullptr;
     }
-    Py_SETREF(future->more_callbacks, kept);
+    int status = 0;
+    for (Py_ssize_t i = 0; status == 0 && i < PyList_GET_SIZE(more); ++i) {
+      PyObject* pair = Py_NewRef(PyList_GET_ITEM(more, i));
+      const int same = PyObject_RichCompareBool(PyTuple_GET_ITEM(pair, 0), callback, Py_EQ);
+      if (same < 0 || (same == 0 && PyList_Append(kept, pair) < 0)) status = -1;
+      removed += same > 0;
+      Py_DECREF(pair);
+    }
+    // The list is replaced only if nothing else replaced it meanwhile.
+    if (status == 0 && future->more_callbacks == more) Py_SETREF(future->more_callbacks, Py_NewRef(kept));
+    Py_DECREF(kept);
+    Py_DECREF(more);
+    if (status < 0) return nullptr;
   }
   return PyLong_FromSsize_t(removed);
 }
@@ -324,8 +349,21 @@ PyMethodDef future_methods[] = {
     {nullptr, nullptr, 0, nullptr},
 };
 
+// asyncio.gather reads it from the children it gathers.
+PyObject* future_get_cancel_message(PyObject* self, void*) {
+  PyObject* message = as_future(self)->cancel_message;
+  return Py_NewRef(message != nullptr ? message : Py_None);
+}
+
+int future_set_cancel_message(PyObject* self, PyObject* value, void*) {
+  FutureObject* future = as_future(self);
+  Py_XSETREF(future->cancel_message, value == nullptr || value == Py_None ? nullptr : Py_NewRef(value));
+  return 0;
+}
+
 PyGetSetDef future_getset[] = {
     {"_asyncio_future_blocking", future_get_blocking, future_set_blocking, nullptr, nullptr},
+    {"_cancel_message", future_get_cancel_message, future_set_cancel_message, nullptr, nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
 

@@ -11,7 +11,12 @@ namespace aiolibsql::py {
 
 PythonFunction::~PythonFunction() {
   // After interpreter shutdown there is no GIL to take: let the reference go.
-  if (!Py_IsInitialized() || _Py_IsFinalizing()) {
+#if PY_VERSION_HEX >= 0x030D0000
+  const bool finalizing = Py_IsFinalizing();
+#else
+  const bool finalizing = _Py_IsFinalizing();
+#endif
+  if (!Py_IsInitialized() || finalizing) {
     callable_.release();
     return;
   }
