@@ -69,8 +69,7 @@ nb::object exception_from(const std::exception& error) {
 void CompletionPort::drain() {
   SubmissionBatch batch(submission_batch_limit(in_flight_));
   WakeUps wake_ups;
-  auto finished = queue_->drain();
-  for (auto& operation : finished) {
+  for (auto& operation : queue_->drain()) {
     if (in_flight_ > 0) --in_flight_;
     nb::object future = nb::steal(reinterpret_cast<PyObject*>(operation->tag()));
     // A cancelled awaiter no longer wants the value; dropping it releases
@@ -95,11 +94,6 @@ void CompletionPort::drain() {
     }
   }
   wake_ups.run();
-  // Dropping an operation can drop the last hold on a connection its work
-  // used (a backup's target), which joins that connection's worker: a
-  // worker may be waiting for the GIL to call a user function.
-  nb::gil_scoped_release released;
-  finished.clear();
 }
 
 }  // namespace aiolibsql::py

@@ -128,8 +128,12 @@ std::shared_ptr<Operation> AsyncConnection::set_transaction_control(TransactionC
 std::shared_ptr<Operation> AsyncConnection::backup_to(std::shared_ptr<AsyncConnection> target, std::string schema,
                                                       int pages_per_step, Sink sink, std::uintptr_t tag) {
   return submit(
-      [this, target = std::move(target), schema = std::move(schema), pages_per_step]() -> Outcome {
-        connection_.backup_to(target->connection_, target->executor_.engine_mutex(), schema, pages_per_step);
+      [this, target = std::move(target), schema = std::move(schema), pages_per_step]() mutable -> Outcome {
+        // Let go of the target here, on the worker: the last hold on a
+        // connection joins its worker, which the loop's thread must never
+        // do while holding the GIL the worker may be waiting for.
+        const auto held = std::move(target);
+        connection_.backup_to(held->connection_, held->executor_.engine_mutex(), schema, pages_per_step);
         return {};
       },
       std::move(sink), tag);
