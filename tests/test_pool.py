@@ -431,6 +431,24 @@ def test_a_blocking_write_from_a_task_woken_under_load_is_not_left_held(tmp_path
     )
 
 
+def test_a_write_for_another_loop_run_inside_a_woken_task_is_not_held(tmp_path: Path) -> None:
+    run_held_writes_script(
+        tmp_path,
+        "from aiolibsql._loop import port_for\n"
+        "def submit_elsewhere(pool):\n"
+        "    # A woken task runs a private loop on this thread, as sync wrappers do.\n"
+        "    outer = asyncio.events._get_running_loop()\n"
+        "    asyncio.events._set_running_loop(None)\n"
+        "    inner = asyncio.new_event_loop()\n"
+        "    try:\n"
+        "        write = pool._native.execute(port_for(inner), 'INSERT INTO t VALUES (-1)', ())\n"
+        "        inner.run_until_complete(asyncio.wait_for(write, 30))\n"
+        "    finally:\n"
+        "        inner.close()\n"
+        "        asyncio.events._set_running_loop(outer)\n",
+    )
+
+
 def test_writes_submitted_from_a_greenlet_under_load_all_commit(tmp_path: Path) -> None:
     # Greenlets swap C stacks, as SQLAlchemy's async adaption does.
     run_held_writes_script(

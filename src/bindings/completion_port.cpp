@@ -67,7 +67,7 @@ nb::object exception_from(const std::exception& error) {
 }  // namespace
 
 void CompletionPort::drain() {
-  SubmissionBatch batch(submission_batch_limit(in_flight_));
+  SubmissionBatch batch(submission_batch_limit(in_flight_), queue_.get());
   WakeUps wake_ups;
   for (auto& operation : queue_->drain()) {
     if (in_flight_ > 0) --in_flight_;

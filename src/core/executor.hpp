@@ -46,6 +46,8 @@ class Operation {
 
   // The submitter's own handle for this operation; the core only compares it.
   std::uintptr_t tag() const noexcept { return tag_; }
+  // Where it completes; compared, never called through.
+  const CompletionSink* sink() const noexcept { return sink_.get(); }
   // Gives the operation a handle after submission (see Handoff); only the
   // submitting thread reads or writes the tag.
   void set_tag(std::uintptr_t tag) noexcept { tag_ = tag; }

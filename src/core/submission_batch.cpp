@@ -16,15 +16,17 @@ struct Held {
 struct ThreadBatch {
   std::vector<Held> held;
   std::size_t limit = 0;  // 0: no batch is active on this thread
+  const CompletionSink* owner = nullptr;
 };
 
 thread_local ThreadBatch this_thread_batch;
 
 }  // namespace
 
-SubmissionBatch::SubmissionBatch(std::size_t limit) {
+SubmissionBatch::SubmissionBatch(std::size_t limit, const CompletionSink* owner) {
   if (limit > 0 && this_thread_batch.limit == 0) {
     this_thread_batch.limit = limit;
+    this_thread_batch.owner = owner;
     owner_ = true;
   }
 }
@@ -33,11 +35,12 @@ SubmissionBatch::~SubmissionBatch() {
   if (!owner_) return;
   flush();
   this_thread_batch.limit = 0;
+  this_thread_batch.owner = nullptr;
 }
 
 bool SubmissionBatch::hold(const std::shared_ptr<BatchTarget>& target, std::shared_ptr<Operation>& operation) {
   ThreadBatch& batch = this_thread_batch;
-  if (batch.limit == 0) return false;
+  if (batch.limit == 0 || operation->sink() != batch.owner) return false;
   batch.held.push_back(Held{target, std::move(operation)});
   if (batch.held.size() >= batch.limit) flush();
   return true;

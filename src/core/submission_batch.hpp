@@ -22,15 +22,17 @@ class BatchTarget {
 };
 
 // While one lives on a thread with a `limit` above 0, writes that thread
-// offers to hold() are held, and handed to their targets `limit` at a time,
-// and the rest when it ends. An event loop wraps one wake-up in it: the
-// writes its tasks submit one by one then reach the writer together. The
+// offers to hold() are held if they complete into `owner`, and handed to
+// their targets `limit` at a time, and the rest when it ends. An event loop
+// wraps one wake-up in it, with its own completion queue as the owner: the
+// writes its tasks submit one by one then reach the writer together, while
+// a write for another loop run from inside that wake-up goes at once. The
 // held operations live in thread-local storage, not in this object, so code
 // that swaps stacks (greenlets) cannot pull them from under it. A batch
 // created while another is active on the thread holds nothing itself.
 class SubmissionBatch {
  public:
-  explicit SubmissionBatch(std::size_t limit);
+  SubmissionBatch(std::size_t limit, const CompletionSink* owner);
   ~SubmissionBatch();
   SubmissionBatch(const SubmissionBatch&) = delete;
   SubmissionBatch& operator=(const SubmissionBatch&) = delete;

@@ -446,7 +446,7 @@ TEST_F(PoolTest, AHeldWriteWaitsForATransactionBegunOnAnotherThreadBeforeItWasHa
   test::Recorder transaction;
   std::uint64_t id = 0;
   {
-    SubmissionBatch batch(10);
+    SubmissionBatch batch(10, held.get());
     pool_->execute("INSERT INTO t(id, v) VALUES (1, 'held')", {}, held, 10);
     EXPECT_EQ(writer_stats().queued, 0u) << "the write was not held";
     std::thread([&] { id = pool_->begin_transaction(transaction, 1); }).join();
@@ -467,7 +467,7 @@ TEST_F(PoolTest, AWriteNotHeldGoesAfterTheWritesTheSameThreadHolds) {
   start();
   test::Recorder sink;
   {
-    SubmissionBatch batch(10);
+    SubmissionBatch batch(10, sink.get());
     pool_->execute("INSERT INTO t(id, v) VALUES (1, 'first')", {}, sink, 1);
     // DDL is not grouped, so it is not held: the held insert must go first.
     pool_->execute("CREATE TABLE copy AS SELECT * FROM t", {}, sink, 2);
@@ -481,7 +481,7 @@ TEST_F(PoolTest, CancellingAHeldWriteCompletesItAsCancelledAndNothingIsWritten) 
   start();
   test::Recorder sink;
   {
-    SubmissionBatch batch(10);
+    SubmissionBatch batch(10, sink.get());
     pool_->execute("INSERT INTO t(id, v) VALUES (1, 'cancelled')", {}, sink, 7);
     EXPECT_TRUE(pool_->cancel(7));
     ASSERT_EQ(sink->size(), 1u);

@@ -30,12 +30,13 @@ class SubmissionBatchTest : public ::testing::Test {
  protected:
   // Offers a new operation with this tag to the thread's batch; true if held.
   bool offer(const std::shared_ptr<RecordingTarget>& to, std::uintptr_t tag) {
-    auto operation = test::make_operation(nullptr, nullptr, tag);
+    auto operation = test::make_operation(nullptr, owner, tag);
     const bool held = SubmissionBatch::hold(to, operation);
     EXPECT_EQ(operation == nullptr, held) << "a held operation is taken, one not held is left";
     return held;
   }
 
+  test::Recorder owner;  // where the offered operations complete: the batches' owner
   std::shared_ptr<RecordingTarget> target = std::make_shared<RecordingTarget>();
 };
 
@@ -43,7 +44,7 @@ TEST_F(SubmissionBatchTest, WithoutABatchNothingIsHeld) { EXPECT_FALSE(offer(tar
 
 TEST_F(SubmissionBatchTest, HoldsUntilItEndsThenHandsEverythingOverInOrder) {
   {
-    SubmissionBatch batch(10);
+    SubmissionBatch batch(10, owner.get());
     for (std::uintptr_t tag = 1; tag <= 3; ++tag) EXPECT_TRUE(offer(target, tag));
     EXPECT_TRUE(target->handovers.empty());
   }
@@ -51,7 +52,7 @@ TEST_F(SubmissionBatchTest, HoldsUntilItEndsThenHandsEverythingOverInOrder) {
 }
 
 TEST_F(SubmissionBatchTest, HandsOverOnceItReachesItsLimitAndFlushHandsOverAtOnce) {
-  SubmissionBatch batch(2);
+  SubmissionBatch batch(2, owner.get());
   offer(target, 1);
   EXPECT_TRUE(target->handovers.empty());
   offer(target, 2);
@@ -64,7 +65,7 @@ TEST_F(SubmissionBatchTest, HandsOverOnceItReachesItsLimitAndFlushHandsOverAtOnc
 TEST_F(SubmissionBatchTest, EachRunOfNeighboursForOneTargetIsOneHandover) {
   auto other = std::make_shared<RecordingTarget>();
   {
-    SubmissionBatch batch(10);
+    SubmissionBatch batch(10, owner.get());
     offer(target, 1);
     offer(target, 2);
     offer(other, 3);
@@ -76,13 +77,13 @@ TEST_F(SubmissionBatchTest, EachRunOfNeighboursForOneTargetIsOneHandover) {
 
 TEST_F(SubmissionBatchTest, ANestedBatchHoldsNothingOfItsOwnAndALimitOfZeroNothingAtAll) {
   {
-    SubmissionBatch none(0);
+    SubmissionBatch none(0, owner.get());
     EXPECT_FALSE(offer(target, 1));
   }
   {
-    SubmissionBatch outer(10);
+    SubmissionBatch outer(10, owner.get());
     {
-      SubmissionBatch inner(1);
+      SubmissionBatch inner(1, owner.get());
       offer(target, 2);
       offer(target, 3);
     }
@@ -94,7 +95,7 @@ TEST_F(SubmissionBatchTest, ANestedBatchHoldsNothingOfItsOwnAndALimitOfZeroNothi
 TEST_F(SubmissionBatchTest, TakeGivesBackAHeldOperationOnceAndOnlyForItsTarget) {
   auto other = std::make_shared<RecordingTarget>();
   {
-    SubmissionBatch batch(10);
+    SubmissionBatch batch(10, owner.get());
     offer(target, 1);
     offer(target, 2);
     EXPECT_EQ(SubmissionBatch::take(other.get(), 1), nullptr);
@@ -106,8 +107,17 @@ TEST_F(SubmissionBatchTest, TakeGivesBackAHeldOperationOnceAndOnlyForItsTarget) 
   EXPECT_EQ(target->handovers, (Handovers{{2}}));
 }
 
+TEST_F(SubmissionBatchTest, AnOperationCompletingElsewhereThanTheOwnerIsNotHeld) {
+  test::Recorder elsewhere;
+  SubmissionBatch batch(10, owner.get());
+  auto operation = test::make_operation(nullptr, elsewhere, 1);
+  EXPECT_FALSE(SubmissionBatch::hold(target, operation));
+  EXPECT_NE(operation, nullptr);
+  EXPECT_TRUE(offer(target, 2));
+}
+
 TEST_F(SubmissionBatchTest, ABatchHoldsOnlyForItsOwnThread) {
-  SubmissionBatch batch(10);
+  SubmissionBatch batch(10, owner.get());
   bool held_elsewhere = true;
   std::thread([&] { held_elsewhere = offer(target, 1); }).join();
   EXPECT_FALSE(held_elsewhere);

@@ -280,6 +280,7 @@ class Recorder {
   Recorder& operator=(const Recorder&) = delete;
 
   RecordingSink* operator->() const noexcept { return sink_.get(); }
+  RecordingSink* get() const noexcept { return sink_.get(); }
   operator std::shared_ptr<CompletionSink>() const { return sink_; }
 
  private:
