@@ -20,6 +20,14 @@ RowFactory = Callable[[Any, tuple[Any, ...]], Any]
 _UNKNOWN: Any = object()
 
 
+def shape_rows(cursor: Any, row_factory: RowFactory | None, rows: list[Any]) -> list[Any]:
+    """Fetched rows as the cursor's row factory makes them (the async and the
+    blocking cursors share it)."""
+    if row_factory is None:
+        return rows
+    return [row_factory(cursor, row) for row in rows]
+
+
 class ResultReader:
     """Reads the rows of one result.
 
@@ -121,7 +129,7 @@ class ResultReader:
             result.extend(rows.fetchmany(wanted - len(result)))
             if len(result) < wanted:
                 rows = await self._next_chunk()
-        return self._shape_all(result)
+        return shape_rows(self, self.row_factory, result)
 
     async def fetchall(self) -> list[Any]:
         """Every remaining row."""
@@ -135,13 +143,7 @@ class ResultReader:
         while rows is not None:
             result.extend(rows.fetchall())
             rows = await self._next_chunk()
-        return self._shape_all(result)
-
-    def _shape_all(self, rows: list[Any]) -> list[Any]:
-        factory = self.row_factory
-        if factory is None:
-            return rows
-        return [factory(self, row) for row in rows]
+        return shape_rows(self, self.row_factory, result)
 
     async def close(self) -> None:
         """Close the cursor; the rest of its result is released."""

@@ -34,6 +34,7 @@ import aiolibsql
 
 from . import _native
 from .connection import DEFAULT_CIPHER
+from .cursor import shape_rows
 from .exceptions import (
     DatabaseError,
     DataError,
@@ -736,7 +737,7 @@ class Cursor:
             result.extend(rows.fetchmany(wanted - len(result)))
             if len(result) < wanted:
                 rows = self._next_chunk()
-        return self._shape_all(result)
+        return shape_rows(self, self.row_factory, result)
 
     def fetchall(self) -> list[Any]:
         """Every remaining row."""
@@ -746,13 +747,7 @@ class Cursor:
         while rows is not None:
             result.extend(rows.fetchall())
             rows = self._next_chunk()
-        return self._shape_all(result)
-
-    def _shape_all(self, rows: list[Any]) -> list[Any]:
-        factory = self.row_factory
-        if factory is None:
-            return rows
-        return [factory(self, row) for row in rows]
+        return shape_rows(self, self.row_factory, result)
 
     def __iter__(self) -> Iterator[Any]:
         return self

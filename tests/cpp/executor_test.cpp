@@ -30,6 +30,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::error_in;
+using test::eventually;
 using test::Gate;
 using test::kHangBound;
 using test::make_operation;
@@ -45,17 +46,6 @@ bool becomes_readable(int fd) {
   pollfd watched{fd, POLLIN, 0};
   const int bound_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(kHangBound).count());
   return ::poll(&watched, 1, bound_ms) == 1 && (watched.revents & POLLIN) != 0;
-}
-
-// Polls `condition` until it holds; false if it never does within the bound.
-template <class Condition>
-bool eventually(Condition condition) {
-  const auto deadline = std::chrono::steady_clock::now() + kHangBound;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
 }
 
 // A user function that reports, once per call, that the statement using it

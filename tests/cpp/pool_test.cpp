@@ -37,6 +37,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::error_in;
+using test::eventually;
 using test::kHangBound;
 using test::positional;
 using test::value_at;
@@ -52,17 +53,6 @@ PoolOptions pool_options(const test::TempDir& dir) {
 }
 
 Params id_param(std::int64_t id) { return positional({Value{id}}); }
-
-// Polls `condition` until it holds; false if it never does within the bound.
-template <class Condition>
-bool eventually(Condition condition) {
-  const auto deadline = std::chrono::steady_clock::now() + kHangBound;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
 
 // Submits through `submit` and waits, boundedly, for its one completion.
 template <class Submit>

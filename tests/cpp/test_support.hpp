@@ -21,6 +21,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -286,6 +287,17 @@ class Recorder {
  private:
   std::shared_ptr<RecordingSink> sink_;
 };
+
+// Polls `condition` until it holds; false if it never does within kHangBound.
+template <class Condition>
+bool eventually(Condition condition) {
+  const auto deadline = std::chrono::steady_clock::now() + kHangBound;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
 
 inline std::shared_ptr<Operation> make_operation(Operation::Work work, std::shared_ptr<CompletionSink> sink,
                                                  std::uintptr_t tag = 0) {

@@ -161,7 +161,7 @@ std::optional<QueryResult> Pool::try_execute_inline(const Route& route, Params& 
   return reader->try_execute_inline(*route.sql, params);
 }
 
-void Pool::submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t transaction, bool begins) {
+void Pool::submit_to_writer(std::span<std::shared_ptr<Operation>> operations, std::uint64_t transaction, bool begins) {
   // Writes this thread holds were submitted first, so they go first.
   SubmissionBatch::flush();
   bool closed = true;
@@ -174,24 +174,22 @@ void Pool::submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t 
                          std::any_of(parked_.begin(), parked_.end(), [transaction](const Parked& parked) {
                            return parked.begins && parked.transaction == transaction;
                          });
-      if (free && (begins || transaction == 0)) {
+      if ((free && (begins || transaction == 0)) || owner) {
         if (begins) active_transaction_ = transaction;
-        writer_->executor().submit(std::move(operation));
-        return;
-      }
-      if (owner) {
-        writer_->executor().submit(std::move(operation));
+        writer_->executor().submit_all(operations);
         return;
       }
       if (waits) {
-        parked_.push_back(Parked{std::move(operation), transaction, begins});
+        for (auto& operation : operations) parked_.push_back(Parked{std::move(operation), transaction, begins});
         return;
       }
       // Its BEGIN failed or it has ended: nothing would ever let it through.
       closed = false;
     }
   }
-  Operation::complete(std::move(operation), closed ? pool_closed_error() : transaction_ended_error());
+  for (auto& operation : operations) {
+    Operation::complete(std::move(operation), closed ? pool_closed_error() : transaction_ended_error());
+  }
 }
 
 void Pool::require_active(std::uint64_t transaction) const {
@@ -243,20 +241,9 @@ void Pool::execute(const Route& route, Params params, Sink sink, std::uintptr_t 
 }
 
 void Pool::submit_held(std::span<std::shared_ptr<Operation>> operations) {
-  {
-    std::lock_guard lock(gate_mutex_);
-    if (!closed_) {
-      // The gate decides now, not when they were held: a transaction that
-      // began meanwhile (from another thread) makes them wait their turn.
-      if (active_transaction_ == 0 && parked_.empty()) {
-        writer_->executor().submit_all(operations);
-      } else {
-        for (auto& operation : operations) parked_.push_back(Parked{std::move(operation), 0, false});
-      }
-      return;
-    }
-  }
-  for (auto& operation : operations) Operation::complete(std::move(operation), pool_closed_error());
+  // Through the gate now, not when they were held: a transaction begun
+  // meanwhile (from another thread) makes them wait their turn.
+  submit_to_writer(operations, 0, false);
 }
 
 void Pool::execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag) {

@@ -122,7 +122,10 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable, publ
   // With gate_mutex_ held: the least loaded reader that is neither pinned nor
   // holding an unfinished result (stopping at an idle one), or -1.
   int choose_reader(std::size_t& load) const;
-  void submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t transaction, bool begins);
+  void submit_to_writer(std::span<std::shared_ptr<Operation>> operations, std::uint64_t transaction, bool begins);
+  void submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t transaction, bool begins) {
+    submit_to_writer(std::span(&operation, 1), transaction, begins);
+  }
   // After a transaction ends: lets waiting writes through, up to the next transaction.
   void open_gate(std::uint64_t transaction);
   // On the writer, before a transaction's statement runs: refuses unless it
