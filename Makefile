@@ -10,7 +10,7 @@ BUILD := build
 STAMP := $(VENV)/.requirements-installed
 DEB_PACKAGES := cmake ninja-build g++ libgtest-dev cargo python3-dev python3-venv clang-format
 
-.PHONY: all setup build test test-cpp test-python test-sqlalchemy-suite demo bench lint stubs clean
+.PHONY: all setup build test test-cpp test-python test-pythons test-sqlalchemy-suite demo bench lint stubs clean
 
 all: build
 
@@ -62,11 +62,18 @@ test-python: build
 # SQLAlchemy's dialect compliance suite for both aiolibsql dialects, on a file
 # and in memory, beside the built-in sqlite dialects: fails if ours fail a test
 # or pass fewer (docs/sqlalchemy-compliance.md has the counts).
+SQLALCHEMY_SUITE_PAIRS := aiolibsql:pysqlite aiolibsql_async:aiosqlite aiolibsql_memory:pysqlite_memory aiolibsql_async_memory:aiosqlite_memory
 test-sqlalchemy-suite: build
-	$(PY) tests/sqlalchemy_suite/compare.py --workdir $(BUILD)/sqlalchemy-suite \
-	  aiolibsql:pysqlite aiolibsql_async:aiosqlite aiolibsql_memory:pysqlite_memory aiolibsql_async_memory:aiosqlite_memory
+	$(PY) tests/sqlalchemy_suite/compare.py --workdir $(BUILD)/sqlalchemy-suite $(SQLALCHEMY_SUITE_PAIRS)
 
-test: test-cpp test-python test-sqlalchemy-suite
+# Every supported Python found here (pyenv's versions, then python3.X on PATH):
+# its own build of the extension, linking the engine built above, and the
+# pytest suite in both inline modes; then the compliance comparison, once, on
+# the newest. Prints pass counts per interpreter and names those not found.
+test-pythons: build
+	$(PY) tests/run_pythons.py --engine-build $(BUILD) --main-venv $(VENV) --sqlalchemy-suite $(SQLALCHEMY_SUITE_PAIRS)
+
+test: test-cpp test-pythons
 
 # The Quick Start runs in a fresh directory so it prints the same on every run.
 demo: build

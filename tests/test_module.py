@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import pydoc
+import subprocess
+import sys
 
 import pytest
 
@@ -149,3 +151,15 @@ def test_module_has_a_docstring_and_help_renders() -> None:
     rendered = pydoc.render_doc(aiolibsql, renderer=pydoc.plaintext)
     assert "connect" in rendered
     assert "Connection" in rendered
+
+
+def test_free_threaded_python_is_refused_at_import_with_a_clear_message() -> None:
+    pretend_free_threaded = (
+        "import sysconfig\n"
+        "real = sysconfig.get_config_var\n"
+        "sysconfig.get_config_var = lambda name: 1 if name == 'Py_GIL_DISABLED' else real(name)\n"
+        "import aiolibsql\n"
+    )
+    result = subprocess.run([sys.executable, "-c", pretend_free_threaded], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "ImportError: aiolibsql does not support free-threaded Python builds" in result.stderr

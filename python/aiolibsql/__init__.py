@@ -11,6 +11,14 @@ never hold the GIL, and results come back to the event loop that awaited them.
 from __future__ import annotations
 
 import atexit
+import sysconfig
+
+# The binding relies on the GIL to guard its state; on a free-threaded build
+# it would run unguarded, so it refuses to load there.
+if sysconfig.get_config_var("Py_GIL_DISABLED"):
+    raise ImportError(
+        "aiolibsql does not support free-threaded Python builds (such as 3.13t): use the standard build of CPython"
+    )
 
 from . import _native
 from .connection import LEGACY_TRANSACTION_CONTROL, Connection, connect
