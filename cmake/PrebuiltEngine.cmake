@@ -12,6 +12,6 @@ endif()
 add_library(libsql_engine STATIC IMPORTED)
 set_target_properties(libsql_engine PROPERTIES
   IMPORTED_LOCATION "${engine_library}"
-  INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${engine_headers}")
+  INTERFACE_INCLUDE_DIRECTORIES "${engine_headers}")
 find_package(Threads REQUIRED)
 target_link_libraries(libsql_engine INTERFACE Threads::Threads ${CMAKE_DL_LIBS} m)

@@ -105,9 +105,14 @@ def test_pools_follow_sqlalchemys_sqlite_dialects(url: str) -> None:
     assert isinstance(create_async_engine("sqlite+aiolibsql://").pool, StaticPool)
 
 
+def declared_dialect_entry_points() -> dict[str, str]:
+    # tomllib is in the standard library from Python 3.11; tomli is the same parser before it.
+    toml = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    return toml.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["sqlalchemy.dialects"]
+
+
 def test_the_package_declares_entry_points_for_both_dialects() -> None:
-    tomllib = pytest.importorskip("tomllib")
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["sqlalchemy.dialects"]
+    declared = declared_dialect_entry_points()
     assert declared == {
         "sqlite.aiolibsql": "aiolibsql.sqlalchemy:AiolibsqlDialect",
         "sqlite.aiolibsql_async": "aiolibsql.sqlalchemy:AiolibsqlAsyncDialect",
@@ -122,8 +127,7 @@ def test_the_package_declares_entry_points_for_both_dialects() -> None:
 def test_entry_points_register_the_dialect_without_an_import(tmp_path: Path) -> None:
     # What pip installs: a dist-info whose entry_points.txt names the
     # dialects. SQLAlchemy must find sqlite+aiolibsql through it alone.
-    tomllib = pytest.importorskip("tomllib")
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["sqlalchemy.dialects"]
+    declared = declared_dialect_entry_points()
     dist_info = tmp_path / "site" / "aiolibsql-0.0.0.dist-info"
     dist_info.mkdir(parents=True)
     (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: aiolibsql\nVersion: 0.0.0\n")
