@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -36,12 +38,25 @@ class ResultReader:
     in chunks, keeping memory bounded however many rows there are.
     """
 
-    __slots__ = ("_closed", "_description", "_rows", "_runner", "arraysize", "lastrowid", "row_factory", "rowcount")
+    __slots__ = (
+        "_carried",
+        "_closed",
+        "_description",
+        "_pending_chunk",
+        "_rows",
+        "_runner",
+        "arraysize",
+        "lastrowid",
+        "row_factory",
+        "rowcount",
+    )
 
     def __init__(self, runner: Runner, row_factory: RowFactory | None, rows: ResultRows | None = None) -> None:
         # Spelled out rather than through _take(): this runs on every pool statement.
         self._runner = runner
         self._rows = rows
+        self._carried: deque[tuple[Any, ...]] | None = None
+        self._pending_chunk: asyncio.Future[ResultRows] | None = None
         self._closed = False
         #: Rows to fetch by default in ``fetchmany``.
         self.arraysize = 1
@@ -76,14 +91,39 @@ class ResultReader:
 
     def _take(self, rows: ResultRows) -> None:
         """Hold the result of an execution (its first rows and its counts)."""
+        if self._pending_chunk is not None or self._carried is not None:
+            self._drop_unread()
         self._rows = rows
         self._description = _UNKNOWN
         self.rowcount = rows.rowcount
         self.lastrowid = rows.lastrowid
 
     def _forget_result(self) -> None:
+        self._drop_unread()
         self._rows = None
         self._description = None
+
+    def _drop_unread(self) -> None:
+        """Let go of rows a cancelled fetch left behind; a chunk still being
+        fetched is cancelled, which stops its statement."""
+        self._carried = None
+        pending, self._pending_chunk = self._pending_chunk, None
+        if pending is not None:
+            pending.cancel()
+
+    def _carry(self, taken: list[tuple[Any, ...]]) -> None:
+        """Put rows a cancelled fetch had taken back in front of the rest."""
+        if taken:
+            self._carried = deque(taken) if self._carried is None else deque([*taken, *self._carried])
+
+    def _take_carried(self, wanted: int) -> list[tuple[Any, ...]]:
+        carried = self._carried
+        if carried is None:
+            return []
+        taken = [carried.popleft() for _ in range(min(wanted, len(carried)))]
+        if not carried:
+            self._carried = None
+        return taken
 
     async def _next_chunk(self) -> ResultRows | None:
         """Fetch the next chunk of rows from the engine, if any remain."""
@@ -92,7 +132,21 @@ class ResultReader:
             return None
         if self._description is _UNKNOWN:
             self._description = current.description
-        rows = await self._runner.submit(_native.fetch_more, current)
+        # The chunk is fetched under a shield: a fetch cancelled while it
+        # waits leaves the chunk to the next fetch instead of losing it.
+        pending = self._pending_chunk
+        if pending is None:
+            pending = self._pending_chunk = asyncio.ensure_future(self._runner.submit(_native.fetch_more, current))
+        try:
+            rows = await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            if pending.cancelled():
+                self._pending_chunk = None
+            raise
+        except BaseException:
+            self._pending_chunk = None
+            raise
+        self._pending_chunk = None
         self._rows = rows
         if rows.rowcount != -1:
             self.rowcount = rows.rowcount
@@ -106,6 +160,9 @@ class ResultReader:
         """The next row, or None when there are no more."""
         if self._closed or self._runner.native.closed:
             self._check_open()
+        if self._carried is not None:
+            row = self._take_carried(1)[0]
+            return row if self.row_factory is None else self.row_factory(self, row)
         rows = self._rows
         if rows is None:
             return None
@@ -124,11 +181,15 @@ class ResultReader:
         if wanted < 0:
             raise ValueError("fetchmany() size must not be negative")
         rows = self._rows
-        result: list[Any] = []
-        while rows is not None and len(result) < wanted:
-            result.extend(rows.fetchmany(wanted - len(result)))
-            if len(result) < wanted:
-                rows = await self._next_chunk()
+        result = self._take_carried(wanted)
+        try:
+            while rows is not None and len(result) < wanted:
+                result.extend(rows.fetchmany(wanted - len(result)))
+                if len(result) < wanted:
+                    rows = await self._next_chunk()
+        except asyncio.CancelledError:
+            self._carry(result)
+            raise
         return shape_rows(self, self.row_factory, result)
 
     async def fetchall(self) -> list[Any]:
@@ -139,15 +200,20 @@ class ResultReader:
     async def _fetch_remaining(self) -> list[Any]:
         """Every remaining row; only fetching more chunks needs an open connection."""
         rows = self._rows
-        result: list[Any] = []
-        while rows is not None:
-            result.extend(rows.fetchall())
-            rows = await self._next_chunk()
+        result = self._take_carried(len(self._carried or ()))
+        try:
+            while rows is not None:
+                result.extend(rows.fetchall())
+                rows = await self._next_chunk()
+        except asyncio.CancelledError:
+            self._carry(result)
+            raise
         return shape_rows(self, self.row_factory, result)
 
     async def close(self) -> None:
         """Close the cursor; the rest of its result is released."""
         self._closed = True
+        self._drop_unread()
         self._rows = None
 
     def __aiter__(self) -> AsyncIterator[Any]:
@@ -175,6 +241,8 @@ class Cursor(ResultReader):
         # ResultReader.__init__'s assignments, spelled out: this is on every execute.
         self._runner = connection._runner
         self._rows = None
+        self._carried = None
+        self._pending_chunk = None
         self._description = None
         self._closed = False
         self.arraysize = 1
