@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 
 import aiolibsql
+import aiolibsql.dbapi
 
 ConnectionOperation = Callable[[aiolibsql.Connection], Awaitable[object]]
 
@@ -131,6 +134,46 @@ async def test_replica_options_raise_not_supported(options: dict[str, Any], db_p
 async def test_bad_connect_arguments_raise_value_error(options: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         await aiolibsql.connect(":memory:", **options)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"uri": "yes"}, TypeError, "uri must be True or False"),
+        ({"uri": None}, TypeError, "uri must be True or False"),
+        ({"cached_statements": 10**20}, ValueError, "cached_statements must be"),
+        ({"cached_statements": 2**31}, ValueError, "cached_statements must be"),
+        ({"autocommit": 1.0}, ValueError, "autocommit must be"),
+        ({"autocommit": -1.0}, ValueError, "autocommit must be"),
+        ({"autocommit": 0.0}, ValueError, "autocommit must be"),
+        ({"database": "a\0b.db"}, ValueError, "null character"),
+        ({"database": b"a\0b.db"}, ValueError, "null character"),
+        ({"database": 3}, TypeError, "database must be"),
+    ],
+    ids=repr,
+)
+def test_bad_connect_arguments_are_refused_at_call_time_with_the_drivers_message(
+    options: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    arguments = {"database": ":memory:", **options}
+    # No event loop: the call itself must refuse, before anything is opened.
+    with pytest.raises(error, match=message):
+        aiolibsql.connect(**arguments)
+    with pytest.raises(error, match=message):
+        aiolibsql.dbapi.connect(**arguments)
+
+
+async def test_a_bytes_path_that_is_not_utf8_opens_as_sqlite3_opens_it(tmp_path: Path) -> None:
+    path = os.fsencode(tmp_path) + b"/caf\xe9.db"
+    async with aiolibsql.connect(path) as conn:
+        await conn.execute("CREATE TABLE t(x)")
+        await conn.execute("INSERT INTO t VALUES (1)")
+        await conn.commit()
+    assert os.path.exists(path)
+    with sqlite3.connect(path) as reference:
+        assert reference.execute("SELECT x FROM t").fetchall() == [(1,)]
+    with aiolibsql.dbapi.connect(path) as blocking:
+        assert blocking.execute("SELECT x FROM t").fetchall() == [(1,)]
 
 
 @pytest.mark.parametrize("cached_statements", [0, 1, 128])

@@ -20,7 +20,9 @@ __all__ = ["LEGACY_TRANSACTION_CONTROL", "Connection", "connect"]
 LEGACY_TRANSACTION_CONTROL = -1
 
 _ISOLATION_LEVELS = ("", "DEFERRED", "IMMEDIATE", "EXCLUSIVE")
-_REMOTE_SCHEMES = ("libsql://", "http://", "https://", "ws://", "wss://")
+_REMOTE_SCHEMES = (b"libsql://", b"http://", b"https://", b"ws://", b"wss://")
+#: What connect() and the blocking module take as a database: a path or a ``file:`` URI.
+DatabasePath = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 # Parameter sets converted per trip to the database thread in executemany.
 _EXECUTEMANY_BATCH = 4096
 
@@ -201,17 +203,41 @@ def _check_encryption(encryption_key: str | bytes | None, cipher: str) -> None:
 
 
 def _autocommit_mode(value: int | bool) -> int:
-    if value is True or value is False:
-        return int(value)
-    if value == LEGACY_TRANSACTION_CONTROL and not isinstance(value, bool):
-        return LEGACY_TRANSACTION_CONTROL
-    if value in (0, 1):
+    # Only ints: 1.0 == 1, but a float here is a mistake, not a mode.
+    if isinstance(value, int) and value in (True, False, LEGACY_TRANSACTION_CONTROL):
         return int(value)
     raise ValueError("autocommit must be True, False or LEGACY_TRANSACTION_CONTROL")
 
 
+# The statement cache's size is an int in the engine, as in sqlite3.
+_MAX_CACHED_STATEMENTS = 2**31 - 1
+
+
+def _database_path(database: object) -> bytes:
+    """The path as the engine takes it: bytes, so that a bytes path which is
+    not UTF-8 opens as it does with sqlite3."""
+    try:
+        path = os.fsencode(database)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError("database must be a str, bytes or os.PathLike path") from None
+    if b"\0" in path:
+        raise ValueError("the database path contains a null character")
+    return path
+
+
+def _check_open_options(uri: object, cached_statements: object) -> None:
+    if not isinstance(uri, bool):
+        raise TypeError(f"uri must be True or False, not {uri!r}")
+    if (
+        isinstance(cached_statements, bool)
+        or not isinstance(cached_statements, int)
+        or not 0 <= cached_statements <= _MAX_CACHED_STATEMENTS
+    ):
+        raise ValueError(f"cached_statements must be an int from 0 to {_MAX_CACHED_STATEMENTS}")
+
+
 def connect(
-    database: str | os.PathLike[str],
+    database: DatabasePath,
     timeout: float = 5.0,
     isolation_level: str | None = "DEFERRED",
     sync_url: str | None = None,
@@ -241,9 +267,7 @@ def connect(
     another scheme, such as ``"sqlcipher"`` for SQLCipher 4 files. Remote URLs
     and ``sync_url`` raise NotSupportedError in this version.
     """
-    path = os.fspath(database)
-    if not isinstance(path, str):
-        raise TypeError("database must be a str or an os.PathLike of str")
+    path = _database_path(database)
     if path.startswith(_REMOTE_SCHEMES):
         raise NotSupportedError("remote databases (libsql://, http(s)://, ws(s)://) are not supported yet")
     if sync_url is not None or sync_interval is not None or offline:
@@ -256,8 +280,7 @@ def connect(
             raise ValueError("isolation_level must be None, '', 'DEFERRED', 'IMMEDIATE' or 'EXCLUSIVE'")
         isolation_level = isolation_level.upper()
     mode = _autocommit_mode(autocommit)
-    if isinstance(cached_statements, bool) or not isinstance(cached_statements, int) or cached_statements < 0:
-        raise ValueError("cached_statements must be an int, zero or more")
+    _check_open_options(uri, cached_statements)
 
     async def open_connection() -> Connection:
         native = _native.NativeConnection(inline_reads_default() if inline_reads is None else bool(inline_reads))

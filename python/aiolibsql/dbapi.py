@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import os
 import re
 import threading
 import time
@@ -33,7 +32,7 @@ from typing import Any, NoReturn
 import aiolibsql
 
 from . import _native
-from .connection import DEFAULT_CIPHER
+from .connection import DEFAULT_CIPHER, DatabasePath, _autocommit_mode, _database_path
 from .cursor import shape_rows
 from .exceptions import (
     DatabaseError,
@@ -211,14 +210,6 @@ def _begin_flavour(level: str) -> str:
     return level or "DEFERRED"
 
 
-def _autocommit_mode(value: int | bool) -> int:
-    if value is True or value is False:
-        return int(value)
-    if value == LEGACY_TRANSACTION_CONTROL or value in (0, 1):
-        return int(value)
-    raise ValueError("autocommit must be True, False or LEGACY_TRANSACTION_CONTROL")
-
-
 def _checked_isolation_level(level: object) -> str | None:
     if level is None:
         return None
@@ -238,7 +229,7 @@ class Connection:
 
     def __init__(
         self,
-        database: str | os.PathLike[str],
+        database: DatabasePath,
         timeout: float = 5.0,
         isolation_level: str | None = "DEFERRED",
         sync_url: str | None = None,
@@ -282,7 +273,7 @@ class Connection:
         native = _native.NativeConnection(False)
         native.open(
             None,
-            database=os.fspath(database),
+            database=_database_path(database),
             uri=uri,
             timeout=float(timeout),
             isolation_level=level,
@@ -772,7 +763,7 @@ class Cursor:
 
 
 def connect(
-    database: str | os.PathLike[str],
+    database: DatabasePath,
     timeout: float = 5.0,
     isolation_level: str | None = "DEFERRED",
     sync_url: str | None = None,

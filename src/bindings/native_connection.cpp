@@ -49,12 +49,12 @@ NativeConnection::~NativeConnection() {
   core_.reset();
 }
 
-nb::object NativeConnection::open(nb::handle port, std::string database, bool uri, double timeout,
+nb::object NativeConnection::open(nb::handle port, nb::bytes database, bool uri, double timeout,
                                   std::optional<std::string> isolation_level, int autocommit,
                                   std::size_t cached_statements, bool query_only, nb::handle encryption_key,
                                   std::string cipher) {
   OpenOptions options;
-  options.database = std::move(database);
+  options.database.assign(database.c_str(), database.size());
   options.uri = uri;
   options.timeout_seconds = timeout;
   options.isolation_level = std::move(isolation_level);

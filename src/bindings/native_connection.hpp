@@ -41,7 +41,7 @@ class NativeConnection {
   explicit NativeConnection(bool inline_reads);
   ~NativeConnection();
 
-  nb::object open(nb::handle port, std::string database, bool uri, double timeout,
+  nb::object open(nb::handle port, nb::bytes database, bool uri, double timeout,
                   std::optional<std::string> isolation_level, int autocommit, std::size_t cached_statements,
                   bool query_only, nb::handle encryption_key, std::string cipher);
   // Changes the encryption key; None removes encryption.
