@@ -20,16 +20,38 @@ from aiolibsql import _loop
 
 T = TypeVar("T")
 
-COUNT_TO = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) FROM c"
+
+class WorkerGate:
+    """Holds a connection's worker inside `SELECT gate()` until the test lets
+    it go; `SELECT started()` only says the worker got there. Tests use it to
+    know, not guess, that a statement is running."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self._released = threading.Event()
+
+    async def install(self, conn: aiolibsql.Connection) -> None:
+        await conn.create_function("gate", 0, self._hold)
+        await conn.create_function("started", 0, self._started)
+
+    def _started(self) -> int:
+        self.entered.set()
+        return 1
+
+    def _hold(self) -> int:
+        self.entered.set()
+        self._released.wait(60)
+        return 1
+
+    async def wait_entered(self) -> None:
+        assert await asyncio.to_thread(self.entered.wait, 60), "the statement never started"
+
+    def release(self) -> None:
+        self._released.set()
 
 
-async def rows_for_seconds(conn: aiolibsql.Connection, seconds: float) -> int:
-    """How many CTE rows make the engine count for about `seconds` here."""
-    rows = 200_000
-    start = time.perf_counter()
-    await conn.execute_fetchall(COUNT_TO, (rows,))
-    elapsed = max(time.perf_counter() - start, 1e-4)
-    return int(rows * seconds / elapsed)
+# Runs until cancelled or interrupted, after telling the gate it started.
+ENDLESS_AFTER_START = "WITH RECURSIVE c(x) AS (SELECT started() UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c"
 
 
 async def largest_heartbeat_gap(work: Awaitable[T]) -> tuple[T, float]:
@@ -102,23 +124,28 @@ async def test_many_tasks_share_one_connection() -> None:
 
 async def test_connections_run_in_parallel() -> None:
     async with aiolibsql.connect(":memory:") as slow, aiolibsql.connect(":memory:") as fast:
-        rows = await rows_for_seconds(slow, 1.0)
-        long_query = asyncio.ensure_future(slow.execute_fetchall(COUNT_TO, (rows,)))
-        await asyncio.sleep(0.05)
-        started = time.perf_counter()
+        gate = WorkerGate()
+        await gate.install(slow)
+        held = asyncio.ensure_future(slow.execute_fetchall("SELECT gate()"))
+        await gate.wait_entered()
+        # The first connection's worker is held: the second one answers anyway.
         assert await fast.execute_fetchall("SELECT 42") == [(42,)]
-        assert time.perf_counter() - started < 0.5, "a second connection waited for the first one's query"
-        assert not long_query.done()
-        assert await long_query == [(rows,)]
+        assert not held.done()
+        gate.release()
+        assert await held == [(1,)]
 
 
 async def test_one_wakeup_delivers_every_completion_waiting() -> None:
     # Only operations that go through the worker complete through the port.
     async with aiolibsql.connect(":memory:", inline_reads=False) as conn:
-        rows = await rows_for_seconds(conn, 0.1)
+        gate = WorkerGate()
+        await gate.install(conn)
+        last_one_ran = threading.Event()
+        await conn.create_function("last_one", 0, lambda: last_one_ran.set() or 1)
         loop = asyncio.get_running_loop()
         port = _loop.port_for(loop)
         drains = 0
+        delivered_by: list[int] = []
 
         def counting_drain() -> None:
             nonlocal drains
@@ -128,19 +155,27 @@ async def test_one_wakeup_delivers_every_completion_waiting() -> None:
         loop.remove_reader(port.fd)
         loop.add_reader(port.fd, counting_drain)
         try:
-            # The first statement keeps the worker busy, so the rest queue behind it.
-            blocker = asyncio.ensure_future(conn.execute(COUNT_TO, (rows,)))
-            await asyncio.sleep(0)
+            # The gate holds the worker, so the rest queue behind it.
+            blocker = asyncio.ensure_future(conn.execute("SELECT gate()"))
+            await gate.wait_entered()
             pending = [asyncio.ensure_future(conn.execute("SELECT ?", (n,))) for n in range(50)]
+            after = asyncio.ensure_future(conn.execute("SELECT last_one()"))
             await asyncio.sleep(0)  # every task submits its operation
-            time.sleep(0.5)  # the loop is busy while all of them complete on the worker
+            for future in (blocker, *pending):
+                future.add_done_callback(lambda _: delivered_by.append(drains))
+            gate.release()
+            # The loop stays busy until the worker has completed every one of
+            # them and started the statement queued after them.
+            assert last_one_ran.wait(60)
             await blocker
             cursors = await asyncio.gather(*pending)
+            await after
         finally:
             loop.remove_reader(port.fd)
             loop.add_reader(port.fd, port.drain)
         assert [await cursor.fetchone() for cursor in cursors] == [(n,) for n in range(50)]
-        assert drains == 1
+        assert len(delivered_by) == 51
+        assert set(delivered_by) == {delivered_by[0]}, "the completions took more than one wake-up"
 
 
 def test_a_connection_can_be_awaited_from_another_threads_loop(event_loop_kind: str) -> None:
@@ -169,38 +204,45 @@ def test_a_connection_can_be_awaited_from_another_threads_loop(event_loop_kind: 
 async def test_cancelling_a_queued_operation_removes_it() -> None:
     async with aiolibsql.connect(":memory:") as conn:
         await conn.execute("CREATE TABLE t (x)")
-        rows = await rows_for_seconds(conn, 0.5)
-        blocker = asyncio.ensure_future(conn.execute_fetchall(COUNT_TO, (rows,)))
+        gate = WorkerGate()
+        await gate.install(conn)
+        blocker = asyncio.ensure_future(conn.execute_fetchall("SELECT gate()"))
+        await gate.wait_entered()
         queued = asyncio.ensure_future(conn.execute("INSERT INTO t VALUES (1)"))
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0)  # the insert is submitted, behind the gate
         queued.cancel()
         with pytest.raises(asyncio.CancelledError):
             await queued
-        assert await blocker == [(rows,)]
+        gate.release()
+        assert await blocker == [(1,)]
         assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(0,)]
 
 
 async def test_cancelling_a_running_statement_interrupts_it_and_the_connection_stays_usable() -> None:
     async with aiolibsql.connect(":memory:") as conn:
-        rows = await rows_for_seconds(conn, 30.0)
-        running = asyncio.ensure_future(conn.execute_fetchall(COUNT_TO, (rows,)))
-        await asyncio.sleep(0.1)
-        started = time.perf_counter()
+        gate = WorkerGate()
+        await gate.install(conn)
+        running = asyncio.ensure_future(conn.execute_fetchall(ENDLESS_AFTER_START))
+        await gate.wait_entered()
         running.cancel()
         with pytest.raises(asyncio.CancelledError):
             await running
-        assert await asyncio.wait_for(conn.execute_fetchall("SELECT 1"), 10) == [(1,)]
-        assert time.perf_counter() - started < 10
+        # The statement never ends by itself: only the interruption lets this through.
+        assert await asyncio.wait_for(conn.execute_fetchall("SELECT 1"), 60) == [(1,)]
 
 
-async def test_the_event_loop_keeps_ticking_while_a_long_statement_runs() -> None:
+async def test_the_event_loop_keeps_running_while_a_statement_runs() -> None:
     async with aiolibsql.connect(":memory:") as conn:
-        rows = await rows_for_seconds(conn, 2.0)
-        started = time.perf_counter()
-        result, largest_gap = await largest_heartbeat_gap(conn.execute_fetchall(COUNT_TO, (rows,)))
-        assert result == [(rows,)]
-        assert time.perf_counter() - started > 0.5, "the statement was too short to prove anything"
-        assert largest_gap < 0.050
+        gate = WorkerGate()
+        await gate.install(conn)
+        held = asyncio.ensure_future(conn.execute_fetchall("SELECT gate()"))
+        await gate.wait_entered()
+        # A thousand turns of the loop while the statement is still running.
+        for _ in range(1000):
+            await asyncio.sleep(0)
+        assert not held.done()
+        gate.release()
+        assert await held == [(1,)]
 
 
 def test_iterating_ten_million_rows_keeps_memory_bounded() -> None:
@@ -225,11 +267,16 @@ def test_iterating_ten_million_rows_keeps_memory_bounded() -> None:
 
 async def test_closing_fails_queued_operations_with_a_clear_error() -> None:
     conn = await aiolibsql.connect(":memory:")
-    rows = await rows_for_seconds(conn, 0.3)
-    running = asyncio.ensure_future(conn.execute(COUNT_TO, (rows,)))
+    gate = WorkerGate()
+    await gate.install(conn)
+    running = asyncio.ensure_future(conn.execute("SELECT gate()"))
+    await gate.wait_entered()
     queued = [asyncio.ensure_future(conn.execute("SELECT 1")) for _ in range(3)]
-    await asyncio.sleep(0.05)
-    await conn.close()
+    await asyncio.sleep(0)  # they are submitted, behind the gate
+    closing = asyncio.ensure_future(conn.close())
+    await asyncio.sleep(0)  # the close is submitted too
+    gate.release()
+    await closing
     # The running statement finished; its cursor belongs to a closed connection now.
     finished = await running
     with pytest.raises(aiolibsql.ProgrammingError):
