@@ -251,16 +251,20 @@ void Connection::begin_implicitly(const Statement& statement) {
   run(begin.c_str());
 }
 
-bool Connection::step_rows(Statement& statement, RowChunk& rows, const FetchLimits& limits) {
+bool Connection::step_rows(Statement& statement, QueryResult& result, const FetchLimits& limits) {
   sqlite3_stmt* handle = statement.handle();
+  int rc = sqlite3_step(handle);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) throw DbError(engine_error(db_, rc));
+  statement.refresh_columns();
+  result.columns = statement.columns();
+  RowChunk& rows = result.rows = RowChunk(result.columns ? result.columns->names.size() : 0);
   std::size_t count = 0;
-  while (true) {
-    const int rc = sqlite3_step(handle);
-    if (rc == SQLITE_DONE) return true;
-    if (rc != SQLITE_ROW) throw DbError(engine_error(db_, rc));
+  for (; rc == SQLITE_ROW; rc = sqlite3_step(handle)) {
     rows.append_current_row(handle);
     if (++count >= limits.max_rows || rows.byte_size() >= limits.max_bytes) return false;
   }
+  if (rc != SQLITE_DONE) throw DbError(engine_error(db_, rc));
+  return true;
 }
 
 QueryResult Connection::finish_first_chunk(StatementLease lease, Params& params, QueryResult result, bool done) {
@@ -285,9 +289,7 @@ QueryResult Connection::execute(std::string_view sql, Params& params, const Fetc
   bool done = false;
   try {
     begin_implicitly(statement);
-    result.columns = statement.columns();
-    result.rows = RowChunk(result.columns ? result.columns->names.size() : 0);
-    done = step_rows(statement, result.rows, limits);
+    done = step_rows(statement, result, limits);
   } catch (...) {
     publish_state();
     throw;
@@ -303,14 +305,12 @@ std::optional<QueryResult> Connection::execute_read_within(std::string_view sql,
   if (!statement.is_readonly() || statement.is_empty()) return std::nullopt;
   statement.bind(params);
   QueryResult result;
-  result.columns = statement.columns();
-  result.rows = RowChunk(result.columns ? result.columns->names.size() : 0);
   // While inline: no waiting for locks, and a budget of engine steps.
   inline_callbacks_left_ = std::max(1, vm_step_budget / kProgressInterval);
   over_budget_ = false;
   bool done = false;
   try {
-    done = step_rows(statement, result.rows, limits);
+    done = step_rows(statement, result, limits);
   } catch (const DbError& error) {
     inline_callbacks_left_ = 0;
     const int primary = error.error().sqlite_code & 0xff;
@@ -328,11 +328,9 @@ QueryResult Connection::fetch(std::uint64_t cursor_id, const FetchLimits& limits
   QueryResult result;
   if (found == open_cursors_.end()) return result;
   Statement& statement = *found->second.lease;
-  result.columns = statement.columns();
-  result.rows = RowChunk(result.columns ? result.columns->names.size() : 0);
   bool done = true;
   try {
-    done = step_rows(statement, result.rows, limits);
+    done = step_rows(statement, result, limits);
   } catch (...) {
     open_cursors_.erase(found);
     publish_state();

@@ -126,8 +126,9 @@ class Connection {
   void apply_key(const Secret& key, const std::string& cipher);
   void run(const char* sql);
   void begin_implicitly(const Statement& statement);
-  // Steps into `rows` until done or a limit is hit; true when done.
-  bool step_rows(Statement& statement, RowChunk& rows, const FetchLimits& limits);
+  // Steps into `result` until done or a limit is hit; true when done. Takes
+  // the columns from the statement as its first step left them.
+  bool step_rows(Statement& statement, QueryResult& result, const FetchLimits& limits);
   void publish_state() noexcept;
   // The result of a statement whose first rows are in `rows`.
   QueryResult finish_first_chunk(StatementLease lease, Params& params, QueryResult result, bool done);

@@ -117,6 +117,13 @@ Statement::Statement(sqlite3* db, std::string_view sql) {
 
 Statement::~Statement() { sqlite3_finalize(handle_); }
 
+void Statement::refresh_columns() {
+  const int generation = sqlite3_stmt_status(handle_, SQLITE_STMTSTATUS_REPREPARE, 0);
+  if (generation == columns_generation_) return;
+  columns_ = describe_columns(handle_);
+  columns_generation_ = generation;
+}
+
 void Statement::bind(const Params& params) {
   const int expected = handle_ == nullptr ? 0 : sqlite3_bind_parameter_count(handle_);
   if (!params.is_named) {

@@ -37,7 +37,11 @@ class Statement {
   // implicit transaction under legacy transaction control.
   bool is_dml() const noexcept { return dml_; }
   bool is_transaction_control() const noexcept { return transaction_control_; }
+  // The columns as of the last refresh_columns(), or of preparing.
   const std::shared_ptr<const Columns>& columns() const noexcept { return columns_; }
+  // Call after a step: the engine re-prepares a statement whose schema
+  // changed (ALTER TABLE here or in another connection), and its columns with it.
+  void refresh_columns();
 
   // Binds every parameter; throws ProgrammingError when they do not match
   // the statement's placeholders.
@@ -51,6 +55,8 @@ class Statement {
   bool dml_ = false;
   bool transaction_control_ = false;
   std::shared_ptr<const Columns> columns_;
+  // The engine's re-prepare count when columns_ was read.
+  int columns_generation_ = 0;
 };
 
 // A statement kept by a StatementCache between uses.
