@@ -89,8 +89,9 @@ constexpr int kProgressInterval = 1000;
 
 int Connection::on_progress(void* self) noexcept {
   auto* connection = static_cast<Connection*>(self);
-  if (connection->cancel_ != nullptr && connection->cancel_->load(std::memory_order_relaxed)) return 1;
-  if (connection->inline_callbacks_left_ > 0 && --connection->inline_callbacks_left_ == 0) {
+  if (connection->stops_now()) return 1;
+  if (connection->inline_ &&
+      (--connection->inline_callbacks_left_ <= 0 || std::chrono::steady_clock::now() >= connection->inline_deadline_)) {
     connection->over_budget_ = true;
     return 1;
   }
@@ -104,23 +105,23 @@ int Connection::on_busy(void* self, int attempts) noexcept {
   static constexpr int kTotals[] = {0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228};
   constexpr int kSteps = static_cast<int>(std::size(kDelays));
   auto* connection = static_cast<Connection*>(self);
-  if (connection->inline_callbacks_left_ > 0) return 0;
-  if (connection->cancel_ != nullptr && connection->cancel_->load(std::memory_order_relaxed)) return 0;
-  int delay;
-  int waited;
+  if (connection->inline_ || connection->stops_now() || sqlite3_is_interrupted(connection->db_)) return 0;
+  // In 64 bits: the busy timeout may be as long as an int holds.
+  std::int64_t delay;
+  std::int64_t waited;
   if (attempts < kSteps) {
     delay = kDelays[attempts];
     waited = kTotals[attempts];
   } else {
     delay = kDelays[kSteps - 1];
-    waited = kTotals[kSteps - 1] + delay * (attempts - (kSteps - 1));
+    waited = kTotals[kSteps - 1] + delay * (std::int64_t{attempts} - (kSteps - 1));
   }
-  const int timeout = connection->busy_timeout_ms_;
+  const std::int64_t timeout = connection->busy_timeout_ms_;
   if (waited + delay > timeout) {
     delay = timeout - waited;
     if (delay <= 0) return 0;
   }
-  sqlite3_sleep(delay);
+  sqlite3_sleep(static_cast<int>(delay));
   return 1;
 }
 
@@ -227,6 +228,18 @@ void Connection::interrupt() noexcept {
   if (db_ != nullptr) sqlite3_interrupt(db_);
 }
 
+void Connection::interrupt_permanently() noexcept {
+  // Before the interrupt: a statement starting in between clears the
+  // engine's flag, but sees this one.
+  interrupted_permanently_.store(true, std::memory_order_relaxed);
+  interrupt();
+}
+
+bool Connection::stops_now() const noexcept {
+  return interrupted_permanently_.load(std::memory_order_relaxed) ||
+         (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed));
+}
+
 void Connection::publish_state() noexcept {
   in_transaction_.store(sqlite3_get_autocommit(db_) == 0, std::memory_order_relaxed);
   total_changes_.store(sqlite3_total_changes64(db_), std::memory_order_relaxed);
@@ -297,29 +310,52 @@ QueryResult Connection::execute(std::string_view sql, Params& params, const Fetc
   return finish_first_chunk(std::move(lease), params, std::move(result), done);
 }
 
+// The inline state of a connection for one statement, undone however it ends.
+class InlineRun {
+ public:
+  InlineRun(Connection& connection, const InlineBudget& budget) noexcept
+      : connection_(connection),
+        largest_value_(sqlite3_limit(connection.db_, SQLITE_LIMIT_LENGTH, budget.largest_value)) {
+    connection.inline_ = true;
+    connection.inline_callbacks_left_ = std::max(1, budget.vm_steps / kProgressInterval);
+    connection.inline_deadline_ = std::chrono::steady_clock::now() + budget.time;
+    connection.over_budget_ = false;
+  }
+  ~InlineRun() {
+    connection_.inline_ = false;
+    sqlite3_limit(connection_.db_, SQLITE_LIMIT_LENGTH, largest_value_);
+  }
+  InlineRun(const InlineRun&) = delete;
+  InlineRun& operator=(const InlineRun&) = delete;
+
+ private:
+  Connection& connection_;
+  int largest_value_;
+};
+
+bool Connection::inline_declined(int sqlite_code) const noexcept {
+  const int primary = sqlite_code & 0xff;
+  return over_budget_ || primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_TOOBIG;
+}
+
 std::optional<QueryResult> Connection::execute_read_within(std::string_view sql, Params& params,
-                                                           const FetchLimits& limits, int vm_step_budget) {
+                                                           const FetchLimits& limits, const InlineBudget& budget) {
   require_open();
-  auto lease = cache_->lease(sql);
-  Statement& statement = *lease;
-  if (!statement.is_readonly() || statement.is_empty()) return std::nullopt;
-  statement.bind(params);
-  QueryResult result;
-  // While inline: no waiting for locks, and a budget of engine steps.
-  inline_callbacks_left_ = std::max(1, vm_step_budget / kProgressInterval);
-  over_budget_ = false;
-  bool done = false;
+  // Preparing may read the schema, which may wait for a lock: inline from here.
+  InlineRun inline_run(*this, budget);
   try {
-    done = step_rows(statement, result, limits);
+    auto lease = cache_->lease(sql);
+    Statement& statement = *lease;
+    if (!statement.is_plain_read() || statement.is_empty()) return std::nullopt;
+    statement.bind(params);
+    QueryResult result;
+    const bool done = step_rows(statement, result, limits);
+    return finish_first_chunk(std::move(lease), params, std::move(result), done);
   } catch (const DbError& error) {
-    inline_callbacks_left_ = 0;
-    const int primary = error.error().sqlite_code & 0xff;
-    if (over_budget_ || primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return std::nullopt;
+    if (inline_declined(error.error().sqlite_code)) return std::nullopt;
     publish_state();
     throw;
   }
-  inline_callbacks_left_ = 0;
-  return finish_first_chunk(std::move(lease), params, std::move(result), done);
 }
 
 QueryResult Connection::fetch(std::uint64_t cursor_id, const FetchLimits& limits) {

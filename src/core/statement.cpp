@@ -107,6 +107,8 @@ Statement::Statement(sqlite3* db, std::string_view sql) {
   for (std::string_view keyword : {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"}) {
     transaction_control_ = transaction_control_ || starts_with_keyword(text, keyword);
   }
+  plain_read_ = readonly_ && !transaction_control_ && !starts_with_keyword(text, "ATTACH") &&
+                !starts_with_keyword(text, "DETACH") && !starts_with_keyword(text, "PRAGMA");
   try {
     columns_ = describe_columns(handle_);
   } catch (...) {
