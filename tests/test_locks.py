@@ -10,6 +10,8 @@ import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import pytest
+
 import aiolibsql
 import aiolibsql.dbapi as dbapi
 
@@ -136,3 +138,25 @@ def test_exit_stops_a_pool_read_that_never_ends(db_path: str) -> None:
     completed = run_until_exit(_EXIT_WITH_AN_ENDLESS_POOL_READ, db_path)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == "exiting\n"
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), float("-inf"), float("nan"), -1, 10**400], ids=repr)
+def test_timeouts_that_are_not_finite_or_negative_raise_value_error_at_call_time(db_path: str, timeout: float) -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        aiolibsql.connect(db_path, timeout=timeout)
+    with pytest.raises(ValueError, match="timeout"):
+        aiolibsql.create_pool(db_path, timeout=timeout)
+    with pytest.raises(ValueError, match="timeout"):
+        dbapi.connect(db_path, timeout=timeout)
+
+
+async def test_longest_finite_timeout_still_waits_for_a_lock_and_gets_it(db_path: str) -> None:
+    make_table(db_path)
+    with exclusive_lock_in_another_process(db_path) as release:
+        async with aiolibsql.connect(db_path, timeout=1e300) as conn:
+            read = asyncio.ensure_future(conn.execute_fetchall("SELECT x FROM t"))
+            loop_ran = asyncio.Event()
+            asyncio.get_running_loop().call_soon(loop_ran.set)
+            await loop_ran.wait()
+            release()
+            assert await read == [(1,)]

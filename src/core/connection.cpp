@@ -98,15 +98,12 @@ int Connection::on_progress(void* self) noexcept {
   return 0;
 }
 
-// The engine's own waiting schedule (sqliteDefaultBusyCallback), except that
-// inline statements never wait and a cancelled one stops waiting.
-int Connection::on_busy(void* self, int attempts) noexcept {
+int busy_wait_ms(int attempts, int timeout_ms) noexcept {
   static constexpr int kDelays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
   static constexpr int kTotals[] = {0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228};
   constexpr int kSteps = static_cast<int>(std::size(kDelays));
-  auto* connection = static_cast<Connection*>(self);
-  if (connection->inline_ || connection->stops_now() || sqlite3_is_interrupted(connection->db_)) return 0;
-  // In 64 bits: the busy timeout may be as long as an int holds.
+  // In 64 bits: the timeout may be as long as an int holds, and the time
+  // already waited plus the next pause longer still.
   std::int64_t delay;
   std::int64_t waited;
   if (attempts < kSteps) {
@@ -116,12 +113,17 @@ int Connection::on_busy(void* self, int attempts) noexcept {
     delay = kDelays[kSteps - 1];
     waited = kTotals[kSteps - 1] + delay * (std::int64_t{attempts} - (kSteps - 1));
   }
-  const std::int64_t timeout = connection->busy_timeout_ms_;
-  if (waited + delay > timeout) {
-    delay = timeout - waited;
-    if (delay <= 0) return 0;
-  }
-  sqlite3_sleep(static_cast<int>(delay));
+  if (waited + delay > timeout_ms) delay = std::max<std::int64_t>(0, timeout_ms - waited);
+  return static_cast<int>(delay);
+}
+
+// Inline statements never wait, and neither do cancelled or interrupted ones.
+int Connection::on_busy(void* self, int attempts) noexcept {
+  auto* connection = static_cast<Connection*>(self);
+  if (connection->inline_ || connection->stops_now() || sqlite3_is_interrupted(connection->db_)) return 0;
+  const int delay = busy_wait_ms(attempts, connection->busy_timeout_ms_);
+  if (delay == 0) return 0;
+  sqlite3_sleep(delay);
   return 1;
 }
 
@@ -144,8 +146,11 @@ void Connection::open(const OpenOptions& options) {
     throw DbError(std::move(error));
   }
   sqlite3_extended_result_codes(db, 1);
+  // Callers check the timeout; NaN must not reach the cast below all the same.
   const double timeout_ms =
-      std::clamp(options.timeout_seconds * 1000.0, 0.0, static_cast<double>(std::numeric_limits<int>::max()));
+      std::isnan(options.timeout_seconds)
+          ? 0.0
+          : std::clamp(options.timeout_seconds * 1000.0, 0.0, static_cast<double>(std::numeric_limits<int>::max()));
   busy_timeout_ms_ = static_cast<int>(timeout_ms);
   sqlite3_busy_handler(db, on_busy, this);
   sqlite3_progress_handler(db, kProgressInterval, on_progress, this);

@@ -57,6 +57,11 @@ class ScalarFunction {
   virtual Value call(const std::vector<Value>& arguments) = 0;
 };
 
+// The engine's waiting schedule for a lock (as sqliteDefaultBusyCallback):
+// how many milliseconds to wait before attempt `attempts` + 1, or 0 to give
+// up once `timeout_ms` would be exceeded.
+int busy_wait_ms(int attempts, int timeout_ms) noexcept;
+
 // Configures SQLite3 Multiple Ciphers on a freshly opened handle the way
 // libSQL does (the scheme as the connection's default, then sqlite3_key).
 void set_encryption_key(sqlite3* db, const Secret& key, const std::string& cipher);

@@ -1006,6 +1006,29 @@ TEST(ConnectionInterrupt, InterruptWhileIdleDoesNotAffectTheNextStatement) {
 }
 
 // ---------------------------------------------------------------------------
+// waiting for locks
+
+TEST(BusyWait, FollowsTheEnginesScheduleAndGivesUpAtTheTimeout) {
+  EXPECT_EQ(busy_wait_ms(0, 5000), 1);
+  EXPECT_EQ(busy_wait_ms(3, 5000), 10);
+  EXPECT_EQ(busy_wait_ms(20, 5000), 100);
+  // 1028 ms waited by then: only the rest of the timeout is left.
+  EXPECT_EQ(busy_wait_ms(19, 1050), 22);
+  EXPECT_EQ(busy_wait_ms(20, 1050), 0);
+  EXPECT_EQ(busy_wait_ms(0, 0), 0);
+}
+
+TEST(BusyWait, LongestTimeoutEndsInsteadOfOverflowing) {
+  constexpr int kLongest = std::numeric_limits<int>::max();
+  // About 24.8 days of 100 ms pauses; past them the time waited no longer
+  // fits an int.
+  constexpr int kAttemptsToTheEnd = kLongest / 100;
+  EXPECT_EQ(busy_wait_ms(kAttemptsToTheEnd - 100, kLongest), 100);
+  EXPECT_EQ(busy_wait_ms(kAttemptsToTheEnd + 20, kLongest), 0);
+  EXPECT_EQ(busy_wait_ms(kLongest, kLongest), 0);
+}
+
+// ---------------------------------------------------------------------------
 // inline reads
 
 // Nothing in these tests comes near it: only the rule under test declines.
