@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import os
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -202,6 +204,15 @@ def _check_encryption(encryption_key: str | bytes | None, cipher: str) -> None:
         raise ValueError("cipher= needs an encryption_key: without one the database is not encrypted")
 
 
+def _check_timeout(timeout: object) -> None:
+    # Infinity is refused rather than read as "wait forever": the engine's
+    # wait is bounded, and a silent cap would be a surprise.
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout < math.inf:
+        raise ValueError("timeout must be a finite number of seconds, zero or more")
+    if timeout > sys.float_info.max:
+        raise ValueError("timeout must be a finite number of seconds, zero or more: this int is too large")
+
+
 def _autocommit_mode(value: int | bool) -> int:
     # Only ints: 1.0 == 1, but a float here is a mistake, not a mode.
     if isinstance(value, int) and value in (True, False, LEGACY_TRANSACTION_CONTROL):
@@ -273,8 +284,7 @@ def connect(
     if sync_url is not None or sync_interval is not None or offline:
         raise NotSupportedError("embedded replicas (sync_url, sync_interval, offline) are not supported yet")
     _check_encryption(encryption_key, cipher)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
-        raise ValueError("timeout must be a number of seconds, zero or more")
+    _check_timeout(timeout)
     if isolation_level is not None:
         if not isinstance(isolation_level, str) or isolation_level.upper() not in _ISOLATION_LEVELS:
             raise ValueError("isolation_level must be None, '', 'DEFERRED', 'IMMEDIATE' or 'EXCLUSIVE'")

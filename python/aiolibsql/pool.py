@@ -25,7 +25,7 @@ from typing import Any
 from . import _native
 from ._opening import Opening
 from ._runner import Runner, inline_reads_default
-from .connection import DEFAULT_CIPHER, _check_encryption
+from .connection import DEFAULT_CIPHER, _check_encryption, _check_timeout
 from .cursor import Parameters, ResultReader, RowFactory
 from .exceptions import NotSupportedError, OperationalError, ProgrammingError
 
@@ -274,8 +274,7 @@ def create_pool(
     if path in ("", ":memory:") or "mode=memory" in path:
         raise NotSupportedError("a pool needs a database file: an in-memory database is private to one connection")
     _check_encryption(encryption_key, cipher)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
-        raise ValueError("timeout must be a number of seconds, zero or more")
+    _check_timeout(timeout)
     if isinstance(cached_statements, bool) or not isinstance(cached_statements, int) or cached_statements < 0:
         raise ValueError("cached_statements must be an int, zero or more")
     if not isinstance(group_commit_size, int) or group_commit_size < 1:

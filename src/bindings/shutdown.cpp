@@ -55,9 +55,14 @@ void close_everything_still_open() {
     open_pools = take_live(pools);
   }
   nb::gil_scoped_release released;
-  for (auto& pool : open_pools) close_and_wait(*pool);
+  // Nothing left to wait for: a running statement would hold up the exit
+  // for as long as it runs or waits for a lock.
+  for (auto& pool : open_pools) {
+    pool->interrupt_permanently();
+    close_and_wait(*pool);
+  }
   for (auto& connection : open_connections) {
-    connection->interrupt();
+    connection->interrupt_permanently();
     close_and_wait(*connection);
   }
 }

@@ -47,7 +47,7 @@ std::optional<QueryResult> AsyncConnection::try_execute_inline(std::string_view 
   if (has_user_functions_.load(std::memory_order_relaxed)) return std::nullopt;
   auto engine = executor_.try_hold_idle_engine();
   if (!engine.owns_lock()) return std::nullopt;
-  auto result = connection_.execute_read_within(sql, params, kFirstChunk, kInlineStepBudget);
+  auto result = connection_.execute_read_within(sql, params, kFirstChunk, kInlineBudget);
   if (result) {
     executor_.count_inline_completion();
     result = with_open_cursor(std::move(*result), nullptr);

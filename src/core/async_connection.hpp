@@ -22,9 +22,11 @@ namespace aiolibsql {
 // trips, asked for by a reader that wants more, return bigger ones.
 inline constexpr FetchLimits kFirstChunk{256, 1 << 20};
 inline constexpr FetchLimits kNextChunk{8192, 8 << 20};
-// Engine steps a statement may run inline before it goes to the worker
-// instead: tens of microseconds, so an inline read never stalls the caller.
-inline constexpr int kInlineStepBudget = 20000;
+// What a statement may do inline before it goes to the worker instead: tens
+// of engine steps' microseconds, a time bound for steps that read the disk,
+// and values small enough to build at once, so an inline read never stalls
+// the caller.
+inline constexpr InlineBudget kInlineBudget{20000, std::chrono::microseconds(200), 256 << 10};
 
 class AsyncConnection;
 
@@ -100,6 +102,7 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection>, pu
 
   bool cancel(std::uintptr_t tag) override { return executor_.cancel(tag); }
   void interrupt() noexcept { connection_.interrupt(); }
+  void interrupt_permanently() noexcept { connection_.interrupt_permanently(); }
   bool is_closed() const { return executor_.is_closed(); }
   bool in_transaction() const noexcept { return connection_.in_transaction(); }
   std::int64_t total_changes() const noexcept { return connection_.total_changes(); }

@@ -89,37 +89,40 @@ constexpr int kProgressInterval = 1000;
 
 int Connection::on_progress(void* self) noexcept {
   auto* connection = static_cast<Connection*>(self);
-  if (connection->cancel_ != nullptr && connection->cancel_->load(std::memory_order_relaxed)) return 1;
-  if (connection->inline_callbacks_left_ > 0 && --connection->inline_callbacks_left_ == 0) {
+  if (connection->stops_now()) return 1;
+  if (connection->inline_ &&
+      (--connection->inline_callbacks_left_ <= 0 || std::chrono::steady_clock::now() >= connection->inline_deadline_)) {
     connection->over_budget_ = true;
     return 1;
   }
   return 0;
 }
 
-// The engine's own waiting schedule (sqliteDefaultBusyCallback), except that
-// inline statements never wait and a cancelled one stops waiting.
-int Connection::on_busy(void* self, int attempts) noexcept {
+int busy_wait_ms(int attempts, int timeout_ms) noexcept {
   static constexpr int kDelays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
   static constexpr int kTotals[] = {0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228};
   constexpr int kSteps = static_cast<int>(std::size(kDelays));
-  auto* connection = static_cast<Connection*>(self);
-  if (connection->inline_callbacks_left_ > 0) return 0;
-  if (connection->cancel_ != nullptr && connection->cancel_->load(std::memory_order_relaxed)) return 0;
-  int delay;
-  int waited;
+  // In 64 bits: the timeout may be as long as an int holds, and the time
+  // already waited plus the next pause longer still.
+  std::int64_t delay;
+  std::int64_t waited;
   if (attempts < kSteps) {
     delay = kDelays[attempts];
     waited = kTotals[attempts];
   } else {
     delay = kDelays[kSteps - 1];
-    waited = kTotals[kSteps - 1] + delay * (attempts - (kSteps - 1));
+    waited = kTotals[kSteps - 1] + delay * (std::int64_t{attempts} - (kSteps - 1));
   }
-  const int timeout = connection->busy_timeout_ms_;
-  if (waited + delay > timeout) {
-    delay = timeout - waited;
-    if (delay <= 0) return 0;
-  }
+  if (waited + delay > timeout_ms) delay = std::max<std::int64_t>(0, timeout_ms - waited);
+  return static_cast<int>(delay);
+}
+
+// Inline statements never wait, and neither do cancelled or interrupted ones.
+int Connection::on_busy(void* self, int attempts) noexcept {
+  auto* connection = static_cast<Connection*>(self);
+  if (connection->inline_ || connection->stops_now() || sqlite3_is_interrupted(connection->db_)) return 0;
+  const int delay = busy_wait_ms(attempts, connection->busy_timeout_ms_);
+  if (delay == 0) return 0;
   sqlite3_sleep(delay);
   return 1;
 }
@@ -143,8 +146,11 @@ void Connection::open(const OpenOptions& options) {
     throw DbError(std::move(error));
   }
   sqlite3_extended_result_codes(db, 1);
+  // Callers check the timeout; NaN must not reach the cast below all the same.
   const double timeout_ms =
-      std::clamp(options.timeout_seconds * 1000.0, 0.0, static_cast<double>(std::numeric_limits<int>::max()));
+      std::isnan(options.timeout_seconds)
+          ? 0.0
+          : std::clamp(options.timeout_seconds * 1000.0, 0.0, static_cast<double>(std::numeric_limits<int>::max()));
   busy_timeout_ms_ = static_cast<int>(timeout_ms);
   sqlite3_busy_handler(db, on_busy, this);
   sqlite3_progress_handler(db, kProgressInterval, on_progress, this);
@@ -227,6 +233,18 @@ void Connection::interrupt() noexcept {
   if (db_ != nullptr) sqlite3_interrupt(db_);
 }
 
+void Connection::interrupt_permanently() noexcept {
+  // Before the interrupt: a statement starting in between clears the
+  // engine's flag, but sees this one.
+  interrupted_permanently_.store(true, std::memory_order_relaxed);
+  interrupt();
+}
+
+bool Connection::stops_now() const noexcept {
+  return interrupted_permanently_.load(std::memory_order_relaxed) ||
+         (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed));
+}
+
 void Connection::publish_state() noexcept {
   in_transaction_.store(sqlite3_get_autocommit(db_) == 0, std::memory_order_relaxed);
   total_changes_.store(sqlite3_total_changes64(db_), std::memory_order_relaxed);
@@ -251,16 +269,20 @@ void Connection::begin_implicitly(const Statement& statement) {
   run(begin.c_str());
 }
 
-bool Connection::step_rows(Statement& statement, RowChunk& rows, const FetchLimits& limits) {
+bool Connection::step_rows(Statement& statement, QueryResult& result, const FetchLimits& limits) {
   sqlite3_stmt* handle = statement.handle();
+  int rc = sqlite3_step(handle);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) throw DbError(engine_error(db_, rc));
+  statement.refresh_columns();
+  result.columns = statement.columns();
+  RowChunk& rows = result.rows = RowChunk(result.columns ? result.columns->names.size() : 0);
   std::size_t count = 0;
-  while (true) {
-    const int rc = sqlite3_step(handle);
-    if (rc == SQLITE_DONE) return true;
-    if (rc != SQLITE_ROW) throw DbError(engine_error(db_, rc));
+  for (; rc == SQLITE_ROW; rc = sqlite3_step(handle)) {
     rows.append_current_row(handle);
     if (++count >= limits.max_rows || rows.byte_size() >= limits.max_bytes) return false;
   }
+  if (rc != SQLITE_DONE) throw DbError(engine_error(db_, rc));
+  return true;
 }
 
 QueryResult Connection::finish_first_chunk(StatementLease lease, Params& params, QueryResult result, bool done) {
@@ -285,9 +307,7 @@ QueryResult Connection::execute(std::string_view sql, Params& params, const Fetc
   bool done = false;
   try {
     begin_implicitly(statement);
-    result.columns = statement.columns();
-    result.rows = RowChunk(result.columns ? result.columns->names.size() : 0);
-    done = step_rows(statement, result.rows, limits);
+    done = step_rows(statement, result, limits);
   } catch (...) {
     publish_state();
     throw;
@@ -295,31 +315,52 @@ QueryResult Connection::execute(std::string_view sql, Params& params, const Fetc
   return finish_first_chunk(std::move(lease), params, std::move(result), done);
 }
 
+// The inline state of a connection for one statement, undone however it ends.
+class InlineRun {
+ public:
+  InlineRun(Connection& connection, const InlineBudget& budget) noexcept
+      : connection_(connection),
+        largest_value_(sqlite3_limit(connection.db_, SQLITE_LIMIT_LENGTH, budget.largest_value)) {
+    connection.inline_ = true;
+    connection.inline_callbacks_left_ = std::max(1, budget.vm_steps / kProgressInterval);
+    connection.inline_deadline_ = std::chrono::steady_clock::now() + budget.time;
+    connection.over_budget_ = false;
+  }
+  ~InlineRun() {
+    connection_.inline_ = false;
+    sqlite3_limit(connection_.db_, SQLITE_LIMIT_LENGTH, largest_value_);
+  }
+  InlineRun(const InlineRun&) = delete;
+  InlineRun& operator=(const InlineRun&) = delete;
+
+ private:
+  Connection& connection_;
+  int largest_value_;
+};
+
+bool Connection::inline_declined(int sqlite_code) const noexcept {
+  const int primary = sqlite_code & 0xff;
+  return over_budget_ || primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_TOOBIG;
+}
+
 std::optional<QueryResult> Connection::execute_read_within(std::string_view sql, Params& params,
-                                                           const FetchLimits& limits, int vm_step_budget) {
+                                                           const FetchLimits& limits, const InlineBudget& budget) {
   require_open();
-  auto lease = cache_->lease(sql);
-  Statement& statement = *lease;
-  if (!statement.is_readonly() || statement.is_empty()) return std::nullopt;
-  statement.bind(params);
-  QueryResult result;
-  result.columns = statement.columns();
-  result.rows = RowChunk(result.columns ? result.columns->names.size() : 0);
-  // While inline: no waiting for locks, and a budget of engine steps.
-  inline_callbacks_left_ = std::max(1, vm_step_budget / kProgressInterval);
-  over_budget_ = false;
-  bool done = false;
+  // Preparing may read the schema, which may wait for a lock: inline from here.
+  InlineRun inline_run(*this, budget);
   try {
-    done = step_rows(statement, result.rows, limits);
+    auto lease = cache_->lease(sql);
+    Statement& statement = *lease;
+    if (!statement.is_plain_read() || statement.is_empty()) return std::nullopt;
+    statement.bind(params);
+    QueryResult result;
+    const bool done = step_rows(statement, result, limits);
+    return finish_first_chunk(std::move(lease), params, std::move(result), done);
   } catch (const DbError& error) {
-    inline_callbacks_left_ = 0;
-    const int primary = error.error().sqlite_code & 0xff;
-    if (over_budget_ || primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return std::nullopt;
+    if (inline_declined(error.error().sqlite_code)) return std::nullopt;
     publish_state();
     throw;
   }
-  inline_callbacks_left_ = 0;
-  return finish_first_chunk(std::move(lease), params, std::move(result), done);
 }
 
 QueryResult Connection::fetch(std::uint64_t cursor_id, const FetchLimits& limits) {
@@ -328,11 +369,9 @@ QueryResult Connection::fetch(std::uint64_t cursor_id, const FetchLimits& limits
   QueryResult result;
   if (found == open_cursors_.end()) return result;
   Statement& statement = *found->second.lease;
-  result.columns = statement.columns();
-  result.rows = RowChunk(result.columns ? result.columns->names.size() : 0);
   bool done = true;
   try {
-    done = step_rows(statement, result.rows, limits);
+    done = step_rows(statement, result, limits);
   } catch (...) {
     open_cursors_.erase(found);
     publish_state();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -56,9 +57,24 @@ class ScalarFunction {
   virtual Value call(const std::vector<Value>& arguments) = 0;
 };
 
+// The engine's waiting schedule for a lock (as sqliteDefaultBusyCallback):
+// how many milliseconds to wait before attempt `attempts` + 1, or 0 to give
+// up once `timeout_ms` would be exceeded.
+int busy_wait_ms(int attempts, int timeout_ms) noexcept;
+
 // Configures SQLite3 Multiple Ciphers on a freshly opened handle the way
 // libSQL does (the scheme as the connection's default, then sqlite3_key).
 void set_encryption_key(sqlite3* db, const Secret& key, const std::string& cipher);
+
+// How much a statement run on the caller's thread may do before it is
+// handed to the worker instead.
+struct InlineBudget {
+  int vm_steps;
+  std::chrono::microseconds time;
+  // The largest string or blob it may build or read: one engine step makes a
+  // whole value, and neither budget above can stop a step.
+  int largest_value;
+};
 
 class Connection {
  public:
@@ -81,12 +97,12 @@ class Connection {
     Params copy = params;
     return execute(sql, copy, limits);
   }
-  // Runs `sql` only if it is read-only and finishes its first chunk within
-  // `vm_step_budget` virtual-machine steps without waiting for a lock;
+  // Runs `sql` only if it is a plain read (Statement::is_plain_read) and
+  // finishes its first chunk within `budget` without waiting for a lock;
   // otherwise resets it and returns nothing, so the caller can queue it.
   // Real errors (syntax, bad parameters) throw as from execute.
   std::optional<QueryResult> execute_read_within(std::string_view sql, Params& params, const FetchLimits& limits,
-                                                 int vm_step_budget);
+                                                 const InlineBudget& budget);
   // While `*cancel` is set, the running statement stops with SQLITE_INTERRUPT
   // (and only that statement: later ones are unaffected once it is cleared).
   void watch_cancellation(const std::atomic<bool>* cancel) noexcept { cancel_ = cancel; }
@@ -111,6 +127,9 @@ class Connection {
 
   // Safe from any thread: make the running statement fail with SQLITE_INTERRUPT.
   void interrupt() noexcept;
+  // Safe from any thread, for process exit: the running statement and every
+  // later one stop with SQLITE_INTERRUPT, and no statement waits for a lock.
+  void interrupt_permanently() noexcept;
   // Safe from any thread; reflect the state after the last finished call.
   bool in_transaction() const noexcept { return in_transaction_.load(std::memory_order_relaxed); }
   std::int64_t total_changes() const noexcept { return total_changes_.load(std::memory_order_relaxed); }
@@ -126,13 +145,19 @@ class Connection {
   void apply_key(const Secret& key, const std::string& cipher);
   void run(const char* sql);
   void begin_implicitly(const Statement& statement);
-  // Steps into `rows` until done or a limit is hit; true when done.
-  bool step_rows(Statement& statement, RowChunk& rows, const FetchLimits& limits);
+  // Steps into `result` until done or a limit is hit; true when done. Takes
+  // the columns from the statement as its first step left them.
+  bool step_rows(Statement& statement, QueryResult& result, const FetchLimits& limits);
   void publish_state() noexcept;
   // The result of a statement whose first rows are in `rows`.
   QueryResult finish_first_chunk(StatementLease lease, Params& params, QueryResult result, bool done);
+  // Cancelled, or interrupted for good: stop running and stop waiting.
+  bool stops_now() const noexcept;
   static int on_progress(void* self) noexcept;
   static int on_busy(void* self, int attempts) noexcept;
+  // Whether an engine error while inline means "run it on the worker instead".
+  bool inline_declined(int sqlite_code) const noexcept;
+  friend class InlineRun;
 
   sqlite3* db_ = nullptr;
   std::mutex interrupt_mutex_;  // guards db_ against close() for interrupt()
@@ -146,9 +171,12 @@ class Connection {
   };
   std::unordered_map<std::uint64_t, OpenStatement> open_cursors_;
   const std::atomic<bool>* cancel_ = nullptr;
-  // Engine progress callbacks left before an inline statement is over budget;
-  // zero when not inline.
+  std::atomic<bool> interrupted_permanently_{false};
+  // Set while a statement runs on the caller's thread: it never waits for a
+  // lock, and stops when its callbacks run out or its deadline passes.
+  bool inline_ = false;
   int inline_callbacks_left_ = 0;
+  std::chrono::steady_clock::time_point inline_deadline_;
   bool over_budget_ = false;
   std::uint64_t next_cursor_id_ = 0;
   std::atomic<bool> in_transaction_{false};

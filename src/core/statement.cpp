@@ -107,6 +107,8 @@ Statement::Statement(sqlite3* db, std::string_view sql) {
   for (std::string_view keyword : {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"}) {
     transaction_control_ = transaction_control_ || starts_with_keyword(text, keyword);
   }
+  plain_read_ = readonly_ && !transaction_control_ && !starts_with_keyword(text, "ATTACH") &&
+                !starts_with_keyword(text, "DETACH") && !starts_with_keyword(text, "PRAGMA");
   try {
     columns_ = describe_columns(handle_);
   } catch (...) {
@@ -116,6 +118,13 @@ Statement::Statement(sqlite3* db, std::string_view sql) {
 }
 
 Statement::~Statement() { sqlite3_finalize(handle_); }
+
+void Statement::refresh_columns() {
+  const int generation = sqlite3_stmt_status(handle_, SQLITE_STMTSTATUS_REPREPARE, 0);
+  if (generation == columns_generation_) return;
+  columns_ = describe_columns(handle_);
+  columns_generation_ = generation;
+}
 
 void Statement::bind(const Params& params) {
   const int expected = handle_ == nullptr ? 0 : sqlite3_bind_parameter_count(handle_);

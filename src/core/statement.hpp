@@ -37,7 +37,16 @@ class Statement {
   // implicit transaction under legacy transaction control.
   bool is_dml() const noexcept { return dml_; }
   bool is_transaction_control() const noexcept { return transaction_control_; }
+  // A plain read, cheap to run on the caller's thread: read-only, and neither
+  // transaction control (a COMMIT syncs the disk) nor ATTACH, DETACH or
+  // PRAGMA, which the engine calls read-only but which open files or change
+  // the connection.
+  bool is_plain_read() const noexcept { return plain_read_; }
+  // The columns as of the last refresh_columns(), or of preparing.
   const std::shared_ptr<const Columns>& columns() const noexcept { return columns_; }
+  // Call after a step: the engine re-prepares a statement whose schema
+  // changed (ALTER TABLE here or in another connection), and its columns with it.
+  void refresh_columns();
 
   // Binds every parameter; throws ProgrammingError when they do not match
   // the statement's placeholders.
@@ -50,7 +59,10 @@ class Statement {
   bool readonly_ = true;
   bool dml_ = false;
   bool transaction_control_ = false;
+  bool plain_read_ = false;
   std::shared_ptr<const Columns> columns_;
+  // The engine's re-prepare count when columns_ was read.
+  int columns_generation_ = 0;
 };
 
 // A statement kept by a StatementCache between uses.

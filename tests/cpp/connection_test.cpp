@@ -1006,6 +1006,84 @@ TEST(ConnectionInterrupt, InterruptWhileIdleDoesNotAffectTheNextStatement) {
 }
 
 // ---------------------------------------------------------------------------
+// waiting for locks
+
+TEST(BusyWait, FollowsTheEnginesScheduleAndGivesUpAtTheTimeout) {
+  EXPECT_EQ(busy_wait_ms(0, 5000), 1);
+  EXPECT_EQ(busy_wait_ms(3, 5000), 10);
+  EXPECT_EQ(busy_wait_ms(20, 5000), 100);
+  // 1028 ms waited by then: only the rest of the timeout is left.
+  EXPECT_EQ(busy_wait_ms(19, 1050), 22);
+  EXPECT_EQ(busy_wait_ms(20, 1050), 0);
+  EXPECT_EQ(busy_wait_ms(0, 0), 0);
+}
+
+TEST(BusyWait, LongestTimeoutEndsInsteadOfOverflowing) {
+  constexpr int kLongest = std::numeric_limits<int>::max();
+  // About 24.8 days of 100 ms pauses; past them the time waited no longer
+  // fits an int.
+  constexpr int kAttemptsToTheEnd = kLongest / 100;
+  EXPECT_EQ(busy_wait_ms(kAttemptsToTheEnd - 100, kLongest), 100);
+  EXPECT_EQ(busy_wait_ms(kAttemptsToTheEnd + 20, kLongest), 0);
+  EXPECT_EQ(busy_wait_ms(kLongest, kLongest), 0);
+}
+
+// ---------------------------------------------------------------------------
+// inline reads
+
+// Nothing in these tests comes near it: only the rule under test declines.
+constexpr InlineBudget kGenerousBudget{1 << 30, std::chrono::hours(1), 1 << 30};
+
+TEST(ConnectionInlineRead, TransactionControlAttachAndPragmasAreNeverRunInline) {
+  auto connection = open_memory();
+  for (const char* sql : {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "END", "ROLLBACK", "SAVEPOINT s", "RELEASE s",
+                          "ATTACH ':memory:' AS other", "DETACH other", "PRAGMA user_version", "pragma schema_version",
+                          "/* note */ Commit"}) {
+    Params none;
+    EXPECT_FALSE(connection->execute_read_within(sql, none, kEverything, kGenerousBudget).has_value()) << sql;
+  }
+  EXPECT_FALSE(connection->in_transaction());
+  Params none;
+  EXPECT_TRUE(connection->execute_read_within("SELECT 1", none, kEverything, kGenerousBudget).has_value());
+}
+
+TEST(ConnectionInlineRead, ValueLargerThanAChunkGoesToTheWorkerInsteadOfStallingTheCaller) {
+  // One engine step builds the whole value, so no step budget could stop it.
+  auto connection = open_memory();
+  const char* sql = "SELECT length(hex(randomblob(4000000)))";
+  const InlineBudget budget{kGenerousBudget.vm_steps, kGenerousBudget.time, kInlineBudget.largest_value};
+  Params none;
+  EXPECT_FALSE(connection->execute_read_within(sql, none, kEverything, budget).has_value());
+  EXPECT_EQ(scalar(*connection, sql), integer(8000000));
+  EXPECT_TRUE(connection->execute_read_within("SELECT 1", none, kEverything, kGenerousBudget).has_value());
+}
+
+TEST(ConnectionInlineRead, TimeBudgetStopsAStatementWithinItsStepBudget) {
+  auto connection = open_memory();
+  const auto sql = test::counting_query(1'000'000);
+  const InlineBudget no_time{kGenerousBudget.vm_steps, std::chrono::microseconds(0), kGenerousBudget.largest_value};
+  Params none;
+  EXPECT_FALSE(connection->execute_read_within(sql, none, kEverything, no_time).has_value());
+  EXPECT_EQ(scalar(*connection, sql), integer(1'000'000));
+}
+
+TEST(ConnectionInlineRead, LockedSchemaDeclinesAtOnceInsteadOfWaitingInPrepare) {
+  test::TempDir directory;
+  OpenOptions options;
+  options.database = directory.file("locked.db");
+  auto holder = open_connection(options);
+  run(*holder, "CREATE TABLE t(x)");
+  run(*holder, "BEGIN EXCLUSIVE");
+  // A regression waits this long and then fails with SQLITE_BUSY.
+  options.timeout_seconds = 10;
+  auto reader = open_connection(options);
+  Params none;
+  EXPECT_FALSE(reader->execute_read_within("SELECT * FROM t", none, kEverything, kGenerousBudget).has_value());
+  run(*holder, "COMMIT");
+  EXPECT_EQ(count_rows(*reader, "t"), 0);
+}
+
+// ---------------------------------------------------------------------------
 // libSQL vector SQL
 
 TEST(ConnectionVector, VectorTopKReturnsTheNearestRowsInOrder) {

@@ -456,6 +456,11 @@ void Pool::close(Sink sink, std::uintptr_t tag) {
       joined, 0));
 }
 
+void Pool::interrupt_permanently() noexcept {
+  writer_->interrupt_permanently();
+  for (auto& reader : readers_) reader->interrupt_permanently();
+}
+
 bool Pool::cancel(std::uintptr_t tag) {
   std::vector<std::shared_ptr<Operation>> cancelled;
   std::vector<std::shared_ptr<Operation>> orphaned;

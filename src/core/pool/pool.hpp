@@ -99,6 +99,8 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable, publ
   // Fails queued and waiting work, waits for running statements,
   // checkpoints the WAL and closes every connection.
   void close(Sink sink, std::uintptr_t tag);
+  // For process exit: see Connection::interrupt_permanently.
+  void interrupt_permanently() noexcept;
   bool cancel(std::uintptr_t tag) override;
   // Autocommit writes a SubmissionBatch held: through the gate, in order.
   void submit_held(std::span<std::shared_ptr<Operation>> operations) override;
