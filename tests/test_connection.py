@@ -708,3 +708,14 @@ async def test_interrupt_of_an_idle_connection_does_not_affect_the_next_statemen
     async with aiolibsql.connect(":memory:") as conn:
         conn.interrupt()
         assert await conn.execute_fetchall("SELECT 1") == [(1,)]
+
+
+async def test_interrupt_while_idle_with_an_open_cursor_affects_neither_it_nor_the_next_statement() -> None:
+    async with aiolibsql.connect(":memory:") as conn:
+        cursor = await conn.execute("SELECT value FROM generate_series(1, 100000)")
+        assert await cursor.fetchone() == (1,)
+        # Nothing runs now, though the cursor's statement is still open.
+        conn.interrupt()
+        assert await conn.execute_fetchall("SELECT 1") == [(1,)]
+        rest = await cursor.fetchall()
+        assert [value for (value,) in rest] == list(range(2, 100001))

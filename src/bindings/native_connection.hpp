@@ -59,7 +59,7 @@ class NativeConnection {
   nb::object create_function(nb::handle port, std::string name, int arg_count, nb::object callable, bool deterministic);
   nb::object close(nb::handle port);
 
-  void interrupt() noexcept { core_->interrupt(); }
+  void interrupt() { core_->interrupt(); }
   bool in_transaction() const noexcept { return core_->in_transaction(); }
   std::int64_t total_changes() const noexcept { return core_->total_changes(); }
   bool closed() const { return core_->is_closed(); }

@@ -101,7 +101,8 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection>, pu
   void set_group_runner(ConnectionGroupRunner runner, std::size_t largest_group, std::chrono::microseconds gather);
 
   bool cancel(std::uintptr_t tag) override { return executor_.cancel(tag); }
-  void interrupt() noexcept { connection_.interrupt(); }
+  // Connection.interrupt(): the operation running on the worker, if any.
+  void interrupt() { executor_.interrupt_running(); }
   void interrupt_permanently() noexcept { connection_.interrupt_permanently(); }
   bool is_closed() const { return executor_.is_closed(); }
   bool in_transaction() const noexcept { return connection_.in_transaction(); }

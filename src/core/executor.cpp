@@ -140,6 +140,11 @@ bool Executor::cancel(std::uintptr_t tag) {
   return true;
 }
 
+void Executor::interrupt_running() {
+  std::lock_guard lock(state_->mutex);
+  if (state_->running != nullptr) state_->cancel_running.store(true, std::memory_order_relaxed);
+}
+
 bool Executor::is_closed() const {
   std::lock_guard lock(state_->mutex);
   return state_->closed;

@@ -121,6 +121,11 @@ class Executor {
   // Cancelled without running, a running one is interrupted. False if it is
   // neither queued nor running.
   bool cancel(std::uintptr_t tag);
+  // Interrupts the operation running now, whichever it is; does nothing
+  // when none runs. Unlike sqlite3_interrupt, which stays in force while
+  // any statement of the connection is open (a cursor with rows left), it
+  // can never fail a later statement.
+  void interrupt_running();
   bool is_closed() const;
 
   // Held by whoever drives the connection's engine: the worker while it
