@@ -153,7 +153,8 @@ def test_timeouts_that_are_not_finite_or_negative_raise_value_error_at_call_time
 async def test_longest_finite_timeout_still_waits_for_a_lock_and_gets_it(db_path: str) -> None:
     make_table(db_path)
     with exclusive_lock_in_another_process(db_path) as release:
-        async with aiolibsql.connect(db_path, timeout=1e300) as conn:
+        # On the worker only: an inline wait would block the loop that releases the lock.
+        async with aiolibsql.connect(db_path, timeout=1e300, inline_reads=False) as conn:
             read = asyncio.ensure_future(conn.execute_fetchall("SELECT x FROM t"))
             loop_ran = asyncio.Event()
             asyncio.get_running_loop().call_soon(loop_ran.set)
