@@ -363,6 +363,49 @@ async def test_one_conflicting_write_among_concurrent_ones_fails_alone(
         assert group_commit_stats == {"groups": 0, "grouped_operations": 0, "largest_group": 0}
 
 
+# Each statement fails in a way that ends the whole transaction it runs in, not just itself.
+_TRANSACTION_ENDING_FAILURES = {
+    "insert_or_rollback": ("INSERT OR ROLLBACK INTO items (name) VALUES ('taken')", aiolibsql.IntegrityError),
+    "trigger_raising_rollback": ("INSERT INTO items (name) VALUES ('refused')", aiolibsql.IntegrityError),
+    "database_full": ("INSERT INTO items (name) VALUES (zeroblob(200000))", aiolibsql.OperationalError),
+}
+
+
+@pytest.mark.parametrize("failure", sorted(_TRANSACTION_ENDING_FAILURES))
+async def test_a_failure_that_ends_its_group_transaction_fails_only_its_own_caller(
+    db_path: str, failure: str, outside: Outside
+) -> None:
+    failing_sql, error_type = _TRANSACTION_ENDING_FAILURES[failure]
+    # A page limit far below the full blob but far above a hundred short names.
+    async with create_pool(db_path, size=3, pragmas={"max_page_count": 20}) as pool:
+        await pool.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL)")
+        await pool.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON items WHEN NEW.name = 'refused' "
+            "BEGIN SELECT RAISE(ROLLBACK, 'refused by trigger'); END"
+        )
+        await pool.execute("INSERT INTO items (name) VALUES ('taken')")
+        before = pool.stats()["group_commit"]["grouped_operations"]
+        # The transaction holds the writer's gate: the writes park behind it and
+        # are let through together when it ends, so they are committed as one group.
+        async with pool.transaction():
+            writes = [
+                asyncio.ensure_future(
+                    pool.execute(
+                        failing_sql if i == 37 else "INSERT INTO items (name) VALUES (?)", () if i == 37 else (f"n{i}",)
+                    )
+                )
+                for i in range(100)
+            ]
+            await asyncio.sleep(0)  # one turn of the loop: every write task reaches the pool
+        results = await asyncio.wait_for(asyncio.gather(*writes, return_exceptions=True), 60)
+        assert pool.stats()["group_commit"]["grouped_operations"] - before >= 100
+    failed = {i: result for i, result in enumerate(results) if isinstance(result, BaseException)}
+    assert list(failed) == [37], failed
+    assert isinstance(failed[37], error_type)
+    names = {name for (name,) in outside.query("SELECT name FROM items")}
+    assert names == {f"n{i}" for i in range(100) if i != 37} | {"taken"}
+
+
 async def test_concurrent_load_is_group_committed(db_path: str) -> None:
     async with await open_items_pool(db_path, size=4) as pool:
         await asyncio.gather(*(pool.execute("INSERT INTO items (name) VALUES (?)", (f"n{i}",)) for i in range(2000)))

@@ -329,21 +329,23 @@ void Pool::transaction_execute_many(std::uint64_t transaction, std::string sql, 
 }
 
 void Pool::end_transaction(std::uint64_t transaction, bool commit, Sink sink, std::uintptr_t tag) {
-  submit_to_writer(writer_operation(
-                       [this, transaction, commit](Connection& connection) -> Outcome {
-                         require_active(transaction);
-                         try {
-                           if (connection.in_transaction()) run_sql(connection, commit ? "COMMIT" : "ROLLBACK");
-                         } catch (...) {
-                           roll_back_quietly(connection);
-                           open_gate(transaction);
-                           throw;
-                         }
-                         open_gate(transaction);
-                         return {};
-                       },
-                       std::move(sink), tag),
-                   transaction, false);
+  auto end = writer_operation(
+      [this, transaction, commit](Connection& connection) -> Outcome {
+        require_active(transaction);
+        try {
+          if (connection.in_transaction()) run_sql(connection, commit ? "COMMIT" : "ROLLBACK");
+        } catch (...) {
+          roll_back_quietly(connection);
+          open_gate(transaction);
+          throw;
+        }
+        open_gate(transaction);
+        return {};
+      },
+      std::move(sink), tag);
+  // Dropped, it would leave the writer gated for good.
+  end->refuse_cancellation();
+  submit_to_writer(std::move(end), transaction, false);
 }
 
 int Pool::begin_snapshot(Sink sink, std::uintptr_t tag) {
@@ -384,7 +386,8 @@ void Pool::snapshot_execute(int reader, std::string sql, Params params, Sink sin
 
 void Pool::end_snapshot(int reader, Sink sink, std::uintptr_t tag) {
   const auto index = static_cast<std::size_t>(reader);
-  readers_.at(index)->run(
+  auto& owner = *readers_.at(index);
+  auto end = owner.make_operation(
       [this, index](Connection& connection) -> Outcome {
         roll_back_quietly(connection);
         std::lock_guard lock(gate_mutex_);
@@ -392,31 +395,53 @@ void Pool::end_snapshot(int reader, Sink sink, std::uintptr_t tag) {
         return {};
       },
       std::move(sink), tag);
+  // Dropped, it would leave the reader pinned for good.
+  end->refuse_cancellation();
+  owner.executor().submit(std::move(end));
 }
 
-void Pool::run_group(Connection& connection, const std::vector<std::shared_ptr<Operation>>& group) {
-  try {
-    run_sql(connection, "BEGIN IMMEDIATE");
-  } catch (const DbError&) {
-    for (const auto& operation : group) operation->run();
+void Pool::run_group(Connection& connection, std::span<const std::shared_ptr<Operation>> group) {
+  if (group.size() == 1) {
+    group.front()->run();
     return;
   }
   try {
-    for (const auto& operation : group) {
+    run_sql(connection, "BEGIN IMMEDIATE");
+  } catch (const DbError& failure) {
+    // Every member waited for this lock together, as long as its timeout
+    // allows: running them one by one would make each wait that long again.
+    for (const auto& operation : group) operation->finish(failure.error());
+    return;
+  }
+  try {
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      const auto& operation = group[i];
       run_sql(connection, "SAVEPOINT aiolibsql_group_member");
       operation->run();
-      // A failed statement fails only its own caller: undo just its part.
-      if (std::holds_alternative<Error>(operation->outcome())) {
-        run_sql(connection, "ROLLBACK TO aiolibsql_group_member");
+      if (!std::holds_alternative<Error>(operation->outcome())) {
+        run_sql(connection, "RELEASE aiolibsql_group_member");
+        continue;
       }
+      if (!connection.in_transaction()) {
+        // Its failure (OR ROLLBACK, RAISE(ROLLBACK), a full disk) rolled back
+        // the whole group: the others are innocent and run again without it.
+        std::vector<std::shared_ptr<Operation>> innocent(group.begin(), group.begin() + static_cast<std::ptrdiff_t>(i));
+        innocent.insert(innocent.end(), group.begin() + static_cast<std::ptrdiff_t>(i) + 1, group.end());
+        run_group(connection, innocent);
+        return;
+      }
+      // A failed statement fails only its own caller: undo just its part.
+      run_sql(connection, "ROLLBACK TO aiolibsql_group_member");
       run_sql(connection, "RELEASE aiolibsql_group_member");
     }
     run_sql(connection, "COMMIT");
-  } catch (const DbError& failure) {
-    // The group's own transaction failed: nothing of it was committed.
+  } catch (const DbError&) {
+    // The group's own bookkeeping or commit failed and nothing of it was
+    // committed; which member caused it is unknown, so each one that had
+    // not failed by itself runs alone and gets its own verdict.
     roll_back_quietly(connection);
     for (const auto& operation : group) {
-      if (!std::holds_alternative<Error>(operation->outcome())) operation->finish(failure.error());
+      if (!std::holds_alternative<Error>(operation->outcome())) operation->run();
     }
   }
 }
@@ -464,6 +489,7 @@ bool Pool::cancel(std::uintptr_t tag) {
     std::lock_guard lock(gate_mutex_);
     const auto found = std::find_if(parked_.begin(), parked_.end(),
                                     [tag](const Parked& parked) { return parked.operation->tag() == tag; });
+    if (found != parked_.end() && !found->operation->cancellable()) return false;
     if (found != parked_.end()) {
       const Parked removed = std::move(*found);
       parked_.erase(found);

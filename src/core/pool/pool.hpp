@@ -132,7 +132,9 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable, publ
   // is the transaction that owns the writer, so nothing of a transaction
   // whose BEGIN failed or was cancelled runs in autocommit.
   void require_active(std::uint64_t transaction) const;
-  void run_group(Connection& connection, const std::vector<std::shared_ptr<Operation>>& group);
+  // Commits autocommit writes together, each under its own savepoint; a
+  // member's failure fails only that member, whatever kind of failure it is.
+  void run_group(Connection& connection, std::span<const std::shared_ptr<Operation>> group);
   template <typename Work>
   std::shared_ptr<Operation> writer_operation(Work work, Sink sink, std::uintptr_t tag) {
     return writer_->make_operation(std::move(work), std::move(sink), tag);
