@@ -240,6 +240,27 @@ async def test_close_releases_every_file_handle_on_the_database(db_path: str) ->
 # --- routing by what a statement does --------------------------------------
 
 
+async def test_a_name_starting_with_file_is_one_plain_path_for_every_pooled_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    async with create_pool("file:x.db", size=3) as pool:
+        await pool.execute("CREATE TABLE t (v INTEGER)")
+        await pool.execute("INSERT INTO t VALUES (1)")
+        assert await rows_of(pool, "SELECT v FROM t") == [(1,)]
+    assert (tmp_path / "file:x.db").exists()
+    assert not (tmp_path / "x.db").exists()
+
+
+async def test_with_uri_every_pooled_connection_reads_the_name_as_a_uri(tmp_path: Path) -> None:
+    uri = f"file:{tmp_path / 'x.db'}?cache=private"
+    async with create_pool(uri, size=3, uri=True) as pool:
+        await pool.execute("CREATE TABLE t (v INTEGER)")
+        await pool.execute("INSERT INTO t VALUES (1)")
+        assert await rows_of(pool, "SELECT v FROM t") == [(1,)]
+    assert sqlite3.connect(tmp_path / "x.db").execute("SELECT v FROM t").fetchall() == [(1,)]
+
+
 async def test_a_select_runs_on_a_reader(db_path: str) -> None:
     async with await open_items_pool(db_path, size=3) as pool:
         await pool.execute("INSERT INTO items (name) VALUES ('a')")

@@ -253,6 +253,7 @@ def create_pool(
     cached_statements: int = 128,
     inline_reads: bool | None = None,
     cipher: str = DEFAULT_CIPHER,
+    uri: bool = False,
 ) -> Opening[ConnectionPool]:
     """Open a pool of ``size`` connections (1 writer + ``size - 1`` readers) on one file.
 
@@ -263,7 +264,8 @@ def create_pool(
     ``group_commit_wait`` seconds for more once a group has started;
     ``group_commit=False`` commits each write alone. ``inline_reads`` is as
     for :func:`aiolibsql.connect`: short reads on an idle reader run on the
-    event loop's thread. ``:memory:`` is refused:
+    event loop's thread. ``uri`` is as for :func:`aiolibsql.connect`: without
+    it, a name that starts with ``file:`` is a plain path. ``:memory:`` is refused:
     an in-memory database is private to one connection, so a pool cannot share it.
     """
     path = os.fspath(database)
@@ -288,6 +290,7 @@ def create_pool(
     async def open_pool() -> ConnectionPool:
         native = _native.NativePool(
             path,
+            bool(uri),
             size,
             float(timeout),
             setup,

@@ -35,6 +35,7 @@ void roll_back_quietly(Connection& connection) noexcept {
 OpenOptions member_options(const PoolOptions& pool, bool query_only) {
   OpenOptions options;
   options.database = pool.database;
+  options.uri = pool.uri;
   options.timeout_seconds = pool.timeout_seconds;
   options.isolation_level = std::nullopt;
   options.transaction_control = TransactionControl::Autocommit;
@@ -59,8 +60,6 @@ Pool::~Pool() {
   // Connections first: their queued work refers to this pool.
   writer_.reset();
   readers_.clear();
-  std::lock_guard lock(classifier_mutex_);
-  sqlite3_close_v2(classifier_);
 }
 
 void Pool::open(Sink sink, std::uintptr_t tag) {
@@ -84,23 +83,13 @@ void Pool::open(Sink sink, std::uintptr_t tag) {
           Operation::complete(outer, *error);
           return;
         }
-        {
+        try {
+          // Opened as the members are, so it reads the same file however the name is spelled.
           std::lock_guard lock(self->classifier_mutex_);
-          const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-          int rc = sqlite3_open_v2(self->options_.database.c_str(), &self->classifier_, flags, nullptr);
-          if (rc == SQLITE_OK) sqlite3_busy_timeout(self->classifier_, 100);
-          try {
-            if (rc == SQLITE_OK && !reader_options.encryption_key.empty()) {
-              set_encryption_key(self->classifier_, reader_options.encryption_key, reader_options.cipher);
-            }
-          } catch (const DbError& error) {
-            Operation::complete(outer, error.error());
-            return;
-          }
-          if (rc != SQLITE_OK) {
-            Operation::complete(outer, engine_error(self->classifier_, rc));
-            return;
-          }
+          self->classifier_.open(reader_options);
+        } catch (const DbError& error) {
+          Operation::complete(outer, error.error());
+          return;
         }
         auto joined = all_of(self->readers_.size(), outer);
         for (auto& reader : self->readers_) reader->run(open_member(reader_options), joined, 0);
@@ -113,9 +102,9 @@ Pool::Route Pool::route(std::string_view sql) {
   if (auto found = routes_.find(sql); found != routes_.end()) return found->second;
   Route route;
   route.sql = std::make_shared<const std::string>(sql);
-  if (classifier_ == nullptr) return route;
+  if (!classifier_.is_open()) return route;
   try {
-    const Statement statement(classifier_, sql);
+    const Statement statement(classifier_.handle(), sql);
     route.readonly = statement.is_readonly();
     route.groupable = statement.is_dml();
     route.transaction_control = statement.is_transaction_control();
@@ -460,8 +449,7 @@ void Pool::close(Sink sink, std::uintptr_t tag) {
   for (auto& parked : waiting) Operation::complete(std::move(parked.operation), pool_closed_error());
   {
     std::lock_guard lock(classifier_mutex_);
-    sqlite3_close_v2(classifier_);
-    classifier_ = nullptr;
+    classifier_.close();
   }
   auto outer = std::make_shared<Operation>(nullptr, std::move(sink), tag);
   auto joined = all_of(readers_.size() + 1, outer);

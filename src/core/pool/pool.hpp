@@ -25,6 +25,8 @@ namespace aiolibsql {
 
 struct PoolOptions {
   std::string database;
+  // Reads `database` as a "file:" URI; otherwise such a name is a plain path, as for a connection.
+  bool uri = false;
   // Connections in all: one writer and size - 1 readers.
   std::size_t size = 10;
   double timeout_seconds = 5.0;
@@ -146,7 +148,7 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable, publ
 
   // Prepares statements only to learn where they go; never steps them.
   std::mutex classifier_mutex_;
-  sqlite3* classifier_ = nullptr;
+  Connection classifier_;
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
