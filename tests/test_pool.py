@@ -303,6 +303,38 @@ async def test_a_pragma_assignment_runs_on_the_writer_and_readers_then_see_it(db
     assert outside.query("PRAGMA user_version") == [(5,)]
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "PRAGMA foreign_keys = OFF",
+        "PRAGMA main.recursive_triggers = 1",
+        "pragma Cache_Size = 10",
+        "PRAGMA journal_mode = DELETE",
+        "PRAGMA busy_timeout = 1",
+        "ATTACH DATABASE ':memory:' AS other",
+        "DETACH DATABASE other",
+    ],
+)
+async def test_a_statement_that_changes_one_connections_settings_is_refused_and_points_to_pragmas(
+    db_path: str, statement: str
+) -> None:
+    async with await open_items_pool(db_path, size=3, pragmas={"foreign_keys": 1}) as pool:
+        for _ in range(pool.size):
+            with pytest.raises(aiolibsql.ProgrammingError, match=r"create_pool\(pragmas=\.\.\.\)"):
+                await pool.execute(statement)
+        assert [await rows_of(pool, "PRAGMA foreign_keys") for _ in range(pool.size)] == [[(1,)]] * pool.size
+        assert await rows_of(pool, "PRAGMA database_list") == [(0, "main", db_path)]
+        await pool.execute("INSERT INTO items (name) VALUES ('still usable')")
+
+
+async def test_pragmas_that_read_or_change_the_database_file_still_run_through_the_pool(db_path: str) -> None:
+    async with await open_items_pool(db_path, size=3) as pool:
+        assert [name for _, name, *_ in await rows_of(pool, "PRAGMA table_info(items)")] == ["id", "name"]
+        assert await rows_of(pool, "PRAGMA main.quick_check(items)") == [("ok",)]
+        await pool.execute("PRAGMA application_id = 7")
+        assert await rows_of(pool, "PRAGMA application_id") == [(7,)]
+
+
 async def test_replace_and_update_run_on_the_writer(db_path: str) -> None:
     async with await open_items_pool(db_path, size=3) as pool:
         await pool.execute("INSERT INTO items (id, name) VALUES (1, 'a')")

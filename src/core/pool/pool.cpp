@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cctype>
+#include <iterator>
 
 #include "completion_queue.hpp"
 #include "error.hpp"
@@ -14,6 +16,21 @@ namespace {
 
 // Routing decisions remembered per SQL text; dynamic SQL must not grow it forever.
 constexpr std::size_t kMaxRoutes = 4096;
+
+// Pragmas that, given an argument, change the database file itself or only
+// report on it: every connection sees the outcome. Any other pragma given a
+// value configures the one connection that runs it.
+bool is_database_pragma(const char* name) {
+  static constexpr std::string_view kDatabasePragmas[] = {
+      "application_id", "auto_vacuum", "foreign_key_check", "foreign_key_list", "incremental_vacuum", "index_info",
+      "index_list",     "index_xinfo", "integrity_check",   "optimize",         "quick_check",        "table_info",
+      "table_list",     "table_xinfo", "user_version",      "wal_checkpoint",
+  };
+  std::string lowered(name == nullptr ? "" : name);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return std::find(std::begin(kDatabasePragmas), std::end(kDatabasePragmas), lowered) != std::end(kDatabasePragmas);
+}
 
 Error pool_closed_error() { return Error{ErrorKind::Programming, -1, "the pool is closed"}; }
 
@@ -87,6 +104,7 @@ void Pool::open(Sink sink, std::uintptr_t tag) {
           // Opened as the members are, so it reads the same file however the name is spelled.
           std::lock_guard lock(self->classifier_mutex_);
           self->classifier_.open(reader_options);
+          sqlite3_set_authorizer(self->classifier_.handle(), note_connection_change, self.get());
         } catch (const DbError& error) {
           Operation::complete(outer, error.error());
           return;
@@ -104,7 +122,9 @@ Pool::Route Pool::route(std::string_view sql) {
   route.sql = std::make_shared<const std::string>(sql);
   if (!classifier_.is_open()) return route;
   try {
+    changes_connection_ = false;
     const Statement statement(classifier_.handle(), sql);
+    route.changes_connection = changes_connection_;
     route.readonly = statement.is_readonly();
     route.groupable = statement.is_dml();
     route.transaction_control = statement.is_transaction_control();
@@ -115,6 +135,14 @@ Pool::Route Pool::route(std::string_view sql) {
     // or succeeds because an earlier queued write creates what it needs.
   }
   return route;
+}
+
+int Pool::note_connection_change(void* self, int action, const char* first, const char* second, const char*,
+                                 const char*) noexcept {
+  const bool changes = action == SQLITE_ATTACH || action == SQLITE_DETACH ||
+                       (action == SQLITE_PRAGMA && second != nullptr && !is_database_pragma(first));
+  if (changes) static_cast<Pool*>(self)->changes_connection_ = true;
+  return SQLITE_OK;
 }
 
 int Pool::choose_reader(std::size_t& load) const {
@@ -143,7 +171,7 @@ AsyncConnection* Pool::pick_reader(bool& idle) {
 }
 
 std::optional<QueryResult> Pool::try_execute_inline(const Route& route, Params& params) {
-  if (!route.readonly || route.transaction_control) return std::nullopt;
+  if (!route.readonly || route.transaction_control || route.changes_connection) return std::nullopt;
   bool idle = false;
   AsyncConnection* reader = pick_reader(idle);
   if (reader == nullptr || !idle) return std::nullopt;
@@ -206,6 +234,14 @@ void Pool::execute(const Route& route, Params params, Sink sink, std::uintptr_t 
   if (route.transaction_control) {
     Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag),
                         Error{ErrorKind::Programming, -1, "use pool.transaction() for transactions"});
+    return;
+  }
+  if (route.changes_connection) {
+    Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag),
+                        Error{ErrorKind::Programming, -1,
+                              "this statement would change the settings of one pooled connection only (a pragma "
+                              "assignment, ATTACH or DETACH): set pragmas for every connection with "
+                              "create_pool(pragmas=...)"});
     return;
   }
   if (route.readonly) {

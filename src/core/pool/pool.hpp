@@ -65,6 +65,9 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable, publ
     bool readonly = false;
     bool groupable = false;
     bool transaction_control = false;
+    // Changes the settings of the one connection that would run it (a
+    // pragma assignment, ATTACH, DETACH) rather than the database.
+    bool changes_connection = false;
     std::shared_ptr<const std::string> sql;
   };
   // Looked up once per statement: execute and try_execute_inline take it.
@@ -146,9 +149,15 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable, publ
   std::shared_ptr<AsyncConnection> writer_;
   std::vector<std::shared_ptr<AsyncConnection>> readers_;
 
+  // The classifier's authorizer: notes actions that change a connection's settings.
+  static int note_connection_change(void* self, int action, const char* first, const char* second, const char* schema,
+                                    const char* trigger) noexcept;
+
   // Prepares statements only to learn where they go; never steps them.
   std::mutex classifier_mutex_;
   Connection classifier_;
+  // Set by note_connection_change while route() prepares a statement.
+  bool changes_connection_ = false;
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
