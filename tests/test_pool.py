@@ -737,6 +737,21 @@ async def test_writes_issued_during_a_transaction_wait_for_it_and_are_not_part_o
     assert outside.query("SELECT name FROM items ORDER BY id") == [("outside",), ("after",)]
 
 
+async def test_a_transaction_cursor_fetched_after_its_block_is_refused_not_read_inside_another_transaction(
+    db_path: str,
+) -> None:
+    async with await open_items_pool(db_path, size=3) as pool:
+        await pool.executemany("INSERT INTO items (name) VALUES (?)", [(f"n{i}",) for i in range(2000)])
+        async with pool.transaction() as tx:
+            cursor = await tx.execute("SELECT name FROM items ORDER BY id")
+            assert await cursor.fetchone() == ("n0",)
+        async with pool.transaction() as other:
+            await other.execute("INSERT INTO items (name) VALUES ('uncommitted')")
+            with pytest.raises(aiolibsql.ProgrammingError, match="transaction of this cursor has ended"):
+                await cursor.fetchall()
+        await pool.execute("INSERT INTO items (name) VALUES ('after')")
+
+
 async def test_transactions_from_many_tasks_run_one_at_a_time(db_path: str) -> None:
     async with create_pool(db_path, size=3) as pool:
         await pool.execute("CREATE TABLE counter (n INTEGER NOT NULL)")

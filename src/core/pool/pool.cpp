@@ -34,6 +34,10 @@ bool is_database_pragma(const char* name) {
 
 Error pool_closed_error() { return Error{ErrorKind::Programming, -1, "the pool is closed"}; }
 
+Error cursor_outlived_transaction_error() {
+  return Error{ErrorKind::Programming, -1, "the transaction of this cursor has ended: fetch its rows inside the block"};
+}
+
 Error transaction_ended_error() { return Error{ErrorKind::Programming, -1, "the transaction is not active"}; }
 
 void run_sql(Connection& connection, std::string_view sql) {
@@ -335,7 +339,17 @@ void Pool::transaction_execute(std::uint64_t transaction, std::string sql, Param
                        [this, transaction, writer, sql = std::move(sql),
                         params = std::move(params)](Connection& connection) mutable {
                          require_active(transaction);
-                         return Outcome(writer->keep_open(connection.execute(sql, params, kFirstChunk)));
+                         // Its later rows are read on the writer, which by then may
+                         // hold another transaction: only this one may fetch them.
+                         auto still_active = [pool = weak_from_this(), transaction] {
+                           const auto self = pool.lock();
+                           if (self == nullptr) throw DbError(pool_closed_error());
+                           std::lock_guard lock(self->gate_mutex_);
+                           if (self->active_transaction_ != transaction) {
+                             throw DbError(cursor_outlived_transaction_error());
+                           }
+                         };
+                         return Outcome(writer->keep_open(connection.execute(sql, params, kFirstChunk), still_active));
                        },
                        std::move(sink), tag),
                    transaction, false);
