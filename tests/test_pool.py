@@ -114,6 +114,32 @@ def outside(outside_process: subprocess.Popen[str], db_path: str) -> Outside:
     return Outside(outside_process, db_path)
 
 
+# Takes the file's write lock in another process (locks do not conflict within
+# one), reports it on stdout, and lets go when its stdin closes.
+_LOCK_HOLDER = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+print("held", flush=True)
+sys.stdin.read()
+connection.execute("ROLLBACK")
+"""
+
+
+@contextlib.contextmanager
+def holding_the_write_lock(db_path: str) -> Iterator[None]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _LOCK_HOLDER, db_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline() == "held\n"
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(60)
+
+
 async def open_items_pool(db_path: str, **options: Any) -> ConnectionPool:
     pool = await create_pool(db_path, **options)
     await pool.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL)")
@@ -457,6 +483,22 @@ async def test_a_failure_that_ends_its_group_transaction_fails_only_its_own_call
     assert isinstance(failed[37], error_type)
     names = {name for (name,) in outside.query("SELECT name FROM items")}
     assert names == {f"n{i}" for i in range(100) if i != 37} | {"taken"}
+
+
+async def test_writes_waiting_together_for_a_lock_held_elsewhere_give_up_after_about_one_timeout(db_path: str) -> None:
+    timeout = 0.5
+    async with await open_items_pool(db_path, size=2, timeout=timeout) as pool:
+        with holding_the_write_lock(db_path):
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            writes = (pool.execute("INSERT INTO items (name) VALUES (?)", (f"n{i}",)) for i in range(30))
+            results = await asyncio.wait_for(asyncio.gather(*writes, return_exceptions=True), 120)
+            waited = loop.time() - started
+        assert all(isinstance(result, aiolibsql.OperationalError) for result in results), results
+        assert {result.sqlite_errorname for result in results} <= {"SQLITE_BUSY"}  # type: ignore[union-attr]
+        # One after another, the last would wait 30 timeouts (15 s).
+        assert waited < 8 * timeout
+        await pool.execute("INSERT INTO items (name) VALUES ('after')")
 
 
 async def test_concurrent_load_is_group_committed(db_path: str) -> None:
