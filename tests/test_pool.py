@@ -794,6 +794,39 @@ async def test_a_transaction_cursor_fetched_after_its_block_is_refused_not_read_
         await pool.execute("INSERT INTO items (name) VALUES ('after')")
 
 
+@pytest.mark.parametrize("waiting", ["write", "executemany", "executebatch", "nested_transaction"])
+async def test_a_task_that_would_wait_on_its_own_transaction_gets_an_error_at_once(
+    db_path: str, waiting: str, outside: Outside
+) -> None:
+    async def wait_on_own_transaction(pool: ConnectionPool) -> None:
+        if waiting == "write":
+            await pool.execute("INSERT INTO items (name) VALUES ('outside')")
+        elif waiting == "executemany":
+            await pool.executemany("INSERT INTO items (name) VALUES (?)", [("outside",)])
+        elif waiting == "executebatch":
+            await pool.executebatch([("INSERT INTO items (name) VALUES ('outside')",)])
+        else:
+            async with pool.transaction():
+                pass
+
+    async with await open_items_pool(db_path, size=3) as pool:
+        async with pool.transaction() as tx:
+            await tx.execute("INSERT INTO items (name) VALUES ('inside')")
+            # A hang guard only, in this same task (asyncio.wait_for would run the wait in another).
+            task = asyncio.current_task()
+            assert task is not None
+            hang_guard = asyncio.get_running_loop().call_later(20, task.cancel)
+            try:
+                with pytest.raises(aiolibsql.ProgrammingError, match=r"own pool\.transaction\(\) block"):
+                    await wait_on_own_transaction(pool)
+            finally:
+                hang_guard.cancel()
+            assert await rows_of(pool, "SELECT count(*) FROM items") == [(0,)]
+            await tx.execute("INSERT INTO items (name) VALUES ('still inside')")
+        await pool.execute("INSERT INTO items (name) VALUES ('after')")
+    assert outside.query("SELECT name FROM items ORDER BY id") == [("inside",), ("still inside",), ("after",)]
+
+
 async def test_transactions_from_many_tasks_run_one_at_a_time(db_path: str) -> None:
     async with create_pool(db_path, size=3) as pool:
         await pool.execute("CREATE TABLE counter (n INTEGER NOT NULL)")

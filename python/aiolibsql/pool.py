@@ -104,6 +104,7 @@ class Transaction:
         return _changed_rows(self._pool, changed)
 
     async def __aenter__(self) -> Transaction:
+        self._pool._refuse_waiting_on_own_transaction("a nested pool.transaction()")
         try:
             await self._pool._runner.submit(self._native.begin)
         except BaseException:
@@ -111,9 +112,11 @@ class Transaction:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._native.end(self._pool._runner.port(), False))
             raise
+        self._pool._transaction_owner = asyncio.current_task()
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        self._pool._transaction_owner = None
         future = self._native.end(self._pool._runner.port(), exc_type is None)
         # The end runs to completion even when this task is being cancelled.
         await asyncio.shield(future)
@@ -167,6 +170,9 @@ class ConnectionPool:
         self._native = native
         self._timeout = timeout
         self._runner = Runner(native, "Cannot operate on a closed pool.")
+        # The task inside an open pool.transaction() block, which owns the
+        # writer: any other write it awaits would wait for itself.
+        self._transaction_owner: asyncio.Task[Any] | None = None
         #: Called as ``row_factory(cursor, row_tuple)`` for each row.
         self.row_factory: RowFactory | None = None
 
@@ -188,17 +194,29 @@ class ConnectionPool:
         runner = self._runner
         if self._native.closed:
             runner.check_open()
+        if self._transaction_owner is not None and self._native.goes_to_writer(sql):
+            self._refuse_waiting_on_own_transaction("pool.execute() of a write")
         rows = await self._native.execute(runner.port(), sql, parameters)
         return PoolCursor(runner, self.row_factory, rows)
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> PoolCursor:
         """Run one DML statement per parameter set, all in one transaction."""
+        self._refuse_waiting_on_own_transaction("pool.executemany()")
         changed = await self._runner.submit(self._native.executemany, sql, _collect(seq_of_parameters))
         return _changed_rows(self, changed)
 
     async def executebatch(self, statements: Iterable[tuple[str, Parameters] | tuple[str]]) -> None:
         """Run ``(sql, parameters)`` pairs in one transaction: all or nothing."""
+        self._refuse_waiting_on_own_transaction("pool.executebatch()")
         await self._runner.submit(self._native.executebatch, list(statements))
+
+    def _refuse_waiting_on_own_transaction(self, what: str) -> None:
+        """Fails at once what would otherwise wait forever for the caller's own transaction."""
+        if self._transaction_owner is not None and self._transaction_owner is asyncio.current_task():
+            raise ProgrammingError(
+                f"{what} inside this task's own pool.transaction() block would wait for that transaction "
+                "to end, which never happens: use the transaction (tx.execute) instead"
+            )
 
     def transaction(self) -> Transaction:
         """``async with pool.transaction() as tx:`` an explicit transaction on the writer."""

@@ -84,6 +84,7 @@ NB_MODULE(_native, m) {
 
       .def("execute", &NativePool::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
       .def("executemany", &NativePool::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
+      .def("goes_to_writer", &NativePool::goes_to_writer, nb::arg("sql").none())
       .def("executebatch", &NativePool::executebatch, port, nb::arg("statements"))
       .def("close", &NativePool::close, port)
       .def("stats", &NativePool::stats)

@@ -82,6 +82,11 @@ nb::object NativePool::executebatch(nb::handle port, nb::handle statements) {
       port, core_, [&](auto sink, auto tag) { core_->execute_batch(std::move(converted), std::move(sink), tag); });
 }
 
+bool NativePool::goes_to_writer(nb::handle sql) {
+  const Pool::Route route = core_->route(sql_view(sql, "the SQL statement"));
+  return !route.readonly && !route.transaction_control && !route.changes_connection;
+}
+
 nb::object NativePool::close(nb::handle port) {
   return start_operation(port, core_, [&](auto sink, auto tag) { core_->close(std::move(sink), tag); });
 }

@@ -28,6 +28,8 @@ class NativePool {
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
   nb::object executemany(nb::handle port, nb::handle sql, nb::handle batch);
   nb::object executebatch(nb::handle port, nb::handle statements);
+  // Whether pool.execute would run `sql` on the writer (behind its gate).
+  bool goes_to_writer(nb::handle sql);
   nb::object close(nb::handle port);
   nb::list stats() const;
   std::size_t size() const noexcept { return core_->size(); }
