@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -164,6 +165,27 @@ async def test_create_pool_is_an_async_context_manager_that_closes_the_pool(db_p
         assert await rows_of(pool, "SELECT 1") == [(1,)]
     with pytest.raises(aiolibsql.ProgrammingError):
         await pool.execute("SELECT 1")
+
+
+def connection_threads() -> int:
+    """Threads of this process that run pooled (or any) connections."""
+    return sum(1 for comm in Path("/proc/self/task").glob("*/comm") if comm.read_text().strip() == "aiolibsql-db")
+
+
+async def test_a_cancelled_create_pool_stops_opening_and_lets_its_threads_go(tmp_path: Path) -> None:
+    before = connection_threads()
+    openings = [asyncio.ensure_future(create_pool(str(tmp_path / f"{i}.db"), size=4)) for i in range(60)]
+    await asyncio.sleep(0)  # one turn of the loop: every open is under way
+    for opening in openings:
+        opening.cancel()
+    await asyncio.gather(*openings, return_exceptions=True)
+    gc.collect()
+    # The threads end right after their last operation completes: wait for
+    # that, bounded (a hang guard, not a timing assumption).
+    deadline = asyncio.get_running_loop().time() + 30
+    while connection_threads() > before and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+    assert connection_threads() == before
 
 
 async def test_the_pool_itself_is_an_async_context_manager(db_path: str) -> None:

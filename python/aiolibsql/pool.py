@@ -320,7 +320,13 @@ def create_pool(
             cipher,
         )
         pool = ConnectionPool(native, float(timeout))
-        await pool._runner.submit(native.open)
+        try:
+            await pool._runner.submit(native.open)
+        except BaseException:
+            # Cancelled or failed: stop opening and let every connection's thread go.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(native.close(pool._runner.port()))
+            raise
         return pool
 
     return Opening(open_pool)

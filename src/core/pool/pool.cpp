@@ -107,6 +107,8 @@ void Pool::open(Sink sink, std::uintptr_t tag) {
         try {
           // Opened as the members are, so it reads the same file however the name is spelled.
           std::lock_guard lock(self->classifier_mutex_);
+          // Closed while the writer opened (a cancelled open): open nothing more.
+          if (self->is_closed()) throw DbError(pool_closed_error());
           self->classifier_.open(reader_options);
           sqlite3_set_authorizer(self->classifier_.handle(), note_connection_change, self.get());
         } catch (const DbError& error) {
