@@ -523,6 +523,32 @@ async def test_writes_waiting_together_for_a_lock_held_elsewhere_give_up_after_a
         await pool.execute("INSERT INTO items (name) VALUES ('after')")
 
 
+@pytest.mark.parametrize("waiting", ["ungrouped_writes", "transactions"])
+async def test_writes_queued_one_behind_another_for_a_lock_held_elsewhere_wait_about_one_timeout_in_all(
+    db_path: str, waiting: str
+) -> None:
+    timeout = 0.5
+
+    async def transaction(pool: ConnectionPool, i: int) -> None:
+        async with pool.transaction() as tx:
+            await tx.execute("INSERT INTO items (name) VALUES (?)", (f"n{i}",))
+
+    async with await open_items_pool(db_path, size=2, timeout=timeout, group_commit=False) as pool:
+        with holding_the_write_lock(db_path):
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            if waiting == "ungrouped_writes":
+                writes = [pool.execute("INSERT INTO items (name) VALUES (?)", (f"n{i}",)) for i in range(30)]
+            else:
+                writes = [transaction(pool, i) for i in range(30)]
+            results = await asyncio.wait_for(asyncio.gather(*writes, return_exceptions=True), 120)
+            waited = loop.time() - started
+        assert all(isinstance(result, aiolibsql.OperationalError) for result in results), results
+        # One after another, the last would wait 30 timeouts (15 s).
+        assert waited < 8 * timeout
+        await pool.execute("INSERT INTO items (name) VALUES ('after')")
+
+
 async def test_concurrent_load_is_group_committed(db_path: str) -> None:
     async with await open_items_pool(db_path, size=4) as pool:
         await asyncio.gather(*(pool.execute("INSERT INTO items (name) VALUES (?)", (f"n{i}",)) for i in range(2000)))

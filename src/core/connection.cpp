@@ -106,6 +106,7 @@ int Connection::on_busy(void* self, int attempts) noexcept {
   auto* connection = static_cast<Connection*>(self);
   if (connection->inline_callbacks_left_ > 0) return 0;
   if (connection->cancel_ != nullptr && connection->cancel_->load(std::memory_order_relaxed)) return 0;
+  if (std::chrono::steady_clock::now() >= connection->lock_deadline_) return 0;
   int delay;
   int waited;
   if (attempts < kSteps) {

@@ -61,6 +61,11 @@ class Operation {
   // False for work that must run once queued (the end of a pool transaction
   // or snapshot): cancel() leaves it alone.
   bool cancellable() const noexcept { return cancellable_; }
+
+  // When its wait for locks must end, counted from when it was asked for
+  // (a pool's writes); a group waits until its earliest member's.
+  std::chrono::steady_clock::time_point lock_deadline() const noexcept { return lock_deadline_; }
+  void set_lock_deadline(std::chrono::steady_clock::time_point deadline) noexcept { lock_deadline_ = deadline; }
   void refuse_cancellation() noexcept { cancellable_ = false; }
 
   // Runs the work, catching every error into the outcome. Executors call it;
@@ -88,6 +93,7 @@ class Operation {
   Outcome outcome_;
   bool groupable_ = false;
   bool cancellable_ = true;
+  std::chrono::steady_clock::time_point lock_deadline_ = std::chrono::steady_clock::time_point::max();
 };
 
 // What an executor has done, for pool statistics.

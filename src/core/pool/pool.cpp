@@ -143,6 +143,15 @@ Pool::Route Pool::route(std::string_view sql) {
   return route;
 }
 
+std::chrono::steady_clock::time_point Pool::lock_deadline_from_now() const {
+  using Clock = std::chrono::steady_clock;
+  const auto now = Clock::now();
+  // A timeout beyond what the clock can add means no deadline at all.
+  const std::chrono::duration<double> timeout(options_.timeout_seconds);
+  if (timeout >= Clock::time_point::max() - now) return Clock::time_point::max();
+  return now + std::chrono::duration_cast<Clock::duration>(timeout);
+}
+
 int Pool::note_connection_change(void* self, int action, const char* first, const char* second, const char*,
                                  const char*) noexcept {
   const bool changes = action == SQLITE_ATTACH || action == SQLITE_DETACH ||
@@ -446,7 +455,11 @@ void Pool::run_group(Connection& connection, std::span<const std::shared_ptr<Ope
     group.front()->run();
     return;
   }
+  const auto earliest = std::min_element(group.begin(), group.end(), [](const auto& left, const auto& right) {
+    return left->lock_deadline() < right->lock_deadline();
+  });
   try {
+    const LockDeadline bounded(connection, (*earliest)->lock_deadline());
     run_sql(connection, "BEGIN IMMEDIATE");
   } catch (const DbError& failure) {
     // Every member waited for this lock together, as long as its timeout

@@ -3,6 +3,7 @@
 // together, and explicit transactions and read snapshots pin a connection.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -140,9 +141,35 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable, publ
   // Commits autocommit writes together, each under its own savepoint; a
   // member's failure fails only that member, whatever kind of failure it is.
   void run_group(Connection& connection, std::span<const std::shared_ptr<Operation>> group);
+  // Bounds the writer's waits for locks to `deadline` while it lives.
+  class LockDeadline {
+   public:
+    LockDeadline(Connection& connection, std::chrono::steady_clock::time_point deadline)
+        : connection_(connection), previous_(connection.lock_deadline()) {
+      connection.set_lock_deadline(std::min(previous_, deadline));
+    }
+    ~LockDeadline() { connection_.set_lock_deadline(previous_); }
+    LockDeadline(const LockDeadline&) = delete;
+    LockDeadline& operator=(const LockDeadline&) = delete;
+
+   private:
+    Connection& connection_;
+    std::chrono::steady_clock::time_point previous_;
+  };
+  // Now plus the pool's timeout: a write waits for locks (and at the gate)
+  // that long in all, however long it queued or however it was grouped.
+  std::chrono::steady_clock::time_point lock_deadline_from_now() const;
   template <typename Work>
   std::shared_ptr<Operation> writer_operation(Work work, Sink sink, std::uintptr_t tag) {
-    return writer_->make_operation(std::move(work), std::move(sink), tag);
+    const auto deadline = lock_deadline_from_now();
+    auto operation = writer_->make_operation(
+        [work = std::move(work), deadline](Connection& connection) mutable -> Outcome {
+          const LockDeadline bounded(connection, deadline);
+          return work(connection);
+        },
+        std::move(sink), tag);
+    operation->set_lock_deadline(deadline);
+    return operation;
   }
 
   PoolOptions options_;
