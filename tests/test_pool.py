@@ -875,6 +875,37 @@ async def test_a_task_that_would_wait_on_its_own_transaction_gets_an_error_at_on
     assert outside.query("SELECT name FROM items ORDER BY id") == [("inside",), ("still inside",), ("after",)]
 
 
+@pytest.mark.parametrize("waiting", ["write", "transaction"])
+async def test_a_write_waiting_at_the_gate_for_a_transaction_held_open_gives_up_after_the_timeout(
+    db_path: str, waiting: str, outside: Outside
+) -> None:
+    async with await open_items_pool(db_path, size=3, timeout=0.5) as pool:
+        inside = asyncio.Event()
+        release = asyncio.Event()
+
+        async def hold_a_transaction_open() -> None:
+            async with pool.transaction() as tx:
+                await tx.execute("INSERT INTO items (name) VALUES ('held')")
+                inside.set()
+                await release.wait()
+
+        async def write() -> None:
+            if waiting == "write":
+                await pool.execute("INSERT INTO items (name) VALUES ('waited')")
+            else:
+                async with pool.transaction() as tx:
+                    await tx.execute("INSERT INTO items (name) VALUES ('waited')")
+
+        holder = asyncio.ensure_future(hold_a_transaction_open())
+        await inside.wait()
+        with pytest.raises(aiolibsql.OperationalError, match="another transaction"):
+            await asyncio.wait_for(write(), 30)  # a hang guard only
+        release.set()
+        await holder
+        await pool.execute("INSERT INTO items (name) VALUES ('after')")
+    assert outside.query("SELECT name FROM items ORDER BY id") == [("held",), ("after",)]
+
+
 async def test_transactions_from_many_tasks_run_one_at_a_time(db_path: str) -> None:
     async with create_pool(db_path, size=3) as pool:
         await pool.execute("CREATE TABLE counter (n INTEGER NOT NULL)")

@@ -73,11 +73,23 @@ Pool::Pool(PoolOptions options) : options_(std::move(options)), writer_(std::mak
   const std::size_t readers = options_.size > 1 ? options_.size - 1 : 0;
   for (std::size_t i = 0; i < readers; ++i) readers_.push_back(std::make_shared<AsyncConnection>());
   pinned_.assign(readers, false);
+  gate_timer_ = std::thread([this] { expire_parked_writes(); });
   writer_->set_group_runner([this](Connection& connection, const auto& group) { run_group(connection, group); },
                             options_.largest_group, options_.group_gather);
 }
 
 Pool::~Pool() {
+  {
+    std::lock_guard lock(gate_mutex_);
+    closed_ = true;
+  }
+  parked_changed_.notify_all();
+  // A sink the timer completed may have let go of the pool on that thread.
+  if (gate_timer_.get_id() == std::this_thread::get_id()) {
+    gate_timer_.detach();
+  } else {
+    gate_timer_.join();
+  }
   // Connections first: their queued work refers to this pool.
   writer_.reset();
   readers_.clear();
@@ -213,6 +225,7 @@ void Pool::submit_to_writer(std::span<std::shared_ptr<Operation>> operations, st
       }
       if (waits) {
         for (auto& operation : operations) parked_.push_back(Parked{std::move(operation), transaction, begins});
+        parked_changed_.notify_all();
         return;
       }
       // Its BEGIN failed or it has ended: nothing would ever let it through.
@@ -221,6 +234,56 @@ void Pool::submit_to_writer(std::span<std::shared_ptr<Operation>> operations, st
   }
   for (auto& operation : operations) {
     Operation::complete(std::move(operation), closed ? pool_closed_error() : transaction_ended_error());
+  }
+}
+
+void Pool::expire_parked_writes() {
+  using Clock = std::chrono::steady_clock;
+  std::unique_lock lock(gate_mutex_);
+  while (!closed_) {
+    // Autocommit writes and BEGINs; a transaction's own statements and its
+    // end wait only for its BEGIN.
+    auto expires = [](const Parked& parked) { return parked.transaction == 0 || parked.begins; };
+    auto earliest = Clock::time_point::max();
+    for (const auto& parked : parked_) {
+      if (expires(parked)) earliest = std::min(earliest, parked.operation->lock_deadline());
+    }
+    if (earliest == Clock::time_point::max()) {
+      parked_changed_.wait(lock);
+      continue;
+    }
+    if (parked_changed_.wait_until(lock, earliest) != std::cv_status::timeout) continue;
+    std::vector<std::shared_ptr<Operation>> expired;
+    std::vector<std::uint64_t> never_begun;
+    const auto now = Clock::now();
+    for (auto it = parked_.begin(); it != parked_.end();) {
+      if (expires(*it) && it->operation->lock_deadline() <= now) {
+        if (it->begins) never_begun.push_back(it->transaction);
+        expired.push_back(std::move(it->operation));
+        it = parked_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    // Without its BEGIN, a transaction's waiting statements fail rather than run in autocommit.
+    std::vector<std::shared_ptr<Operation>> orphaned;
+    for (auto it = parked_.begin(); it != parked_.end();) {
+      if (std::find(never_begun.begin(), never_begun.end(), it->transaction) != never_begun.end()) {
+        orphaned.push_back(std::move(it->operation));
+        it = parked_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    lock.unlock();
+    for (auto& operation : orphaned) Operation::complete(std::move(operation), transaction_ended_error());
+    // Completed outside the lock: a sink may call back into the pool.
+    for (auto& operation : expired) {
+      Operation::complete(std::move(operation),
+                          Error{ErrorKind::Operational, SQLITE_BUSY,
+                                "timed out waiting for another transaction on the pool's writer to end"});
+    }
+    lock.lock();
   }
 }
 
@@ -511,6 +574,7 @@ void Pool::close(Sink sink, std::uintptr_t tag) {
     closed_ = true;
     waiting.swap(parked_);
   }
+  parked_changed_.notify_all();
   for (auto& parked : waiting) Operation::complete(std::move(parked.operation), pool_closed_error());
   {
     std::lock_guard lock(classifier_mutex_);

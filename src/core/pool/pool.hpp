@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -13,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -132,6 +134,9 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable, publ
   void submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t transaction, bool begins) {
     submit_to_writer(std::span(&operation, 1), transaction, begins);
   }
+  // On its own thread: fails writes and BEGINs whose time to wait at the
+  // gate (the pool's timeout) ran out while another transaction held it.
+  void expire_parked_writes();
   // After a transaction ends: lets waiting writes through, up to the next transaction.
   void open_gate(std::uint64_t transaction);
   // On the writer, before a transaction's statement runs: refuses unless it
@@ -197,6 +202,9 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable, publ
   std::deque<Parked> parked_;
   std::vector<bool> pinned_;
   bool closed_ = false;
+  // Woken when work parks at the gate or the pool closes.
+  std::condition_variable parked_changed_;
+  std::thread gate_timer_;
 };
 
 }  // namespace aiolibsql
