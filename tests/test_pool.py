@@ -428,18 +428,15 @@ async def test_transaction_control_through_execute_does_not_leave_a_reader_stale
 
 
 async def insert_hundred_with_one_conflict(pool: ConnectionPool) -> list[BaseException | Any]:
-    """100 concurrent autocommit inserts queued behind a slow write; #37 conflicts."""
-    await pool.execute("CREATE TABLE filler (x INTEGER)")
+    """100 concurrent autocommit inserts parked behind a transaction and let
+    through together when it ends; #37 conflicts."""
     await pool.execute("INSERT INTO items (name) VALUES ('taken')")
-    slow = asyncio.ensure_future(pool.execute(SLOW_FILL, (300_000,)))
-    await asyncio.sleep(0.05)
     names = [f"name-{i}" for i in range(100)]
     names[37] = "taken"
-    results = await asyncio.gather(
-        *(pool.execute("INSERT INTO items (name) VALUES (?)", (name,)) for name in names), return_exceptions=True
-    )
-    await slow
-    return results
+    async with pool.transaction():
+        writes = [asyncio.ensure_future(pool.execute("INSERT INTO items (name) VALUES (?)", (name,))) for name in names]
+        await asyncio.sleep(0)  # one turn of the loop: every write reaches the writer's gate
+    return await asyncio.gather(*writes, return_exceptions=True)
 
 
 @pytest.mark.parametrize("group_commit", [True, False])
@@ -816,7 +813,10 @@ async def test_writes_issued_during_a_transaction_wait_for_it_and_are_not_part_o
             async with pool.transaction() as tx:
                 await tx.execute("INSERT INTO items (name) VALUES ('inside')")
                 outside_write = asyncio.ensure_future(pool.execute("INSERT INTO items (name) VALUES ('outside')"))
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0)  # one turn of the loop: the write reaches the pool
+                # The writer runs in order: unless the write was held at the gate,
+                # it ran before this statement.
+                await tx.execute("SELECT 1")
                 assert not outside_write.done(), "a write ran on the writer while a transaction owned it"
                 assert outside.query("SELECT count(*) FROM items") == [(0,)]
                 raise Rollback
