@@ -974,7 +974,9 @@ async def test_reads_never_see_uncommitted_writes_when_every_reader_holds_a_snap
                 async with pool.transaction() as tx:
                     await tx.execute("INSERT INTO items (name) VALUES ('uncommitted')")
                     read = asyncio.ensure_future(rows_of(pool, "SELECT count(*) FROM items"))
-                    await asyncio.sleep(0.1)
+                    await asyncio.sleep(0)  # one turn of the loop: the read reaches the pool
+                    # A round trip on the writer: a read sent there ahead of it has had its turn.
+                    await tx.execute("SELECT 1")
                     raise Rollback
             # Whenever and wherever the read ran, it must not have seen a row
             # that was never committed.
