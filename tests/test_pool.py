@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -114,6 +115,32 @@ def outside(outside_process: subprocess.Popen[str], db_path: str) -> Outside:
     return Outside(outside_process, db_path)
 
 
+# Takes the file's write lock in another process (locks do not conflict within
+# one), reports it on stdout, and lets go when its stdin closes.
+_LOCK_HOLDER = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+print("held", flush=True)
+sys.stdin.read()
+connection.execute("ROLLBACK")
+"""
+
+
+@contextlib.contextmanager
+def holding_the_write_lock(db_path: str) -> Iterator[None]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _LOCK_HOLDER, db_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline() == "held\n"
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(60)
+
+
 async def open_items_pool(db_path: str, **options: Any) -> ConnectionPool:
     pool = await create_pool(db_path, **options)
     await pool.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL)")
@@ -138,6 +165,27 @@ async def test_create_pool_is_an_async_context_manager_that_closes_the_pool(db_p
         assert await rows_of(pool, "SELECT 1") == [(1,)]
     with pytest.raises(aiolibsql.ProgrammingError):
         await pool.execute("SELECT 1")
+
+
+def connection_threads() -> int:
+    """Threads of this process that run pooled (or any) connections."""
+    return sum(1 for comm in Path("/proc/self/task").glob("*/comm") if comm.read_text().strip() == "aiolibsql-db")
+
+
+async def test_a_cancelled_create_pool_stops_opening_and_lets_its_threads_go(tmp_path: Path) -> None:
+    before = connection_threads()
+    openings = [asyncio.ensure_future(create_pool(str(tmp_path / f"{i}.db"), size=4)) for i in range(60)]
+    await asyncio.sleep(0)  # one turn of the loop: every open is under way
+    for opening in openings:
+        opening.cancel()
+    await asyncio.gather(*openings, return_exceptions=True)
+    gc.collect()
+    # The threads end right after their last operation completes: wait for
+    # that, bounded (a hang guard, not a timing assumption).
+    deadline = asyncio.get_running_loop().time() + 30
+    while connection_threads() > before and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+    assert connection_threads() == before
 
 
 async def test_the_pool_itself_is_an_async_context_manager(db_path: str) -> None:
@@ -240,6 +288,27 @@ async def test_close_releases_every_file_handle_on_the_database(db_path: str) ->
 # --- routing by what a statement does --------------------------------------
 
 
+async def test_a_name_starting_with_file_is_one_plain_path_for_every_pooled_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    async with create_pool("file:x.db", size=3) as pool:
+        await pool.execute("CREATE TABLE t (v INTEGER)")
+        await pool.execute("INSERT INTO t VALUES (1)")
+        assert await rows_of(pool, "SELECT v FROM t") == [(1,)]
+    assert (tmp_path / "file:x.db").exists()
+    assert not (tmp_path / "x.db").exists()
+
+
+async def test_with_uri_every_pooled_connection_reads_the_name_as_a_uri(tmp_path: Path) -> None:
+    uri = f"file:{tmp_path / 'x.db'}?cache=private"
+    async with create_pool(uri, size=3, uri=True) as pool:
+        await pool.execute("CREATE TABLE t (v INTEGER)")
+        await pool.execute("INSERT INTO t VALUES (1)")
+        assert await rows_of(pool, "SELECT v FROM t") == [(1,)]
+    assert sqlite3.connect(tmp_path / "x.db").execute("SELECT v FROM t").fetchall() == [(1,)]
+
+
 async def test_a_select_runs_on_a_reader(db_path: str) -> None:
     async with await open_items_pool(db_path, size=3) as pool:
         await pool.execute("INSERT INTO items (name) VALUES ('a')")
@@ -280,6 +349,38 @@ async def test_a_pragma_assignment_runs_on_the_writer_and_readers_then_see_it(db
         assert rows == [(5,)]
         assert (writer, readers) == (0, 1)
     assert outside.query("PRAGMA user_version") == [(5,)]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "PRAGMA foreign_keys = OFF",
+        "PRAGMA main.recursive_triggers = 1",
+        "pragma Cache_Size = 10",
+        "PRAGMA journal_mode = DELETE",
+        "PRAGMA busy_timeout = 1",
+        "ATTACH DATABASE ':memory:' AS other",
+        "DETACH DATABASE other",
+    ],
+)
+async def test_a_statement_that_changes_one_connections_settings_is_refused_and_points_to_pragmas(
+    db_path: str, statement: str
+) -> None:
+    async with await open_items_pool(db_path, size=3, pragmas={"foreign_keys": 1}) as pool:
+        for _ in range(pool.size):
+            with pytest.raises(aiolibsql.ProgrammingError, match=r"create_pool\(pragmas=\.\.\.\)"):
+                await pool.execute(statement)
+        assert [await rows_of(pool, "PRAGMA foreign_keys") for _ in range(pool.size)] == [[(1,)]] * pool.size
+        assert await rows_of(pool, "PRAGMA database_list") == [(0, "main", db_path)]
+        await pool.execute("INSERT INTO items (name) VALUES ('still usable')")
+
+
+async def test_pragmas_that_read_or_change_the_database_file_still_run_through_the_pool(db_path: str) -> None:
+    async with await open_items_pool(db_path, size=3) as pool:
+        assert [name for _, name, *_ in await rows_of(pool, "PRAGMA table_info(items)")] == ["id", "name"]
+        assert await rows_of(pool, "PRAGMA main.quick_check(items)") == [("ok",)]
+        await pool.execute("PRAGMA application_id = 7")
+        assert await rows_of(pool, "PRAGMA application_id") == [(7,)]
 
 
 async def test_replace_and_update_run_on_the_writer(db_path: str) -> None:
@@ -327,18 +428,15 @@ async def test_transaction_control_through_execute_does_not_leave_a_reader_stale
 
 
 async def insert_hundred_with_one_conflict(pool: ConnectionPool) -> list[BaseException | Any]:
-    """100 concurrent autocommit inserts queued behind a slow write; #37 conflicts."""
-    await pool.execute("CREATE TABLE filler (x INTEGER)")
+    """100 concurrent autocommit inserts parked behind a transaction and let
+    through together when it ends; #37 conflicts."""
     await pool.execute("INSERT INTO items (name) VALUES ('taken')")
-    slow = asyncio.ensure_future(pool.execute(SLOW_FILL, (300_000,)))
-    await asyncio.sleep(0.05)
     names = [f"name-{i}" for i in range(100)]
     names[37] = "taken"
-    results = await asyncio.gather(
-        *(pool.execute("INSERT INTO items (name) VALUES (?)", (name,)) for name in names), return_exceptions=True
-    )
-    await slow
-    return results
+    async with pool.transaction():
+        writes = [asyncio.ensure_future(pool.execute("INSERT INTO items (name) VALUES (?)", (name,))) for name in names]
+        await asyncio.sleep(0)  # one turn of the loop: every write reaches the writer's gate
+    return await asyncio.gather(*writes, return_exceptions=True)
 
 
 @pytest.mark.parametrize("group_commit", [True, False])
@@ -361,6 +459,91 @@ async def test_one_conflicting_write_among_concurrent_ones_fails_alone(
         assert group_commit_stats["largest_group"] >= 2
     else:
         assert group_commit_stats == {"groups": 0, "grouped_operations": 0, "largest_group": 0}
+
+
+# Each statement fails in a way that ends the whole transaction it runs in, not just itself.
+_TRANSACTION_ENDING_FAILURES = {
+    "insert_or_rollback": ("INSERT OR ROLLBACK INTO items (name) VALUES ('taken')", aiolibsql.IntegrityError),
+    "trigger_raising_rollback": ("INSERT INTO items (name) VALUES ('refused')", aiolibsql.IntegrityError),
+    "database_full": ("INSERT INTO items (name) VALUES (zeroblob(200000))", aiolibsql.OperationalError),
+}
+
+
+@pytest.mark.parametrize("failure", sorted(_TRANSACTION_ENDING_FAILURES))
+async def test_a_failure_that_ends_its_group_transaction_fails_only_its_own_caller(
+    db_path: str, failure: str, outside: Outside
+) -> None:
+    failing_sql, error_type = _TRANSACTION_ENDING_FAILURES[failure]
+    # A page limit far below the full blob but far above a hundred short names.
+    async with create_pool(db_path, size=3, pragmas={"max_page_count": 20}) as pool:
+        await pool.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL)")
+        await pool.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON items WHEN NEW.name = 'refused' "
+            "BEGIN SELECT RAISE(ROLLBACK, 'refused by trigger'); END"
+        )
+        await pool.execute("INSERT INTO items (name) VALUES ('taken')")
+        before = pool.stats()["group_commit"]["grouped_operations"]
+        # The transaction holds the writer's gate: the writes park behind it and
+        # are let through together when it ends, so they are committed as one group.
+        async with pool.transaction():
+            writes = [
+                asyncio.ensure_future(
+                    pool.execute(
+                        failing_sql if i == 37 else "INSERT INTO items (name) VALUES (?)", () if i == 37 else (f"n{i}",)
+                    )
+                )
+                for i in range(100)
+            ]
+            await asyncio.sleep(0)  # one turn of the loop: every write task reaches the pool
+        results = await asyncio.wait_for(asyncio.gather(*writes, return_exceptions=True), 60)
+        assert pool.stats()["group_commit"]["grouped_operations"] - before >= 100
+    failed = {i: result for i, result in enumerate(results) if isinstance(result, BaseException)}
+    assert list(failed) == [37], failed
+    assert isinstance(failed[37], error_type)
+    names = {name for (name,) in outside.query("SELECT name FROM items")}
+    assert names == {f"n{i}" for i in range(100) if i != 37} | {"taken"}
+
+
+async def test_writes_waiting_together_for_a_lock_held_elsewhere_give_up_after_about_one_timeout(db_path: str) -> None:
+    timeout = 0.5
+    async with await open_items_pool(db_path, size=2, timeout=timeout) as pool:
+        with holding_the_write_lock(db_path):
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            writes = (pool.execute("INSERT INTO items (name) VALUES (?)", (f"n{i}",)) for i in range(30))
+            results = await asyncio.wait_for(asyncio.gather(*writes, return_exceptions=True), 120)
+            waited = loop.time() - started
+        assert all(isinstance(result, aiolibsql.OperationalError) for result in results), results
+        assert {result.sqlite_errorname for result in results} <= {"SQLITE_BUSY"}  # type: ignore[union-attr]
+        # One after another, the last would wait 30 timeouts (15 s).
+        assert waited < 8 * timeout
+        await pool.execute("INSERT INTO items (name) VALUES ('after')")
+
+
+@pytest.mark.parametrize("waiting", ["ungrouped_writes", "transactions"])
+async def test_writes_queued_one_behind_another_for_a_lock_held_elsewhere_wait_about_one_timeout_in_all(
+    db_path: str, waiting: str
+) -> None:
+    timeout = 0.5
+
+    async def transaction(pool: ConnectionPool, i: int) -> None:
+        async with pool.transaction() as tx:
+            await tx.execute("INSERT INTO items (name) VALUES (?)", (f"n{i}",))
+
+    async with await open_items_pool(db_path, size=2, timeout=timeout, group_commit=False) as pool:
+        with holding_the_write_lock(db_path):
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            if waiting == "ungrouped_writes":
+                writes = [pool.execute("INSERT INTO items (name) VALUES (?)", (f"n{i}",)) for i in range(30)]
+            else:
+                writes = [transaction(pool, i) for i in range(30)]
+            results = await asyncio.wait_for(asyncio.gather(*writes, return_exceptions=True), 120)
+            waited = loop.time() - started
+        assert all(isinstance(result, aiolibsql.OperationalError) for result in results), results
+        # One after another, the last would wait 30 timeouts (15 s).
+        assert waited < 8 * timeout
+        await pool.execute("INSERT INTO items (name) VALUES ('after')")
 
 
 async def test_concurrent_load_is_group_committed(db_path: str) -> None:
@@ -630,7 +813,10 @@ async def test_writes_issued_during_a_transaction_wait_for_it_and_are_not_part_o
             async with pool.transaction() as tx:
                 await tx.execute("INSERT INTO items (name) VALUES ('inside')")
                 outside_write = asyncio.ensure_future(pool.execute("INSERT INTO items (name) VALUES ('outside')"))
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0)  # one turn of the loop: the write reaches the pool
+                # The writer runs in order: unless the write was held at the gate,
+                # it ran before this statement.
+                await tx.execute("SELECT 1")
                 assert not outside_write.done(), "a write ran on the writer while a transaction owned it"
                 assert outside.query("SELECT count(*) FROM items") == [(0,)]
                 raise Rollback
@@ -639,6 +825,85 @@ async def test_writes_issued_during_a_transaction_wait_for_it_and_are_not_part_o
         assert await rows_of(pool, "SELECT name FROM items") == [("outside",)]
         await pool.execute("INSERT INTO items (name) VALUES ('after')")
     assert outside.query("SELECT name FROM items ORDER BY id") == [("outside",), ("after",)]
+
+
+async def test_a_transaction_cursor_fetched_after_its_block_is_refused_not_read_inside_another_transaction(
+    db_path: str,
+) -> None:
+    async with await open_items_pool(db_path, size=3) as pool:
+        await pool.executemany("INSERT INTO items (name) VALUES (?)", [(f"n{i}",) for i in range(2000)])
+        async with pool.transaction() as tx:
+            cursor = await tx.execute("SELECT name FROM items ORDER BY id")
+            assert await cursor.fetchone() == ("n0",)
+        async with pool.transaction() as other:
+            await other.execute("INSERT INTO items (name) VALUES ('uncommitted')")
+            with pytest.raises(aiolibsql.ProgrammingError, match="transaction of this cursor has ended"):
+                await cursor.fetchall()
+        await pool.execute("INSERT INTO items (name) VALUES ('after')")
+
+
+@pytest.mark.parametrize("waiting", ["write", "executemany", "executebatch", "nested_transaction"])
+async def test_a_task_that_would_wait_on_its_own_transaction_gets_an_error_at_once(
+    db_path: str, waiting: str, outside: Outside
+) -> None:
+    async def wait_on_own_transaction(pool: ConnectionPool) -> None:
+        if waiting == "write":
+            await pool.execute("INSERT INTO items (name) VALUES ('outside')")
+        elif waiting == "executemany":
+            await pool.executemany("INSERT INTO items (name) VALUES (?)", [("outside",)])
+        elif waiting == "executebatch":
+            await pool.executebatch([("INSERT INTO items (name) VALUES ('outside')",)])
+        else:
+            async with pool.transaction():
+                pass
+
+    async with await open_items_pool(db_path, size=3) as pool:
+        async with pool.transaction() as tx:
+            await tx.execute("INSERT INTO items (name) VALUES ('inside')")
+            # A hang guard only, in this same task (asyncio.wait_for would run the wait in another).
+            task = asyncio.current_task()
+            assert task is not None
+            hang_guard = asyncio.get_running_loop().call_later(20, task.cancel)
+            try:
+                with pytest.raises(aiolibsql.ProgrammingError, match=r"own pool\.transaction\(\) block"):
+                    await wait_on_own_transaction(pool)
+            finally:
+                hang_guard.cancel()
+            assert await rows_of(pool, "SELECT count(*) FROM items") == [(0,)]
+            await tx.execute("INSERT INTO items (name) VALUES ('still inside')")
+        await pool.execute("INSERT INTO items (name) VALUES ('after')")
+    assert outside.query("SELECT name FROM items ORDER BY id") == [("inside",), ("still inside",), ("after",)]
+
+
+@pytest.mark.parametrize("waiting", ["write", "transaction"])
+async def test_a_write_waiting_at_the_gate_for_a_transaction_held_open_gives_up_after_the_timeout(
+    db_path: str, waiting: str, outside: Outside
+) -> None:
+    async with await open_items_pool(db_path, size=3, timeout=0.5) as pool:
+        inside = asyncio.Event()
+        release = asyncio.Event()
+
+        async def hold_a_transaction_open() -> None:
+            async with pool.transaction() as tx:
+                await tx.execute("INSERT INTO items (name) VALUES ('held')")
+                inside.set()
+                await release.wait()
+
+        async def write() -> None:
+            if waiting == "write":
+                await pool.execute("INSERT INTO items (name) VALUES ('waited')")
+            else:
+                async with pool.transaction() as tx:
+                    await tx.execute("INSERT INTO items (name) VALUES ('waited')")
+
+        holder = asyncio.ensure_future(hold_a_transaction_open())
+        await inside.wait()
+        with pytest.raises(aiolibsql.OperationalError, match="another transaction"):
+            await asyncio.wait_for(write(), 30)  # a hang guard only
+        release.set()
+        await holder
+        await pool.execute("INSERT INTO items (name) VALUES ('after')")
+    assert outside.query("SELECT name FROM items ORDER BY id") == [("held",), ("after",)]
 
 
 async def test_transactions_from_many_tasks_run_one_at_a_time(db_path: str) -> None:
@@ -709,7 +974,9 @@ async def test_reads_never_see_uncommitted_writes_when_every_reader_holds_a_snap
                 async with pool.transaction() as tx:
                     await tx.execute("INSERT INTO items (name) VALUES ('uncommitted')")
                     read = asyncio.ensure_future(rows_of(pool, "SELECT count(*) FROM items"))
-                    await asyncio.sleep(0.1)
+                    await asyncio.sleep(0)  # one turn of the loop: the read reaches the pool
+                    # A round trip on the writer: a read sent there ahead of it has had its turn.
+                    await tx.execute("SELECT 1")
                     raise Rollback
             # Whenever and wherever the read ran, it must not have seen a row
             # that was never committed.

@@ -104,6 +104,7 @@ class Transaction:
         return _changed_rows(self._pool, changed)
 
     async def __aenter__(self) -> Transaction:
+        self._pool._refuse_waiting_on_own_transaction("a nested pool.transaction()")
         try:
             await self._pool._runner.submit(self._native.begin)
         except BaseException:
@@ -111,9 +112,11 @@ class Transaction:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._native.end(self._pool._runner.port(), False))
             raise
+        self._pool._transaction_owner = asyncio.current_task()
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        self._pool._transaction_owner = None
         future = self._native.end(self._pool._runner.port(), exc_type is None)
         # The end runs to completion even when this task is being cancelled.
         await asyncio.shield(future)
@@ -167,6 +170,9 @@ class ConnectionPool:
         self._native = native
         self._timeout = timeout
         self._runner = Runner(native, "Cannot operate on a closed pool.")
+        # The task inside an open pool.transaction() block, which owns the
+        # writer: any other write it awaits would wait for itself.
+        self._transaction_owner: asyncio.Task[Any] | None = None
         #: Called as ``row_factory(cursor, row_tuple)`` for each row.
         self.row_factory: RowFactory | None = None
 
@@ -188,17 +194,29 @@ class ConnectionPool:
         runner = self._runner
         if self._native.closed:
             runner.check_open()
+        if self._transaction_owner is not None and self._native.goes_to_writer(sql):
+            self._refuse_waiting_on_own_transaction("pool.execute() of a write")
         rows = await self._native.execute(runner.port(), sql, parameters)
         return PoolCursor(runner, self.row_factory, rows)
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> PoolCursor:
         """Run one DML statement per parameter set, all in one transaction."""
+        self._refuse_waiting_on_own_transaction("pool.executemany()")
         changed = await self._runner.submit(self._native.executemany, sql, _collect(seq_of_parameters))
         return _changed_rows(self, changed)
 
     async def executebatch(self, statements: Iterable[tuple[str, Parameters] | tuple[str]]) -> None:
         """Run ``(sql, parameters)`` pairs in one transaction: all or nothing."""
+        self._refuse_waiting_on_own_transaction("pool.executebatch()")
         await self._runner.submit(self._native.executebatch, list(statements))
+
+    def _refuse_waiting_on_own_transaction(self, what: str) -> None:
+        """Fails at once what would otherwise wait forever for the caller's own transaction."""
+        if self._transaction_owner is not None and self._transaction_owner is asyncio.current_task():
+            raise ProgrammingError(
+                f"{what} inside this task's own pool.transaction() block would wait for that transaction "
+                "to end, which never happens: use the transaction (tx.execute) instead"
+            )
 
     def transaction(self) -> Transaction:
         """``async with pool.transaction() as tx:`` an explicit transaction on the writer."""
@@ -253,6 +271,7 @@ def create_pool(
     cached_statements: int = 128,
     inline_reads: bool | None = None,
     cipher: str = DEFAULT_CIPHER,
+    uri: bool = False,
 ) -> Opening[ConnectionPool]:
     """Open a pool of ``size`` connections (1 writer + ``size - 1`` readers) on one file.
 
@@ -263,7 +282,8 @@ def create_pool(
     ``group_commit_wait`` seconds for more once a group has started;
     ``group_commit=False`` commits each write alone. ``inline_reads`` is as
     for :func:`aiolibsql.connect`: short reads on an idle reader run on the
-    event loop's thread. ``:memory:`` is refused:
+    event loop's thread. ``uri`` is as for :func:`aiolibsql.connect`: without
+    it, a name that starts with ``file:`` is a plain path. ``:memory:`` is refused:
     an in-memory database is private to one connection, so a pool cannot share it.
     """
     path = os.fspath(database)
@@ -287,6 +307,7 @@ def create_pool(
     async def open_pool() -> ConnectionPool:
         native = _native.NativePool(
             path,
+            bool(uri),
             size,
             float(timeout),
             setup,
@@ -298,7 +319,13 @@ def create_pool(
             cipher,
         )
         pool = ConnectionPool(native, float(timeout))
-        await pool._runner.submit(native.open)
+        try:
+            await pool._runner.submit(native.open)
+        except BaseException:
+            # Cancelled or failed: stop opening and let every connection's thread go.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(native.close(pool._runner.port()))
+            raise
         return pool
 
     return Opening(open_pool)

@@ -75,15 +75,16 @@ NB_MODULE(_native, m) {
       .def_prop_ro("closed", &NativeConnection::closed);
 
   nb::class_<NativePool>(m, "NativePool", "One writer and size - 1 readers on one WAL file.")
-      .def(nb::init<std::string, std::size_t, double, std::vector<std::string>, std::size_t, double, std::size_t, bool,
-                    nb::handle, std::string>(),
-           nb::arg("database"), nb::arg("size"), nb::arg("timeout"), nb::arg("setup_statements"),
+      .def(nb::init<std::string, bool, std::size_t, double, std::vector<std::string>, std::size_t, double, std::size_t,
+                    bool, nb::handle, std::string>(),
+           nb::arg("database"), nb::arg("uri"), nb::arg("size"), nb::arg("timeout"), nb::arg("setup_statements"),
            nb::arg("largest_group"), nb::arg("group_gather"), nb::arg("cached_statements"), nb::arg("inline_reads"),
            nb::arg("encryption_key").none(), nb::arg("cipher"))
       .def("open", &NativePool::open, port)
 
       .def("execute", &NativePool::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
       .def("executemany", &NativePool::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
+      .def("goes_to_writer", &NativePool::goes_to_writer, nb::arg("sql").none())
       .def("executebatch", &NativePool::executebatch, port, nb::arg("statements"))
       .def("close", &NativePool::close, port)
       .def("stats", &NativePool::stats)

@@ -19,13 +19,14 @@ std::vector<Params> parameter_sets(nb::handle batch) {
 
 }  // namespace
 
-NativePool::NativePool(std::string database, std::size_t size, double timeout,
+NativePool::NativePool(std::string database, bool uri, std::size_t size, double timeout,
                        std::vector<std::string> setup_statements, std::size_t largest_group,
                        double group_gather_seconds, std::size_t cached_statements, bool inline_reads,
                        nb::handle encryption_key, std::string cipher)
     : inline_reads_(inline_reads) {
   PoolOptions options;
   options.database = std::move(database);
+  options.uri = uri;
   options.size = size;
   options.timeout_seconds = timeout;
   options.setup_statements = std::move(setup_statements);
@@ -79,6 +80,11 @@ nb::object NativePool::executebatch(nb::handle port, nb::handle statements) {
   }
   return start_operation(
       port, core_, [&](auto sink, auto tag) { core_->execute_batch(std::move(converted), std::move(sink), tag); });
+}
+
+bool NativePool::goes_to_writer(nb::handle sql) {
+  const Pool::Route route = core_->route(sql_view(sql, "the SQL statement"));
+  return !route.readonly && !route.transaction_control && !route.changes_connection;
 }
 
 nb::object NativePool::close(nb::handle port) {

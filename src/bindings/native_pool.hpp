@@ -17,9 +17,9 @@ namespace nb = nanobind;
 
 class NativePool {
  public:
-  NativePool(std::string database, std::size_t size, double timeout, std::vector<std::string> setup_statements,
-             std::size_t largest_group, double group_gather_seconds, std::size_t cached_statements, bool inline_reads,
-             nb::handle encryption_key, std::string cipher);
+  NativePool(std::string database, bool uri, std::size_t size, double timeout,
+             std::vector<std::string> setup_statements, std::size_t largest_group, double group_gather_seconds,
+             std::size_t cached_statements, bool inline_reads, nb::handle encryption_key, std::string cipher);
   ~NativePool();
 
   nb::object open(nb::handle port);
@@ -28,6 +28,8 @@ class NativePool {
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
   nb::object executemany(nb::handle port, nb::handle sql, nb::handle batch);
   nb::object executebatch(nb::handle port, nb::handle statements);
+  // Whether pool.execute would run `sql` on the writer (behind its gate).
+  bool goes_to_writer(nb::handle sql);
   nb::object close(nb::handle port);
   nb::list stats() const;
   std::size_t size() const noexcept { return core_->size(); }

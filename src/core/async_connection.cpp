@@ -58,6 +58,7 @@ std::optional<QueryResult> AsyncConnection::try_execute_inline(std::string_view 
 std::shared_ptr<Operation> AsyncConnection::fetch(std::shared_ptr<OpenCursor> cursor, Sink sink, std::uintptr_t tag) {
   return submit(
       [this, cursor = std::move(cursor)]() -> Outcome {
+        cursor->check_fetch();
         return with_open_cursor(connection_.fetch(cursor->id(), kNextChunk), cursor);
       },
       std::move(sink), tag);

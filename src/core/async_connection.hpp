@@ -34,17 +34,24 @@ class AsyncConnection;
 // fetch of that result; the last one to let go releases the statement.
 class OpenCursor {
  public:
-  OpenCursor(std::weak_ptr<AsyncConnection> owner, std::uint64_t id) : owner_(std::move(owner)), id_(id) {}
+  // `check` runs on the worker before each fetch and throws to refuse it
+  // (a pool transaction's rows, once the transaction has ended).
+  OpenCursor(std::weak_ptr<AsyncConnection> owner, std::uint64_t id, std::function<void()> check = nullptr)
+      : owner_(std::move(owner)), id_(id), check_(std::move(check)) {}
   ~OpenCursor();
   OpenCursor(const OpenCursor&) = delete;
   OpenCursor& operator=(const OpenCursor&) = delete;
   std::uint64_t id() const noexcept { return id_; }
   // The connection the rows come from, unless it is gone.
   std::shared_ptr<AsyncConnection> owner() const noexcept { return owner_.lock(); }
+  void check_fetch() const {
+    if (check_) check_();
+  }
 
  private:
   std::weak_ptr<AsyncConnection> owner_;
   std::uint64_t id_;
+  std::function<void()> check_;
 };
 
 // Always held by std::shared_ptr: results refer back to it weakly.
@@ -94,7 +101,11 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection>, pu
   }
   // Ties a result that has more rows to this connection, so they can be
   // fetched later through its OpenCursor.
-  QueryResult keep_open(QueryResult result) { return with_open_cursor(std::move(result), nullptr); }
+  QueryResult keep_open(QueryResult result, std::function<void()> check_fetch = nullptr) {
+    if (result.cursor_id == 0) return result;
+    return with_open_cursor(std::move(result),
+                            std::make_shared<OpenCursor>(weak_from_this(), result.cursor_id, std::move(check_fetch)));
+  }
   Executor& executor() noexcept { return executor_; }
   // Runs groups of groupable operations with `runner` (see Executor::GroupRunner).
   using ConnectionGroupRunner = std::function<void(Connection&, const std::vector<std::shared_ptr<Operation>>& group)>;

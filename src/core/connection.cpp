@@ -117,10 +117,12 @@ int busy_wait_ms(int attempts, int timeout_ms) noexcept {
   return static_cast<int>(delay);
 }
 
-// Inline statements never wait, and neither do cancelled or interrupted ones.
+// Inline statements never wait, and neither do cancelled or interrupted
+// ones, nor one whose deadline for locks (a pool write's) has passed.
 int Connection::on_busy(void* self, int attempts) noexcept {
   auto* connection = static_cast<Connection*>(self);
   if (connection->inline_ || connection->stops_now() || sqlite3_is_interrupted(connection->db_)) return 0;
+  if (std::chrono::steady_clock::now() >= connection->lock_deadline_) return 0;
   const int delay = busy_wait_ms(attempts, connection->busy_timeout_ms_);
   if (delay == 0) return 0;
   sqlite3_sleep(delay);

@@ -106,6 +106,10 @@ class Connection {
   // While `*cancel` is set, the running statement stops with SQLITE_INTERRUPT
   // (and only that statement: later ones are unaffected once it is cleared).
   void watch_cancellation(const std::atomic<bool>* cancel) noexcept { cancel_ = cancel; }
+  // The busy handler stops waiting for a lock at `deadline`, even within its
+  // timeout (a pool's write that queued before it ran).
+  void set_lock_deadline(std::chrono::steady_clock::time_point deadline) noexcept { lock_deadline_ = deadline; }
+  std::chrono::steady_clock::time_point lock_deadline() const noexcept { return lock_deadline_; }
   // The next rows of a result whose cursor_id was returned by execute or fetch.
   QueryResult fetch(std::uint64_t cursor_id, const FetchLimits& limits);
   void release(std::uint64_t cursor_id) noexcept;
@@ -163,6 +167,7 @@ class Connection {
   std::mutex interrupt_mutex_;  // guards db_ against close() for interrupt()
   OpenOptions options_;
   int busy_timeout_ms_ = 0;
+  std::chrono::steady_clock::time_point lock_deadline_ = std::chrono::steady_clock::time_point::max();
   std::unique_ptr<StatementCache> cache_;
   // A statement with rows left, and the values bound to it.
   struct OpenStatement {

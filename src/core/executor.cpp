@@ -128,8 +128,10 @@ bool Executor::cancel(std::uintptr_t tag) {
     auto& queue = state_->queue;
     const auto found =
         std::find_if(queue.begin(), queue.end(), [tag](const auto& operation) { return operation->tag() == tag; });
+    if (found != queue.end() && !(*found)->cancellable()) return false;
     if (found == queue.end()) {
-      if (state_->running == nullptr || state_->running->tag() != tag) return false;
+      const Operation* running = state_->running;
+      if (running == nullptr || running->tag() != tag || !running->cancellable()) return false;
       state_->cancel_running.store(true, std::memory_order_relaxed);
       return true;
     }

@@ -58,6 +58,16 @@ class Operation {
   bool groupable() const noexcept { return groupable_; }
   void set_groupable(bool groupable) noexcept { groupable_ = groupable; }
 
+  // False for work that must run once queued (the end of a pool transaction
+  // or snapshot): cancel() leaves it alone.
+  bool cancellable() const noexcept { return cancellable_; }
+
+  // When its wait for locks must end, counted from when it was asked for
+  // (a pool's writes); a group waits until its earliest member's.
+  std::chrono::steady_clock::time_point lock_deadline() const noexcept { return lock_deadline_; }
+  void set_lock_deadline(std::chrono::steady_clock::time_point deadline) noexcept { lock_deadline_ = deadline; }
+  void refuse_cancellation() noexcept { cancellable_ = false; }
+
   // Runs the work, catching every error into the outcome. Executors call it;
   // so do group runners, once per member of the group. The work (its SQL,
   // its parameters) stays until the operation is dropped, which is usually
@@ -82,6 +92,8 @@ class Operation {
   std::uintptr_t tag_;
   Outcome outcome_;
   bool groupable_ = false;
+  bool cancellable_ = true;
+  std::chrono::steady_clock::time_point lock_deadline_ = std::chrono::steady_clock::time_point::max();
 };
 
 // What an executor has done, for pool statistics.
@@ -119,7 +131,7 @@ class Executor {
   void close(std::shared_ptr<Operation> last);
   // Cancels the operation with this tag: a queued one completes as
   // Cancelled without running, a running one is interrupted. False if it is
-  // neither queued nor running.
+  // neither queued nor running, or refuses cancellation.
   bool cancel(std::uintptr_t tag);
   // Interrupts the operation running now, whichever it is; does nothing
   // when none runs. Unlike sqlite3_interrupt, which stays in force while

@@ -807,5 +807,52 @@ TEST_F(PoolTest, CancelRemovesAParkedWriterOperationWhichCompletesAsCancelled) {
   EXPECT_EQ(count("v = 'kept'"), 1);
 }
 
+// A cancelled end would never run: the writer would stay gated, and every
+// later write would wait for a transaction nobody can finish.
+TEST_F(PoolTest, TheEndOfATransactionRefusesCancellationAndStillLetsLaterWritesThrough) {
+  start();
+  test::Recorder first;
+  const auto holder = pool_->begin_transaction(first, 1);
+  ASSERT_TRUE(first->wait_for(1));
+  ASSERT_TRUE(succeeded(first->take().front()));
+
+  // The second transaction's BEGIN and its end park behind the first.
+  test::Recorder second;
+  const auto parked = pool_->begin_transaction(second, 20);
+  pool_->end_transaction(parked, true, second, 21);
+  EXPECT_FALSE(pool_->cancel(21));
+  EXPECT_EQ(second->size(), 0u) << "the parked end was completed by cancel()";
+
+  pool_->end_transaction(holder, true, first, 2);
+  ASSERT_TRUE(first->wait_for(1));
+  ASSERT_TRUE(second->wait_for(2));
+  for (const auto& operation : second->finished()) EXPECT_TRUE(succeeded(operation));
+  EXPECT_TRUE(succeeded(exec("INSERT INTO t(id, v) VALUES (1, 'after')")));
+  EXPECT_EQ(count("v = 'after'"), 1);
+}
+
+TEST_F(PoolTest, TheEndOfASnapshotRefusesCancellationAndUnpinsItsReader) {
+  auto options = pool_options(dir_);
+  options.size = 2;
+  start(std::move(options));
+  test::Recorder snapshot;
+  const int reader = pool_->begin_snapshot(snapshot, 1);
+  ASSERT_GE(reader, 0);
+  // A long read queued first keeps the end queued behind it on the reader.
+  pool_->snapshot_execute(reader,
+                          "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) "
+                          "SELECT count(*) FROM c",
+                          {}, snapshot, 2);
+  pool_->end_snapshot(reader, snapshot, 3);
+  EXPECT_FALSE(pool_->cancel(3));
+  ASSERT_TRUE(snapshot->wait_for(3));
+  EXPECT_TRUE(succeeded(with_tag(snapshot->finished(), 3)));
+  test::Recorder again;
+  EXPECT_EQ(pool_->begin_snapshot(again, 4), reader) << "the only reader is still pinned";
+  ASSERT_TRUE(again->wait_for(1));
+  pool_->end_snapshot(reader, again, 5);
+  ASSERT_TRUE(again->wait_for(2));
+}
+
 }  // namespace
 }  // namespace aiolibsql

@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cctype>
+#include <iterator>
 
 #include "completion_queue.hpp"
 #include "error.hpp"
@@ -15,7 +17,26 @@ namespace {
 // Routing decisions remembered per SQL text; dynamic SQL must not grow it forever.
 constexpr std::size_t kMaxRoutes = 4096;
 
+// Pragmas that, given an argument, change the database file itself or only
+// report on it: every connection sees the outcome. Any other pragma given a
+// value configures the one connection that runs it.
+bool is_database_pragma(const char* name) {
+  static constexpr std::string_view kDatabasePragmas[] = {
+      "application_id", "auto_vacuum", "foreign_key_check", "foreign_key_list", "incremental_vacuum", "index_info",
+      "index_list",     "index_xinfo", "integrity_check",   "optimize",         "quick_check",        "table_info",
+      "table_list",     "table_xinfo", "user_version",      "wal_checkpoint",
+  };
+  std::string lowered(name == nullptr ? "" : name);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return std::find(std::begin(kDatabasePragmas), std::end(kDatabasePragmas), lowered) != std::end(kDatabasePragmas);
+}
+
 Error pool_closed_error() { return Error{ErrorKind::Programming, -1, "the pool is closed"}; }
+
+Error cursor_outlived_transaction_error() {
+  return Error{ErrorKind::Programming, -1, "the transaction of this cursor has ended: fetch its rows inside the block"};
+}
 
 Error transaction_ended_error() { return Error{ErrorKind::Programming, -1, "the transaction is not active"}; }
 
@@ -35,6 +56,7 @@ void roll_back_quietly(Connection& connection) noexcept {
 OpenOptions member_options(const PoolOptions& pool, bool query_only) {
   OpenOptions options;
   options.database = pool.database;
+  options.uri = pool.uri;
   options.timeout_seconds = pool.timeout_seconds;
   options.isolation_level = std::nullopt;
   options.transaction_control = TransactionControl::Autocommit;
@@ -51,16 +73,26 @@ Pool::Pool(PoolOptions options) : options_(std::move(options)), writer_(std::mak
   const std::size_t readers = options_.size > 1 ? options_.size - 1 : 0;
   for (std::size_t i = 0; i < readers; ++i) readers_.push_back(std::make_shared<AsyncConnection>());
   pinned_.assign(readers, false);
+  gate_timer_ = std::thread([this] { expire_parked_writes(); });
   writer_->set_group_runner([this](Connection& connection, const auto& group) { run_group(connection, group); },
                             options_.largest_group, options_.group_gather);
 }
 
 Pool::~Pool() {
+  {
+    std::lock_guard lock(gate_mutex_);
+    closed_ = true;
+  }
+  parked_changed_.notify_all();
+  // A sink the timer completed may have let go of the pool on that thread.
+  if (gate_timer_.get_id() == std::this_thread::get_id()) {
+    gate_timer_.detach();
+  } else {
+    gate_timer_.join();
+  }
   // Connections first: their queued work refers to this pool.
   writer_.reset();
   readers_.clear();
-  std::lock_guard lock(classifier_mutex_);
-  sqlite3_close_v2(classifier_);
 }
 
 void Pool::open(Sink sink, std::uintptr_t tag) {
@@ -84,23 +116,16 @@ void Pool::open(Sink sink, std::uintptr_t tag) {
           Operation::complete(outer, *error);
           return;
         }
-        {
+        try {
+          // Opened as the members are, so it reads the same file however the name is spelled.
           std::lock_guard lock(self->classifier_mutex_);
-          const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-          int rc = sqlite3_open_v2(self->options_.database.c_str(), &self->classifier_, flags, nullptr);
-          if (rc == SQLITE_OK) sqlite3_busy_timeout(self->classifier_, 100);
-          try {
-            if (rc == SQLITE_OK && !reader_options.encryption_key.empty()) {
-              set_encryption_key(self->classifier_, reader_options.encryption_key, reader_options.cipher);
-            }
-          } catch (const DbError& error) {
-            Operation::complete(outer, error.error());
-            return;
-          }
-          if (rc != SQLITE_OK) {
-            Operation::complete(outer, engine_error(self->classifier_, rc));
-            return;
-          }
+          // Closed while the writer opened (a cancelled open): open nothing more.
+          if (self->is_closed()) throw DbError(pool_closed_error());
+          self->classifier_.open(reader_options);
+          sqlite3_set_authorizer(self->classifier_.handle(), note_connection_change, self.get());
+        } catch (const DbError& error) {
+          Operation::complete(outer, error.error());
+          return;
         }
         auto joined = all_of(self->readers_.size(), outer);
         for (auto& reader : self->readers_) reader->run(open_member(reader_options), joined, 0);
@@ -113,9 +138,11 @@ Pool::Route Pool::route(std::string_view sql) {
   if (auto found = routes_.find(sql); found != routes_.end()) return found->second;
   Route route;
   route.sql = std::make_shared<const std::string>(sql);
-  if (classifier_ == nullptr) return route;
+  if (!classifier_.is_open()) return route;
   try {
-    const Statement statement(classifier_, sql);
+    changes_connection_ = false;
+    const Statement statement(classifier_.handle(), sql);
+    route.changes_connection = changes_connection_;
     route.readonly = statement.is_readonly();
     route.groupable = statement.is_dml();
     route.transaction_control = statement.is_transaction_control();
@@ -126,6 +153,23 @@ Pool::Route Pool::route(std::string_view sql) {
     // or succeeds because an earlier queued write creates what it needs.
   }
   return route;
+}
+
+std::chrono::steady_clock::time_point Pool::lock_deadline_from_now() const {
+  using Clock = std::chrono::steady_clock;
+  const auto now = Clock::now();
+  // A timeout beyond what the clock can add means no deadline at all.
+  const std::chrono::duration<double> timeout(options_.timeout_seconds);
+  if (timeout >= Clock::time_point::max() - now) return Clock::time_point::max();
+  return now + std::chrono::duration_cast<Clock::duration>(timeout);
+}
+
+int Pool::note_connection_change(void* self, int action, const char* first, const char* second, const char*,
+                                 const char*) noexcept {
+  const bool changes = action == SQLITE_ATTACH || action == SQLITE_DETACH ||
+                       (action == SQLITE_PRAGMA && second != nullptr && !is_database_pragma(first));
+  if (changes) static_cast<Pool*>(self)->changes_connection_ = true;
+  return SQLITE_OK;
 }
 
 int Pool::choose_reader(std::size_t& load) const {
@@ -154,7 +198,7 @@ AsyncConnection* Pool::pick_reader(bool& idle) {
 }
 
 std::optional<QueryResult> Pool::try_execute_inline(const Route& route, Params& params) {
-  if (!route.readonly || route.transaction_control) return std::nullopt;
+  if (!route.readonly || route.transaction_control || route.changes_connection) return std::nullopt;
   bool idle = false;
   AsyncConnection* reader = pick_reader(idle);
   if (reader == nullptr || !idle) return std::nullopt;
@@ -181,6 +225,7 @@ void Pool::submit_to_writer(std::span<std::shared_ptr<Operation>> operations, st
       }
       if (waits) {
         for (auto& operation : operations) parked_.push_back(Parked{std::move(operation), transaction, begins});
+        parked_changed_.notify_all();
         return;
       }
       // Its BEGIN failed or it has ended: nothing would ever let it through.
@@ -189,6 +234,56 @@ void Pool::submit_to_writer(std::span<std::shared_ptr<Operation>> operations, st
   }
   for (auto& operation : operations) {
     Operation::complete(std::move(operation), closed ? pool_closed_error() : transaction_ended_error());
+  }
+}
+
+void Pool::expire_parked_writes() {
+  using Clock = std::chrono::steady_clock;
+  std::unique_lock lock(gate_mutex_);
+  while (!closed_) {
+    // Autocommit writes and BEGINs; a transaction's own statements and its
+    // end wait only for its BEGIN.
+    auto expires = [](const Parked& parked) { return parked.transaction == 0 || parked.begins; };
+    auto earliest = Clock::time_point::max();
+    for (const auto& parked : parked_) {
+      if (expires(parked)) earliest = std::min(earliest, parked.operation->lock_deadline());
+    }
+    if (earliest == Clock::time_point::max()) {
+      parked_changed_.wait(lock);
+      continue;
+    }
+    if (parked_changed_.wait_until(lock, earliest) != std::cv_status::timeout) continue;
+    std::vector<std::shared_ptr<Operation>> expired;
+    std::vector<std::uint64_t> never_begun;
+    const auto now = Clock::now();
+    for (auto it = parked_.begin(); it != parked_.end();) {
+      if (expires(*it) && it->operation->lock_deadline() <= now) {
+        if (it->begins) never_begun.push_back(it->transaction);
+        expired.push_back(std::move(it->operation));
+        it = parked_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    // Without its BEGIN, a transaction's waiting statements fail rather than run in autocommit.
+    std::vector<std::shared_ptr<Operation>> orphaned;
+    for (auto it = parked_.begin(); it != parked_.end();) {
+      if (std::find(never_begun.begin(), never_begun.end(), it->transaction) != never_begun.end()) {
+        orphaned.push_back(std::move(it->operation));
+        it = parked_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    lock.unlock();
+    for (auto& operation : orphaned) Operation::complete(std::move(operation), transaction_ended_error());
+    // Completed outside the lock: a sink may call back into the pool.
+    for (auto& operation : expired) {
+      Operation::complete(std::move(operation),
+                          Error{ErrorKind::Operational, SQLITE_BUSY,
+                                "timed out waiting for another transaction on the pool's writer to end"});
+    }
+    lock.lock();
   }
 }
 
@@ -217,6 +312,14 @@ void Pool::execute(const Route& route, Params params, Sink sink, std::uintptr_t 
   if (route.transaction_control) {
     Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag),
                         Error{ErrorKind::Programming, -1, "use pool.transaction() for transactions"});
+    return;
+  }
+  if (route.changes_connection) {
+    Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag),
+                        Error{ErrorKind::Programming, -1,
+                              "this statement would change the settings of one pooled connection only (a pragma "
+                              "assignment, ATTACH or DETACH): set pragmas for every connection with "
+                              "create_pool(pragmas=...)"});
     return;
   }
   if (route.readonly) {
@@ -310,7 +413,17 @@ void Pool::transaction_execute(std::uint64_t transaction, std::string sql, Param
                        [this, transaction, writer, sql = std::move(sql),
                         params = std::move(params)](Connection& connection) mutable {
                          require_active(transaction);
-                         return Outcome(writer->keep_open(connection.execute(sql, params, kFirstChunk)));
+                         // Its later rows are read on the writer, which by then may
+                         // hold another transaction: only this one may fetch them.
+                         auto still_active = [pool = weak_from_this(), transaction] {
+                           const auto self = pool.lock();
+                           if (self == nullptr) throw DbError(pool_closed_error());
+                           std::lock_guard lock(self->gate_mutex_);
+                           if (self->active_transaction_ != transaction) {
+                             throw DbError(cursor_outlived_transaction_error());
+                           }
+                         };
+                         return Outcome(writer->keep_open(connection.execute(sql, params, kFirstChunk), still_active));
                        },
                        std::move(sink), tag),
                    transaction, false);
@@ -329,21 +442,23 @@ void Pool::transaction_execute_many(std::uint64_t transaction, std::string sql, 
 }
 
 void Pool::end_transaction(std::uint64_t transaction, bool commit, Sink sink, std::uintptr_t tag) {
-  submit_to_writer(writer_operation(
-                       [this, transaction, commit](Connection& connection) -> Outcome {
-                         require_active(transaction);
-                         try {
-                           if (connection.in_transaction()) run_sql(connection, commit ? "COMMIT" : "ROLLBACK");
-                         } catch (...) {
-                           roll_back_quietly(connection);
-                           open_gate(transaction);
-                           throw;
-                         }
-                         open_gate(transaction);
-                         return {};
-                       },
-                       std::move(sink), tag),
-                   transaction, false);
+  auto end = writer_operation(
+      [this, transaction, commit](Connection& connection) -> Outcome {
+        require_active(transaction);
+        try {
+          if (connection.in_transaction()) run_sql(connection, commit ? "COMMIT" : "ROLLBACK");
+        } catch (...) {
+          roll_back_quietly(connection);
+          open_gate(transaction);
+          throw;
+        }
+        open_gate(transaction);
+        return {};
+      },
+      std::move(sink), tag);
+  // Dropped, it would leave the writer gated for good.
+  end->refuse_cancellation();
+  submit_to_writer(std::move(end), transaction, false);
 }
 
 int Pool::begin_snapshot(Sink sink, std::uintptr_t tag) {
@@ -384,7 +499,8 @@ void Pool::snapshot_execute(int reader, std::string sql, Params params, Sink sin
 
 void Pool::end_snapshot(int reader, Sink sink, std::uintptr_t tag) {
   const auto index = static_cast<std::size_t>(reader);
-  readers_.at(index)->run(
+  auto& owner = *readers_.at(index);
+  auto end = owner.make_operation(
       [this, index](Connection& connection) -> Outcome {
         roll_back_quietly(connection);
         std::lock_guard lock(gate_mutex_);
@@ -392,31 +508,57 @@ void Pool::end_snapshot(int reader, Sink sink, std::uintptr_t tag) {
         return {};
       },
       std::move(sink), tag);
+  // Dropped, it would leave the reader pinned for good.
+  end->refuse_cancellation();
+  owner.executor().submit(std::move(end));
 }
 
-void Pool::run_group(Connection& connection, const std::vector<std::shared_ptr<Operation>>& group) {
+void Pool::run_group(Connection& connection, std::span<const std::shared_ptr<Operation>> group) {
+  if (group.size() == 1) {
+    group.front()->run();
+    return;
+  }
+  const auto earliest = std::min_element(group.begin(), group.end(), [](const auto& left, const auto& right) {
+    return left->lock_deadline() < right->lock_deadline();
+  });
   try {
+    const LockDeadline bounded(connection, (*earliest)->lock_deadline());
     run_sql(connection, "BEGIN IMMEDIATE");
-  } catch (const DbError&) {
-    for (const auto& operation : group) operation->run();
+  } catch (const DbError& failure) {
+    // Every member waited for this lock together, as long as its timeout
+    // allows: running them one by one would make each wait that long again.
+    for (const auto& operation : group) operation->finish(failure.error());
     return;
   }
   try {
-    for (const auto& operation : group) {
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      const auto& operation = group[i];
       run_sql(connection, "SAVEPOINT aiolibsql_group_member");
       operation->run();
-      // A failed statement fails only its own caller: undo just its part.
-      if (std::holds_alternative<Error>(operation->outcome())) {
-        run_sql(connection, "ROLLBACK TO aiolibsql_group_member");
+      if (!std::holds_alternative<Error>(operation->outcome())) {
+        run_sql(connection, "RELEASE aiolibsql_group_member");
+        continue;
       }
+      if (!connection.in_transaction()) {
+        // Its failure (OR ROLLBACK, RAISE(ROLLBACK), a full disk) rolled back
+        // the whole group: the others are innocent and run again without it.
+        std::vector<std::shared_ptr<Operation>> innocent(group.begin(), group.begin() + static_cast<std::ptrdiff_t>(i));
+        innocent.insert(innocent.end(), group.begin() + static_cast<std::ptrdiff_t>(i) + 1, group.end());
+        run_group(connection, innocent);
+        return;
+      }
+      // A failed statement fails only its own caller: undo just its part.
+      run_sql(connection, "ROLLBACK TO aiolibsql_group_member");
       run_sql(connection, "RELEASE aiolibsql_group_member");
     }
     run_sql(connection, "COMMIT");
-  } catch (const DbError& failure) {
-    // The group's own transaction failed: nothing of it was committed.
+  } catch (const DbError&) {
+    // The group's own bookkeeping or commit failed and nothing of it was
+    // committed; which member caused it is unknown, so each one that had
+    // not failed by itself runs alone and gets its own verdict.
     roll_back_quietly(connection);
     for (const auto& operation : group) {
-      if (!std::holds_alternative<Error>(operation->outcome())) operation->finish(failure.error());
+      if (!std::holds_alternative<Error>(operation->outcome())) operation->run();
     }
   }
 }
@@ -432,11 +574,11 @@ void Pool::close(Sink sink, std::uintptr_t tag) {
     closed_ = true;
     waiting.swap(parked_);
   }
+  parked_changed_.notify_all();
   for (auto& parked : waiting) Operation::complete(std::move(parked.operation), pool_closed_error());
   {
     std::lock_guard lock(classifier_mutex_);
-    sqlite3_close_v2(classifier_);
-    classifier_ = nullptr;
+    classifier_.close();
   }
   auto outer = std::make_shared<Operation>(nullptr, std::move(sink), tag);
   auto joined = all_of(readers_.size() + 1, outer);
@@ -469,6 +611,7 @@ bool Pool::cancel(std::uintptr_t tag) {
     std::lock_guard lock(gate_mutex_);
     const auto found = std::find_if(parked_.begin(), parked_.end(),
                                     [tag](const Parked& parked) { return parked.operation->tag() == tag; });
+    if (found != parked_.end() && !found->operation->cancellable()) return false;
     if (found != parked_.end()) {
       const Parked removed = std::move(*found);
       parked_.erase(found);

@@ -3,7 +3,9 @@
 // together, and explicit transactions and read snapshots pin a connection.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -12,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -25,6 +28,8 @@ namespace aiolibsql {
 
 struct PoolOptions {
   std::string database;
+  // Reads `database` as a "file:" URI; otherwise such a name is a plain path, as for a connection.
+  bool uri = false;
   // Connections in all: one writer and size - 1 readers.
   std::size_t size = 10;
   double timeout_seconds = 5.0;
@@ -63,6 +68,9 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable, publ
     bool readonly = false;
     bool groupable = false;
     bool transaction_control = false;
+    // Changes the settings of the one connection that would run it (a
+    // pragma assignment, ATTACH, DETACH) rather than the database.
+    bool changes_connection = false;
     std::shared_ptr<const std::string> sql;
   };
   // Looked up once per statement: execute and try_execute_inline take it.
@@ -128,25 +136,62 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable, publ
   void submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t transaction, bool begins) {
     submit_to_writer(std::span(&operation, 1), transaction, begins);
   }
+  // On its own thread: fails writes and BEGINs whose time to wait at the
+  // gate (the pool's timeout) ran out while another transaction held it.
+  void expire_parked_writes();
   // After a transaction ends: lets waiting writes through, up to the next transaction.
   void open_gate(std::uint64_t transaction);
   // On the writer, before a transaction's statement runs: refuses unless it
   // is the transaction that owns the writer, so nothing of a transaction
   // whose BEGIN failed or was cancelled runs in autocommit.
   void require_active(std::uint64_t transaction) const;
-  void run_group(Connection& connection, const std::vector<std::shared_ptr<Operation>>& group);
+  // Commits autocommit writes together, each under its own savepoint; a
+  // member's failure fails only that member, whatever kind of failure it is.
+  void run_group(Connection& connection, std::span<const std::shared_ptr<Operation>> group);
+  // Bounds the writer's waits for locks to `deadline` while it lives.
+  class LockDeadline {
+   public:
+    LockDeadline(Connection& connection, std::chrono::steady_clock::time_point deadline)
+        : connection_(connection), previous_(connection.lock_deadline()) {
+      connection.set_lock_deadline(std::min(previous_, deadline));
+    }
+    ~LockDeadline() { connection_.set_lock_deadline(previous_); }
+    LockDeadline(const LockDeadline&) = delete;
+    LockDeadline& operator=(const LockDeadline&) = delete;
+
+   private:
+    Connection& connection_;
+    std::chrono::steady_clock::time_point previous_;
+  };
+  // Now plus the pool's timeout: a write waits for locks (and at the gate)
+  // that long in all, however long it queued or however it was grouped.
+  std::chrono::steady_clock::time_point lock_deadline_from_now() const;
   template <typename Work>
   std::shared_ptr<Operation> writer_operation(Work work, Sink sink, std::uintptr_t tag) {
-    return writer_->make_operation(std::move(work), std::move(sink), tag);
+    const auto deadline = lock_deadline_from_now();
+    auto operation = writer_->make_operation(
+        [work = std::move(work), deadline](Connection& connection) mutable -> Outcome {
+          const LockDeadline bounded(connection, deadline);
+          return work(connection);
+        },
+        std::move(sink), tag);
+    operation->set_lock_deadline(deadline);
+    return operation;
   }
 
   PoolOptions options_;
   std::shared_ptr<AsyncConnection> writer_;
   std::vector<std::shared_ptr<AsyncConnection>> readers_;
 
+  // The classifier's authorizer: notes actions that change a connection's settings.
+  static int note_connection_change(void* self, int action, const char* first, const char* second, const char* schema,
+                                    const char* trigger) noexcept;
+
   // Prepares statements only to learn where they go; never steps them.
   std::mutex classifier_mutex_;
-  sqlite3* classifier_ = nullptr;
+  Connection classifier_;
+  // Set by note_connection_change while route() prepares a statement.
+  bool changes_connection_ = false;
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
@@ -159,6 +204,9 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable, publ
   std::deque<Parked> parked_;
   std::vector<bool> pinned_;
   bool closed_ = false;
+  // Woken when work parks at the gate or the pool closes.
+  std::condition_variable parked_changed_;
+  std::thread gate_timer_;
 };
 
 }  // namespace aiolibsql
