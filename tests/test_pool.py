@@ -196,6 +196,39 @@ async def test_the_pool_itself_is_an_async_context_manager(db_path: str) -> None
         await pool.execute("SELECT 1")
 
 
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"size": 10**12}, ValueError, "size must be"),
+        ({"size": 2.0}, ValueError, "size must be"),
+        ({"group_commit_size": 10**30}, ValueError, "group_commit_size must be"),
+        ({"group_commit_size": True}, ValueError, "group_commit_size must be"),
+        ({"cached_statements": 10**20}, ValueError, "cached_statements must be"),
+        ({"uri": "yes"}, TypeError, "uri must be True or False"),
+        ({"database": "a\0b.db"}, ValueError, "null character"),
+        ({"database": 7}, TypeError, "database must be"),
+    ],
+    ids=repr,
+)
+def test_bad_pool_arguments_are_refused_at_call_time_with_the_drivers_message(
+    tmp_path: Path, options: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    arguments = {"database": str(tmp_path / "pool.db"), **options}
+    with pytest.raises(error, match=message):
+        create_pool(**arguments)
+    assert not os.path.exists(tmp_path / "pool.db")
+
+
+async def test_a_pool_opens_a_bytes_path_that_is_not_utf8(tmp_path: Path) -> None:
+    path = os.fsencode(tmp_path) + b"/caf\xe9.db"
+    async with create_pool(path, size=2) as pool:
+        await pool.execute("CREATE TABLE t(x)")
+        await pool.execute("INSERT INTO t VALUES (1)")
+        assert await rows_of(pool, "SELECT x FROM t") == [(1,)]
+    with sqlite3.connect(path) as reference:
+        assert reference.execute("SELECT x FROM t").fetchall() == [(1,)]
+
+
 @pytest.mark.parametrize("size", [1, 0, -3, True])
 async def test_a_pool_smaller_than_two_connections_is_a_value_error(db_path: str, size: int) -> None:
     with pytest.raises(ValueError):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -25,7 +24,14 @@ from typing import Any
 from . import _native
 from ._opening import Opening
 from ._runner import Runner, inline_reads_default
-from .connection import DEFAULT_CIPHER, _check_encryption, _check_timeout
+from .connection import (
+    DEFAULT_CIPHER,
+    DatabasePath,
+    _check_encryption,
+    _check_open_options,
+    _check_timeout,
+    _database_path,
+)
 from .cursor import Parameters, ResultReader, RowFactory
 from .exceptions import NotSupportedError, OperationalError, ProgrammingError
 
@@ -39,6 +45,12 @@ DEFAULT_PRAGMAS: dict[str, str | int] = {
     "mmap_size": 268435456,
     "temp_store": "MEMORY",
 }
+
+# Each member is a connection with a thread of its own; beyond this many, a
+# pool is a mistake rather than a size.
+_MAX_SIZE = 1024
+# Members of one commit group; a group's savepoints live in one transaction.
+_MAX_GROUP_COMMIT_SIZE = 65536
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WORD = re.compile(r"-?[A-Za-z0-9_.]+")
@@ -259,7 +271,7 @@ class ConnectionPool:
 
 
 def create_pool(
-    database: str | os.PathLike[str],
+    database: DatabasePath,
     size: int = 10,
     timeout: float = 5.0,
     encryption_key: str | bytes | None = None,
@@ -286,19 +298,20 @@ def create_pool(
     it, a name that starts with ``file:`` is a plain path. ``:memory:`` is refused:
     an in-memory database is private to one connection, so a pool cannot share it.
     """
-    path = os.fspath(database)
-    if not isinstance(path, str):
-        raise TypeError("database must be a str or an os.PathLike of str")
-    if isinstance(size, bool) or not isinstance(size, int) or size < 2:
-        raise ValueError("size must be an int of at least 2: one writer and at least one reader")
-    if path in ("", ":memory:") or "mode=memory" in path:
+    path = _database_path(database)
+    if isinstance(size, bool) or not isinstance(size, int) or not 2 <= size <= _MAX_SIZE:
+        raise ValueError(f"size must be an int from 2 (one writer and one reader) to {_MAX_SIZE}")
+    if path in (b"", b":memory:") or b"mode=memory" in path:
         raise NotSupportedError("a pool needs a database file: an in-memory database is private to one connection")
     _check_encryption(encryption_key, cipher)
     _check_timeout(timeout)
-    if isinstance(cached_statements, bool) or not isinstance(cached_statements, int) or cached_statements < 0:
-        raise ValueError("cached_statements must be an int, zero or more")
-    if not isinstance(group_commit_size, int) or group_commit_size < 1:
-        raise ValueError("group_commit_size must be a positive int")
+    _check_open_options(uri, cached_statements)
+    if (
+        isinstance(group_commit_size, bool)
+        or not isinstance(group_commit_size, int)
+        or not 1 <= group_commit_size <= _MAX_GROUP_COMMIT_SIZE
+    ):
+        raise ValueError(f"group_commit_size must be an int from 1 to {_MAX_GROUP_COMMIT_SIZE}")
     if not isinstance(group_commit_wait, (int, float)) or not 0 <= group_commit_wait <= 1:
         raise ValueError("group_commit_wait must be between 0 and 1 second")
     setup = _setup_statements(pragmas)
@@ -307,7 +320,7 @@ def create_pool(
     async def open_pool() -> ConnectionPool:
         native = _native.NativePool(
             path,
-            bool(uri),
+            uri,
             size,
             float(timeout),
             setup,

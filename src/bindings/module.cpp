@@ -75,7 +75,7 @@ NB_MODULE(_native, m) {
       .def_prop_ro("closed", &NativeConnection::closed);
 
   nb::class_<NativePool>(m, "NativePool", "One writer and size - 1 readers on one WAL file.")
-      .def(nb::init<std::string, bool, std::size_t, double, std::vector<std::string>, std::size_t, double, std::size_t,
+      .def(nb::init<nb::bytes, bool, std::size_t, double, std::vector<std::string>, std::size_t, double, std::size_t,
                     bool, nb::handle, std::string>(),
            nb::arg("database"), nb::arg("uri"), nb::arg("size"), nb::arg("timeout"), nb::arg("setup_statements"),
            nb::arg("largest_group"), nb::arg("group_gather"), nb::arg("cached_statements"), nb::arg("inline_reads"),

@@ -19,13 +19,13 @@ std::vector<Params> parameter_sets(nb::handle batch) {
 
 }  // namespace
 
-NativePool::NativePool(std::string database, bool uri, std::size_t size, double timeout,
+NativePool::NativePool(nb::bytes database, bool uri, std::size_t size, double timeout,
                        std::vector<std::string> setup_statements, std::size_t largest_group,
                        double group_gather_seconds, std::size_t cached_statements, bool inline_reads,
                        nb::handle encryption_key, std::string cipher)
     : inline_reads_(inline_reads) {
   PoolOptions options;
-  options.database = std::move(database);
+  options.database.assign(database.c_str(), database.size());
   options.uri = uri;
   options.size = size;
   options.timeout_seconds = timeout;

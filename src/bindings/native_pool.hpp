@@ -17,9 +17,9 @@ namespace nb = nanobind;
 
 class NativePool {
  public:
-  NativePool(std::string database, bool uri, std::size_t size, double timeout,
-             std::vector<std::string> setup_statements, std::size_t largest_group, double group_gather_seconds,
-             std::size_t cached_statements, bool inline_reads, nb::handle encryption_key, std::string cipher);
+  NativePool(nb::bytes database, bool uri, std::size_t size, double timeout, std::vector<std::string> setup_statements,
+             std::size_t largest_group, double group_gather_seconds, std::size_t cached_statements, bool inline_reads,
+             nb::handle encryption_key, std::string cipher);
   ~NativePool();
 
   nb::object open(nb::handle port);
