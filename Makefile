@@ -10,7 +10,7 @@ BUILD := build
 STAMP := $(VENV)/.requirements-installed
 DEB_PACKAGES := cmake ninja-build g++ libgtest-dev cargo python3-dev python3-venv clang-format
 
-.PHONY: all setup build test test-cpp test-python test-pythons test-sqlalchemy-suite demo bench lint stubs clean
+.PHONY: all setup build test test-cpp test-python test-pythons test-stress test-sqlalchemy-suite demo bench lint stubs clean
 
 all: build
 
@@ -73,7 +73,12 @@ test-sqlalchemy-suite: build
 test-pythons: build
 	$(PY) tests/run_pythons.py --engine-build $(BUILD) --main-venv $(VENV) --sqlalchemy-suite $(SQLALCHEMY_SUITE_PAIRS)
 
-test: test-cpp test-pythons
+# Long runs that need no repeating per interpreter: kill -9 during writes,
+# memory over a million operations.
+test-stress: build
+	$(PY) -m pytest -q tests/stress
+
+test: test-cpp test-pythons test-stress
 
 # The Quick Start runs in a fresh directory so it prints the same on every run.
 demo: build

@@ -1,0 +1,68 @@
+"""Memory stays flat over a million operations: nothing per statement is
+kept once its result is gone, on a connection or through the pool. Run once,
+on asyncio's loop: a leak does not depend on the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiolibsql
+
+OPERATIONS = 1_000_000
+WARM_UP = 100_000
+# A leak of 20 bytes per operation would exceed this.
+ALLOWED_GROWTH_BYTES = 20 * OPERATIONS
+
+
+def resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096
+
+
+async def growth_over_a_million(operation: Callable[[int], Awaitable[object]]) -> int:
+    for n in range(WARM_UP):
+        await operation(n)
+    gc.collect()
+    before = resident_bytes()
+    for n in range(WARM_UP, OPERATIONS):
+        await operation(n)
+    gc.collect()
+    return resident_bytes() - before
+
+
+def test_a_million_executes_and_fetches_on_a_connection_keep_memory_flat(tmp_path: Path) -> None:
+    asyncio.run(connection_growth(tmp_path))
+
+
+def test_a_million_pool_statements_keep_memory_flat(tmp_path: Path) -> None:
+    asyncio.run(pool_growth(tmp_path))
+
+
+async def connection_growth(tmp_path: Path) -> None:
+    async with aiolibsql.connect(tmp_path / "flat.db") as conn:
+        await conn.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
+        await conn.executemany("INSERT INTO t VALUES (?, ?)", ((i, f"value {i}") for i in range(1000)))
+        await conn.commit()
+
+        async def read(n: int) -> object:
+            cursor = await conn.execute("SELECT id, v FROM t WHERE id = ?", (n % 1000,))
+            return await cursor.fetchone()
+
+        assert await growth_over_a_million(read) < ALLOWED_GROWTH_BYTES
+
+
+async def pool_growth(tmp_path: Path) -> None:
+    async with aiolibsql.create_pool(tmp_path / "flat.db", size=2) as pool:
+        await pool.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
+        await pool.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"value {i}") for i in range(1000)])
+
+        async def read_or_write(n: int) -> object:
+            if n % 100 == 0:
+                return await pool.execute("UPDATE t SET v = ? WHERE id = ?", (f"new {n}", n % 1000))
+            cursor = await pool.execute("SELECT id, v FROM t WHERE id = ?", (n % 1000,))
+            return await cursor.fetchall()
+
+        assert await growth_over_a_million(read_or_write) < ALLOWED_GROWTH_BYTES
