@@ -1,0 +1,72 @@
+"""A disk that fills up: the write that does not fit raises OperationalError
+(SQLITE_FULL), nothing acknowledged is lost or changed, reads go on, and
+writes work again once there is room. The disk is a 1 MiB tmpfs mounted in a
+mount namespace of the test's own (as an unprivileged user, in a user
+namespace too), so nothing outside the test sees it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SCENARIO = textwrap.dedent(
+    """
+    import asyncio, os, sys
+    import aiolibsql
+
+    async def open_database(kind, path):
+        if kind == "pool":
+            return aiolibsql.create_pool(path, size=2)
+        return aiolibsql.connect(path, autocommit=True)
+
+    async def main(kind, disk):
+        # Room to give back once the disk is full.
+        with open(os.path.join(disk, "reserve"), "wb") as reserve:
+            reserve.write(b"r" * 200_000)
+        async with await open_database(kind, os.path.join(disk, "full.db")) as db:
+            await db.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, payload BLOB)")
+            acknowledged = 0
+            try:
+                while True:
+                    await db.execute("INSERT INTO t VALUES (?, randomblob(3000))", (acknowledged,))
+                    acknowledged += 1
+            except aiolibsql.OperationalError as error:
+                assert error.sqlite_errorname == "SQLITE_FULL", (error, error.sqlite_errorname)
+            assert acknowledged > 10, acknowledged
+            rows = await (await db.execute("SELECT count(*), max(id) FROM t")).fetchall()
+            assert rows == [(acknowledged, acknowledged - 1)], (rows, acknowledged)
+            # Still full: the next write fails the same way, and changes nothing.
+            try:
+                await db.execute("INSERT INTO t VALUES (-1, randomblob(3000))")
+            except aiolibsql.OperationalError as error:
+                assert error.sqlite_errorname == "SQLITE_FULL", error
+            os.remove(os.path.join(disk, "reserve"))
+            await db.execute("INSERT INTO t VALUES (?, randomblob(3000))", (acknowledged,))
+            check = await (await db.execute("PRAGMA integrity_check")).fetchall()
+            assert check == [("ok",)], check
+            rows = await (await db.execute("SELECT count(*) FROM t WHERE id >= 0")).fetchall()
+            assert rows == [(acknowledged + 1,)], rows
+        print("survived", acknowledged)
+
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    """
+)
+
+
+@pytest.mark.parametrize("kind", ["connection", "pool"])
+def test_a_full_disk_raises_sqlite_full_and_keeps_every_acknowledged_write(tmp_path: Path, kind: str) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = tmp_path / "scenario.py"
+    script.write_text(SCENARIO)
+    namespace = ["unshare", "--mount"] if os.geteuid() == 0 else ["unshare", "--user", "--map-root-user", "--mount"]
+    mount_then_run = 'mount -t tmpfs -o size=1m tmpfs "$1" && exec "$2" "$3" "$4" "$1"'
+    command = [*namespace, "sh", "-c", mount_then_run, "sh", str(disk), sys.executable, str(script), kind]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("survived")
