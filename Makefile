@@ -3,6 +3,7 @@
 # tools, the pinned engine sources through cargo), build, then run.
 
 SHELL := /bin/bash
+, := ,
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -10,7 +11,8 @@ BUILD := build
 STAMP := $(VENV)/.requirements-installed
 DEB_PACKAGES := cmake ninja-build g++ libgtest-dev cargo python3-dev python3-venv clang-format
 
-.PHONY: all setup build test test-cpp test-python test-pythons test-stress test-sqlalchemy-suite demo bench lint stubs clean
+.PHONY: all setup build test test-cpp test-python test-pythons test-stress test-sqlalchemy-suite demo bench lint stubs clean \
+	sanitize sanitize-address sanitize-thread
 
 all: build
 
@@ -86,6 +88,55 @@ demo: build
 	cd $(BUILD)/demo && $(CURDIR)/$(PY) $(CURDIR)/examples/quickstart.py
 	$(PY) examples/concurrent_load.py --path $(BUILD)/demo/guilds.db
 
+# The core, the extension and the tests built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (GoogleTest and pytest suites), and the core with
+# ThreadSanitizer (GoogleTest suite). Each in its own build directory, linking
+# the engine built above; every sanitizer report fails the run.
+ASAN_BUILD := build-asan
+TSAN_BUILD := build-tsan
+SANITIZER_ENV := UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# The engine and the interpreter are not instrumented, so an address the
+# sanitizer did not see allocated would only be reported as a false positive
+# by the container-overflow check.
+ASAN_ENV := $(SANITIZER_ENV) ASAN_OPTIONS=detect_stack_use_after_return=1:strict_init_order=1:detect_container_overflow=0
+TSAN_ENV := $(SANITIZER_ENV) TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+# Python under ASan: the runtime is preloaded into the interpreter (the module
+# is a shared library loaded late); objects are allocated with malloc so ASan
+# sees their lifetimes; leak checking stays with the C++ suite, because the
+# interpreter deliberately keeps its own allocations alive at exit.
+PYTHON_ASAN_ENV := $(ASAN_ENV):detect_leaks=0 LD_PRELOAD=$$($(CXX) -print-file-name=libasan.so) \
+  PYTHONMALLOC=malloc PYTHONPATH=$(CURDIR)/$(ASAN_BUILD)/python
+
+# Resident size means nothing under ASan (its quarantine holds freed memory),
+# so the flat-memory stress test runs in the plain builds only.
+ASAN_PYTEST_SCOPE := tests --ignore=tests/stress/test_memory_flat.py
+
+define sanitized_build
+	mkdir -p $(1)
+	cmake -S . -B $(1) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAIOLIBSQL_SANITIZE=$(2) \
+	  -DAIOLIBSQL_ENGINE_FROM_BUILD=$(CURDIR)/$(BUILD) -DAIOLIBSQL_BUILD_TESTS=ON -DAIOLIBSQL_BUILD_PYTHON=$(3) \
+	  -DPython_EXECUTABLE=$(CURDIR)/$(PY) > $(1)/configure.log || (cat $(1)/configure.log; exit 1)
+	cmake --build $(1)
+endef
+
+sanitize: sanitize-address sanitize-thread
+
+# The package is staged beside the sanitized module so the tests import it and
+# not the plain module in python/aiolibsql.
+sanitize-address: build
+	$(call sanitized_build,$(ASAN_BUILD),address$(,)undefined,ON)
+	rm -rf $(ASAN_BUILD)/python && mkdir -p $(ASAN_BUILD)/python
+	cp -r python/aiolibsql python/aiolibsql_sqlalchemy $(ASAN_BUILD)/python/
+	rm -f $(ASAN_BUILD)/python/aiolibsql/_native*.so
+	cp $(ASAN_BUILD)/src/bindings/_native*.so $(ASAN_BUILD)/python/aiolibsql/
+	$(ASAN_ENV) ctest --test-dir $(ASAN_BUILD) --output-on-failure
+	$(PYTHON_ASAN_ENV) $(PY) -m pytest -q $(ASAN_PYTEST_SCOPE)
+	$(PYTHON_ASAN_ENV) AIOLIBSQL_INLINE_READS=0 $(PY) -m pytest -q $(ASAN_PYTEST_SCOPE)
+
+sanitize-thread: build
+	$(call sanitized_build,$(TSAN_BUILD),thread,OFF)
+	$(TSAN_ENV) ctest --test-dir $(TSAN_BUILD) --output-on-failure
+
 bench: build
 	$(PY) -m bench
 
@@ -99,4 +150,4 @@ stubs: build
 	$(PY) -m nanobind.stubgen -q -m aiolibsql._native -p src/bindings/stub_patterns.txt -o python/aiolibsql/_native.pyi
 
 clean:
-	rm -rf $(BUILD) python/aiolibsql/_native*.so
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) python/aiolibsql/_native*.so
