@@ -12,7 +12,9 @@ AsyncConnection::AsyncConnection() : executor_([this] { connection_.interrupt();
   connection_.watch_cancellation(&executor_.cancellation());
 }
 
-AsyncConnection::~AsyncConnection() = default;
+AsyncConnection::~AsyncConnection() {
+  if (executor_.inherited()) connection_.abandon();
+}
 
 std::shared_ptr<Operation> AsyncConnection::submit(Operation::Work work, Sink sink, std::uintptr_t tag) {
   auto operation = std::make_shared<Operation>(std::move(work), std::move(sink), tag);

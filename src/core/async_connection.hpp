@@ -99,7 +99,11 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection>, pu
   void set_group_runner(ConnectionGroupRunner runner, std::size_t largest_group, std::chrono::microseconds gather);
 
   bool cancel(std::uintptr_t tag) override { return executor_.cancel(tag); }
-  void interrupt() noexcept { connection_.interrupt(); }
+  void interrupt() noexcept {
+    if (!executor_.inherited()) connection_.interrupt();
+  }
+  // Created before a fork() in a parent of this process (see Executor::inherited).
+  bool is_inherited() const noexcept { return executor_.inherited(); }
   bool is_closed() const { return executor_.is_closed(); }
   bool in_transaction() const noexcept { return connection_.in_transaction(); }
   std::int64_t total_changes() const noexcept { return connection_.total_changes(); }

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <new>
 #include <thread>
 #include <utility>
 
@@ -220,6 +222,24 @@ void Connection::close() noexcept {
   sqlite3_close_v2(db);
   in_transaction_ = false;
   open_results_ = 0;
+}
+
+void Connection::abandon() noexcept {
+  struct Abandoned {
+    std::unique_ptr<StatementCache> cache;
+    std::unordered_map<std::uint64_t, OpenStatement> open_cursors;
+  };
+  try {
+    auto abandoned = std::make_unique<Abandoned>();
+    abandoned->cache = std::move(cache_);
+    abandoned->open_cursors.swap(open_cursors_);
+    [[maybe_unused]] auto* leaked = abandoned.release();
+  } catch (const std::bad_alloc&) {
+    // Without memory for the holder, the open results are finalized after
+    // all; the cache and the engine handle still go untouched.
+    [[maybe_unused]] auto* leaked = cache_.release();
+  }
+  db_ = nullptr;
 }
 
 void Connection::interrupt() noexcept {

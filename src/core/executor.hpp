@@ -121,7 +121,13 @@ class Executor {
   // Cancelled without running, a running one is interrupted. False if it is
   // neither queued nor running.
   bool cancel(std::uintptr_t tag);
+  // False for an executor inherited through fork(), which raises its error
+  // on use instead.
   bool is_closed() const;
+  // True in a child process for an executor created before fork(): its
+  // worker thread does not exist there, so every operation fails at once
+  // and nothing waits for, notifies or joins that thread.
+  bool inherited() const noexcept;
 
   // Held by whoever drives the connection's engine: the worker while it
   // runs an operation, or a caller running work inline on its own thread.
@@ -166,9 +172,16 @@ class Executor {
     std::size_t largest_group = 0;
     std::chrono::microseconds gather{0};
     ExecutorStats stats;
+    // In a child of fork(): the executor's thread record, which can be
+    // neither joined nor detached there, and a reference to this state
+    // itself, which keeps both from ever being destroyed.
+    std::thread orphaned_thread;
+    std::shared_ptr<State> self_after_fork;
   };
   static void work_loop(const std::shared_ptr<State>& state);
 
+  // The process generation (see fork_generation()) this executor was created in.
+  std::uint64_t generation_;
   std::shared_ptr<State> state_;
   std::thread thread_;
 };
