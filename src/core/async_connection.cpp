@@ -45,6 +45,10 @@ std::shared_ptr<Operation> AsyncConnection::execute(std::string sql, Params para
       std::move(sink), tag);
 }
 
+QueryResult AsyncConnection::execute_nested(std::string_view sql, Params& params) {
+  return connection_.execute(sql, params, kWholeResult);
+}
+
 std::optional<QueryResult> AsyncConnection::try_execute_inline(std::string_view sql, Params& params) {
   if (has_user_functions_.load(std::memory_order_relaxed)) return std::nullopt;
   auto engine = executor_.try_hold_idle_engine();

@@ -63,6 +63,11 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection>, pu
   // throws DbError for errors it met.
   // `params` is moved from only when it succeeds with rows left open.
   std::optional<QueryResult> try_execute_inline(std::string_view sql, Params& params);
+  // A statement issued from inside a user function on this connection's
+  // worker, which already holds the engine: it runs at once on that thread,
+  // to the last row (the worker is busy, so no later fetch could be served).
+  // Throws DbError for its errors.
+  QueryResult execute_nested(std::string_view sql, Params& params);
   // The next chunk of a result that had more rows.
   std::shared_ptr<Operation> fetch(std::shared_ptr<OpenCursor> cursor, Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
