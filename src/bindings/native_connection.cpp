@@ -115,7 +115,9 @@ nb::object NativeConnection::start(nb::handle port, Start&& start) {
   // only within the streak: a result handed over without suspending counts
   // like inline work, or a task awaiting one quick statement after another
   // would never let the loop run anything else.
-  const bool wait_briefly = core_->executor().is_idle() && streak_.allows_another();
+  // Never while user functions may need the interpreter lock this thread
+  // holds: the worker would wait out the whole spin before calling one.
+  const bool wait_briefly = !core_->has_user_functions() && core_->executor().is_idle() && streak_.allows_another();
   if (!wait_briefly) streak_.suspending();
   return start_with_handoff(port, core_, [&](auto sink) { return std::pair{start(std::move(sink), 0), wait_briefly}; });
 }

@@ -50,7 +50,7 @@ QueryResult AsyncConnection::execute_nested(std::string_view sql, Params& params
 }
 
 std::optional<QueryResult> AsyncConnection::try_execute_inline(std::string_view sql, Params& params) {
-  if (has_user_functions_.load(std::memory_order_relaxed)) return std::nullopt;
+  if (has_user_functions()) return std::nullopt;
   auto engine = executor_.try_hold_idle_engine();
   if (!engine.owns_lock()) return std::nullopt;
   auto result = connection_.execute_read_within(sql, params, kFirstChunk, kInlineStepBudget);

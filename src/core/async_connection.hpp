@@ -110,6 +110,9 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection>, pu
   // Created before a fork() in a parent of this process (see Executor::inherited).
   bool is_inherited() const noexcept { return executor_.inherited(); }
   bool is_closed() const { return executor_.is_closed(); }
+  // Once a user function is registered, statements may run Python on the
+  // worker, which then needs the caller's interpreter lock.
+  bool has_user_functions() const noexcept { return has_user_functions_.load(std::memory_order_relaxed); }
   bool in_transaction() const noexcept { return connection_.in_transaction(); }
   std::int64_t total_changes() const noexcept { return connection_.total_changes(); }
   std::size_t open_results() const noexcept { return connection_.open_results(); }
