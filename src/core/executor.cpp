@@ -37,15 +37,30 @@ std::uint64_t fork_generation() noexcept {
 
 }  // namespace
 
+namespace {
+
+// The error outcome for the exception being handled.
+Error current_exception_error() noexcept {
+  try {
+    throw;
+  } catch (const DbError& error) {
+    return error.error();
+  } catch (const std::bad_alloc&) {
+    return Error{ErrorKind::Memory, -1, "out of memory"};
+  } catch (const std::exception& error) {
+    return Error{ErrorKind::Internal, -1, error.what()};
+  } catch (...) {
+    return Error{ErrorKind::Internal, -1, "unknown error"};
+  }
+}
+
+}  // namespace
+
 void Operation::run() noexcept {
   try {
     outcome_ = work_();
-  } catch (const DbError& error) {
-    outcome_ = error.error();
-  } catch (const std::bad_alloc&) {
-    outcome_ = Error{ErrorKind::Memory, -1, "out of memory"};
-  } catch (const std::exception& error) {
-    outcome_ = Error{ErrorKind::Internal, -1, error.what()};
+  } catch (...) {
+    outcome_ = current_exception_error();
   }
 }
 
@@ -81,6 +96,12 @@ Executor::Executor(std::function<void()> interrupt)
     : generation_(fork_generation()),
       state_(std::make_shared<State>(std::move(interrupt))),
       thread_([state = state_] { work_loop(state); }) {}
+
+Executor::State::State(std::function<void()> interrupt) : interrupt(std::move(interrupt)) {
+  // The worker gathers operations here without allocating: memory running
+  // out there could not be reported to anyone.
+  group.reserve(1);
+}
 
 bool Executor::inherited() const noexcept { return generation_ != fork_generation(); }
 
@@ -185,6 +206,7 @@ bool Executor::is_closed() const {
 
 void Executor::set_group_runner(GroupRunner runner, std::size_t largest_group, std::chrono::microseconds gather) {
   std::lock_guard lock(state_->mutex);
+  state_->group.reserve(largest_group);
   state_->group_runner = std::move(runner);
   state_->largest_group = largest_group;
   state_->gather = gather;
@@ -248,7 +270,7 @@ void Executor::work_loop(const std::shared_ptr<State>& state) {
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 5);
 #endif
   std::unique_lock lock(state->mutex);
-  std::vector<std::shared_ptr<Operation>> group;
+  auto& group = state->group;
   while (true) {
     if (state->queue.empty() && !state->stop) {
       lock.unlock();
@@ -289,7 +311,12 @@ void Executor::work_loop(const std::shared_ptr<State>& state) {
       if (group.size() == 1) {
         group.front()->run();
       } else {
-        state->group_runner(group);
+        try {
+          state->group_runner(group);
+        } catch (...) {
+          const Error error = current_exception_error();
+          for (auto& operation : group) operation->finish(error);
+        }
       }
     }
     lock.lock();

@@ -149,7 +149,7 @@ class Executor {
   // Shared with the worker thread, so the thread can finish its last
   // operation safely even when the executor is destroyed from inside it.
   struct State {
-    explicit State(std::function<void()> interrupt) : interrupt(std::move(interrupt)) {}
+    explicit State(std::function<void()> interrupt);
     std::function<void()> interrupt;
     std::mutex mutex;
     std::condition_variable wake;
@@ -172,6 +172,8 @@ class Executor {
     std::size_t largest_group = 0;
     std::chrono::microseconds gather{0};
     ExecutorStats stats;
+    // The operations the worker runs next, with room for the largest group.
+    std::vector<std::shared_ptr<Operation>> group;
     // In a child of fork(): the executor's thread record, which can be
     // neither joined nor detached there, and a reference to this state
     // itself, which keeps both from ever being destroyed.

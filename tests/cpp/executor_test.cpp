@@ -190,6 +190,37 @@ TEST(Executor, ExceptionsThrownByWorkBecomeErrorOutcomes) {
   EXPECT_EQ(memory->kind, ErrorKind::Memory);
 }
 
+TEST(Executor, AGroupRunnerOutOfMemoryFailsItsGroupAndTheWorkerCarriesOn) {
+  test::Recorder sink;
+  Executor executor([] {});
+  executor.set_group_runner([](const auto&) { throw std::bad_alloc(); }, 8);
+  Gate started;
+  Gate release;
+  executor.submit(make_operation(
+      [&]() -> Outcome {
+        started.open();
+        release.wait();
+        return {};
+      },
+      sink));
+  ASSERT_TRUE(started.wait());
+  for (int i = 0; i < 2; ++i) {
+    auto operation = make_operation([]() -> Outcome { return std::int64_t{1}; }, sink);
+    operation->set_groupable(true);
+    executor.submit(operation);
+  }
+  release.open();
+  executor.submit(make_operation([]() -> Outcome { return std::int64_t{2}; }, sink));
+  ASSERT_TRUE(sink->wait_for(4));
+  const auto finished = sink->finished();
+  for (int i = 1; i <= 2; ++i) {
+    const Error* error = error_in(*finished[i]);
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(error->kind, ErrorKind::Memory);
+  }
+  EXPECT_EQ(std::get<std::int64_t>(finished[3]->outcome()), 2);
+}
+
 // ---------------------------------------------------------------------------
 // Executor: cancel
 
