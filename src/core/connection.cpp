@@ -172,9 +172,15 @@ void Connection::open(const OpenOptions& options) {
 void set_encryption_key(sqlite3* db, const Secret& key, const std::string& cipher) {
   const int scheme = sqlite3mc_cipher_index(cipher.c_str());
   if (scheme <= 0) throw DbError(ErrorKind::NotSupported, "unknown cipher '" + cipher + "'");
-  sqlite3mc_config(db, "default:cipher", scheme);
+  // Either call answers -1 when the engine refuses the setting; keying on
+  // regardless would encrypt with a cipher nobody asked for.
+  if (sqlite3mc_config(db, "default:cipher", scheme) < 0) {
+    throw DbError(ErrorKind::Operational, "could not select cipher '" + cipher + "'");
+  }
   // SQLCipher files are version 4 unless the application configures otherwise.
-  if (cipher == "sqlcipher") sqlite3mc_config_cipher(db, "sqlcipher", "legacy", 4);
+  if (cipher == "sqlcipher" && sqlite3mc_config_cipher(db, "sqlcipher", "legacy", 4) < 0) {
+    throw DbError(ErrorKind::Operational, "could not configure SQLCipher version 4");
+  }
   const auto bytes = key.bytes();
   const int rc = sqlite3_key(db, bytes.data(), static_cast<int>(bytes.size()));
   if (rc != SQLITE_OK) throw DbError(engine_error(db, rc));
