@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -65,6 +66,11 @@ def conn(db: types.ModuleType, path: str) -> Iterator[sqlite3.Connection]:
     connection.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT UNIQUE, score REAL)")
     yield connection
     connection.close()
+
+
+def run_child(script: str) -> subprocess.CompletedProcess[str]:
+    """Runs `script` in a fresh interpreter; the timeout only guards against a hang."""
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
 
 
 def count_users(db: types.ModuleType, path: str) -> int:
@@ -228,6 +234,20 @@ class TestCreateInsertSelect:
     def test_create_function_is_callable_from_sql(self, conn: sqlite3.Connection) -> None:
         conn.create_function("double", 1, lambda x: x * 2, deterministic=True)
         assert conn.execute("SELECT double(21)").fetchone() == (42,)
+
+    def test_a_user_function_can_query_its_own_connection(self, db: types.ModuleType, path: str) -> None:
+        # In a child process: a deadlock there is a failure, not a hung suite.
+        script = (
+            f"import {db.__name__} as db\n"
+            f"c = db.connect({path!r})\n"
+            "c.execute('CREATE TABLE t (x)')\n"
+            "c.executemany('INSERT INTO t VALUES (?)', [(1,), (2,)])\n"
+            "c.create_function('f', 1, lambda x: c.execute('SELECT count(*) FROM t').fetchone()[0] + x)\n"
+            "print(c.execute('SELECT f(1), f(10)').fetchone())\n"
+            "c.close()\n"
+        )
+        child = run_child(script)
+        assert (child.returncode, child.stdout.strip(), child.stderr) == (0, "(3, 12)", "")
 
     def test_backup_copies_the_database(self, db: types.ModuleType, conn: sqlite3.Connection) -> None:
         conn.execute("INSERT INTO users (name) VALUES ('alice')")
@@ -723,6 +743,26 @@ class TestOnlyOurs:
         with pytest.raises(dbapi.ProgrammingError, match="closed database"):
             connection.backup(closed)
         connection.close()
+
+    def test_a_user_function_running_other_work_on_its_connection_gets_a_clear_error(self) -> None:
+        script = (
+            "import aiolibsql.dbapi as db\n"
+            "c = db.connect(':memory:')\n"
+            "c.execute('CREATE TABLE t (x)')\n"
+            "c.create_function('f', 0, lambda: c.executemany('INSERT INTO t VALUES (?)', [(1,)]) and 0)\n"
+            "try:\n"
+            "    c.execute('SELECT f()')\n"
+            "except db.OperationalError as error:\n"
+            "    print(error)\n"
+            "print(c.execute('SELECT count(*) FROM t').fetchone())\n"
+        )
+        child = run_child(script)
+        assert child.returncode == 0, child.stderr
+        assert child.stdout.splitlines() == [
+            "user-defined function raised exception: ProgrammingError: "
+            "a user function can only run execute() on its own connection",
+            "(0,)",
+        ]
 
     def test_a_failing_user_function_raises_operational_error(self) -> None:
         connection = dbapi.connect(":memory:")

@@ -6,6 +6,7 @@ import inspect
 import pydoc
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -163,3 +164,43 @@ def test_free_threaded_python_is_refused_at_import_with_a_clear_message() -> Non
     result = subprocess.run([sys.executable, "-c", pretend_free_threaded], capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "ImportError: aiolibsql does not support free-threaded Python builds" in result.stderr
+
+
+def _run_session(script: str) -> subprocess.CompletedProcess[str]:
+    """Runs `script` in a fresh interpreter; the timeout only guards against a hang."""
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+
+
+_SESSION_LEFT_OPEN = """
+import asyncio, aiolibsql, aiolibsql.dbapi as dbapi
+blocking = dbapi.connect(":memory:")
+blocking.create_function("f", 1, lambda x: x)
+blocking_rows = blocking.execute("select f(:a)", {"a": 1})
+
+async def main():
+    global connection, rows, pool
+    connection = await aiolibsql.connect(":memory:")
+    await connection.create_function("g", 1, lambda x: x)
+    rows = await connection.execute("select g(1)")
+    pool = await aiolibsql.create_pool(DATABASE, size=2)
+    await pool.execute("select 1")
+
+asyncio.run(main())
+"""
+
+
+def test_interpreter_exit_with_objects_left_open_reports_nothing(tmp_path: Path) -> None:
+    session = _run_session(f"DATABASE = {str(tmp_path / 'open.db')!r}\n" + _SESSION_LEFT_OPEN)
+    assert (session.returncode, session.stderr) == (0, "")
+
+
+def test_a_native_object_leaked_by_the_application_is_reported_at_exit() -> None:
+    # Holding a reference nobody releases is the application's leak; the
+    # report at exit is what tells it apart from one of ours.
+    session = _run_session(
+        "import ctypes, aiolibsql._native as native\n"
+        "connection = native.NativeConnection(True)\n"
+        "ctypes.pythonapi.Py_IncRef(ctypes.py_object(connection))\n"
+    )
+    assert session.returncode == 0
+    assert "leaked" in session.stderr

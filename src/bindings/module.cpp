@@ -19,7 +19,6 @@ using namespace aiolibsql::py;
 
 NB_MODULE(_native, m) {
   m.doc() = "Native core of aiolibsql: libSQL connections driven by worker threads.";
-  nb::set_leak_warnings(false);
 
   m.attr("sqlite_version") = sqlite3_libversion();
   m.attr("libsql_version") = libsql_libversion();

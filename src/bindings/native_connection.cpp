@@ -102,13 +102,22 @@ nb::object NativeConnection::try_execute(nb::handle sql, nb::handle parameters) 
   return nb::cast(ResultRows(std::move(*result)));
 }
 
+void NativeConnection::refuse_reentry() const {
+  if (connection_running_user_function() == core_.get()) {
+    raise(ErrorKind::Programming, "a user function can only run execute() on its own connection");
+  }
+}
+
 template <typename Start>
 nb::object NativeConnection::start(nb::handle port, Start&& start) {
+  refuse_reentry();
   // Only a caller alone on the connection can expect its result at once, and
   // only within the streak: a result handed over without suspending counts
   // like inline work, or a task awaiting one quick statement after another
   // would never let the loop run anything else.
-  const bool wait_briefly = core_->executor().is_idle() && streak_.allows_another();
+  // Never while user functions may need the interpreter lock this thread
+  // holds: the worker would wait out the whole spin before calling one.
+  const bool wait_briefly = !core_->has_user_functions() && core_->executor().is_idle() && streak_.allows_another();
   if (!wait_briefly) streak_.suspending();
   return start_with_handoff(port, core_, [&](auto sink) { return std::pair{start(std::move(sink), 0), wait_briefly}; });
 }
@@ -116,6 +125,14 @@ nb::object NativeConnection::start(nb::handle port, Start&& start) {
 nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
   std::string text = sql_text(sql, "the SQL statement");
   Params params = to_params(parameters);
+  if (port.is_none() && connection_running_user_function() == core_.get()) {
+    QueryResult result;
+    {
+      nb::gil_scoped_release released;
+      result = core_->execute_nested(text, params);
+    }
+    return nb::cast(ResultRows(std::move(result)));
+  }
   if (!port.is_none() && streak_.owes_suspension()) {
     // The caller must let the loop run other tasks now. A short read still
     // runs inline; its result arrives on the loop's next iteration, which is
@@ -155,6 +172,7 @@ Secret secret_key(nb::handle key) {
 }
 
 nb::object NativeConnection::rekey(nb::handle port, nb::handle key) {
+  refuse_reentry();
   Secret secret = secret_key(key);
   return start_operation(port, core_,
                          [&](auto sink, auto tag) { core_->rekey(std::move(secret), std::move(sink), tag); });
@@ -169,12 +187,14 @@ nb::object NativeConnection::rollback(nb::handle port) {
 }
 
 nb::object NativeConnection::set_autocommit(nb::handle port, int autocommit) {
+  refuse_reentry();
   const auto control = transaction_control(autocommit);
   return start_operation(port, core_,
                          [&](auto sink, auto tag) { core_->set_transaction_control(control, std::move(sink), tag); });
 }
 
 nb::object NativeConnection::backup(nb::handle port, NativeConnection& target, std::string schema, int pages) {
+  refuse_reentry();
   return start_operation(port, core_, [&](auto sink, auto tag) {
     core_->backup_to(target.core_, std::move(schema), pages, std::move(sink), tag);
   });
@@ -182,14 +202,16 @@ nb::object NativeConnection::backup(nb::handle port, NativeConnection& target, s
 
 nb::object NativeConnection::create_function(nb::handle port, std::string name, int arg_count, nb::object callable,
                                              bool deterministic) {
+  refuse_reentry();
   if (!PyCallable_Check(callable.ptr())) throw nb::type_error("func must be callable");
-  auto function = std::make_shared<PythonFunction>(std::move(callable));
+  auto function = std::make_shared<PythonFunction>(std::move(callable), core_.get());
   return start_operation(port, core_, [&](auto sink, auto tag) {
     core_->create_function(std::move(name), arg_count, deterministic, std::move(function), std::move(sink), tag);
   });
 }
 
 nb::object NativeConnection::close(nb::handle port) {
+  refuse_reentry();
   return start_operation(port, core_, [&](auto sink, auto tag) { core_->close(std::move(sink), tag); });
 }
 

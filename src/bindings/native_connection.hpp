@@ -68,6 +68,9 @@ class NativeConnection {
   // Starts an operation; on an idle connection, waits briefly for its result.
   template <typename Start>
   nb::object start(nb::handle port, Start&& start);
+  // Raises ProgrammingError when called from a user function of this
+  // connection for anything but execute(), which alone runs nested.
+  void refuse_reentry() const;
 
   std::shared_ptr<AsyncConnection> core_;
   bool inline_reads_;

@@ -4,6 +4,7 @@
 
 #include <nanobind/nanobind.h>
 
+#include "async_connection.hpp"
 #include "connection.hpp"
 
 namespace aiolibsql::py {
@@ -12,12 +13,20 @@ namespace nb = nanobind;
 
 class PythonFunction final : public ScalarFunction {
  public:
-  explicit PythonFunction(nb::object callable) : callable_(std::move(callable)) {}
+  // `connection` is the one the function is registered on; not owned.
+  PythonFunction(nb::object callable, const AsyncConnection* connection)
+      : callable_(std::move(callable)), connection_(connection) {}
   ~PythonFunction() override;
   Value call(const std::vector<Value>& arguments) override;
 
  private:
   nb::object callable_;
+  const AsyncConnection* connection_;
 };
+
+// The connection whose user function this thread is running, if any. That
+// thread holds the connection's engine, so a statement the function issues
+// on it must run right there (queued, it would wait for itself forever).
+const AsyncConnection* connection_running_user_function() noexcept;
 
 }  // namespace aiolibsql::py

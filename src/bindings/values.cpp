@@ -45,7 +45,9 @@ bool is_sequence_of_parameters(nb::handle parameters) {
 }
 
 bool is_mapping_of_parameters(nb::handle parameters) {
-  static nb::object mapping_type = nb::module_::import_("collections.abc").attr("Mapping");
+  // Referenced for the life of the process: a static nb::object would be
+  // released after the interpreter is finalized.
+  static const nb::handle mapping_type = nb::object(nb::module_::import_("collections.abc").attr("Mapping")).release();
   return PyObject_IsInstance(parameters.ptr(), mapping_type.ptr()) == 1;
 }
 

@@ -12,7 +12,9 @@ AsyncConnection::AsyncConnection() : executor_([this] { connection_.interrupt();
   connection_.watch_cancellation(&executor_.cancellation());
 }
 
-AsyncConnection::~AsyncConnection() = default;
+AsyncConnection::~AsyncConnection() {
+  if (executor_.inherited()) connection_.abandon();
+}
 
 std::shared_ptr<Operation> AsyncConnection::submit(Operation::Work work, Sink sink, std::uintptr_t tag) {
   auto operation = std::make_shared<Operation>(std::move(work), std::move(sink), tag);
@@ -43,8 +45,12 @@ std::shared_ptr<Operation> AsyncConnection::execute(std::string sql, Params para
       std::move(sink), tag);
 }
 
+QueryResult AsyncConnection::execute_nested(std::string_view sql, Params& params) {
+  return connection_.execute(sql, params, kWholeResult);
+}
+
 std::optional<QueryResult> AsyncConnection::try_execute_inline(std::string_view sql, Params& params) {
-  if (has_user_functions_.load(std::memory_order_relaxed)) return std::nullopt;
+  if (has_user_functions()) return std::nullopt;
   auto engine = executor_.try_hold_idle_engine();
   if (!engine.owns_lock()) return std::nullopt;
   auto result = connection_.execute_read_within(sql, params, kFirstChunk, kInlineBudget);

@@ -72,6 +72,11 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection>, pu
   // throws DbError for errors it met.
   // `params` is moved from only when it succeeds with rows left open.
   std::optional<QueryResult> try_execute_inline(std::string_view sql, Params& params);
+  // A statement issued from inside a user function on this connection's
+  // worker, which already holds the engine: it runs at once on that thread,
+  // to the last row (the worker is busy, so no later fetch could be served).
+  // Throws DbError for its errors.
+  QueryResult execute_nested(std::string_view sql, Params& params);
   // The next chunk of a result that had more rows.
   std::shared_ptr<Operation> fetch(std::shared_ptr<OpenCursor> cursor, Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
@@ -113,9 +118,19 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection>, pu
 
   bool cancel(std::uintptr_t tag) override { return executor_.cancel(tag); }
   // Connection.interrupt(): the operation running on the worker, if any.
-  void interrupt() { executor_.interrupt_running(); }
-  void interrupt_permanently() noexcept { connection_.interrupt_permanently(); }
+  // In a fork() child the worker does not exist, and neither may its locks.
+  void interrupt() {
+    if (!executor_.inherited()) executor_.interrupt_running();
+  }
+  void interrupt_permanently() noexcept {
+    if (!executor_.inherited()) connection_.interrupt_permanently();
+  }
+  // Created before a fork() in a parent of this process (see Executor::inherited).
+  bool is_inherited() const noexcept { return executor_.inherited(); }
   bool is_closed() const { return executor_.is_closed(); }
+  // Once a user function is registered, statements may run Python on the
+  // worker, which then needs the caller's interpreter lock.
+  bool has_user_functions() const noexcept { return has_user_functions_.load(std::memory_order_relaxed); }
   bool in_transaction() const noexcept { return connection_.in_transaction(); }
   std::int64_t total_changes() const noexcept { return connection_.total_changes(); }
   std::size_t open_results() const noexcept { return connection_.open_results(); }

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <new>
 #include <thread>
 #include <utility>
 
@@ -178,9 +180,15 @@ void Connection::open(const OpenOptions& options) {
 void set_encryption_key(sqlite3* db, const Secret& key, const std::string& cipher) {
   const int scheme = sqlite3mc_cipher_index(cipher.c_str());
   if (scheme <= 0) throw DbError(ErrorKind::NotSupported, "unknown cipher '" + cipher + "'");
-  sqlite3mc_config(db, "default:cipher", scheme);
+  // Either call answers -1 when the engine refuses the setting; keying on
+  // regardless would encrypt with a cipher nobody asked for.
+  if (sqlite3mc_config(db, "default:cipher", scheme) < 0) {
+    throw DbError(ErrorKind::Operational, "could not select cipher '" + cipher + "'");
+  }
   // SQLCipher files are version 4 unless the application configures otherwise.
-  if (cipher == "sqlcipher") sqlite3mc_config_cipher(db, "sqlcipher", "legacy", 4);
+  if (cipher == "sqlcipher" && sqlite3mc_config_cipher(db, "sqlcipher", "legacy", 4) < 0) {
+    throw DbError(ErrorKind::Operational, "could not configure SQLCipher version 4");
+  }
   const auto bytes = key.bytes();
   const int rc = sqlite3_key(db, bytes.data(), static_cast<int>(bytes.size()));
   if (rc != SQLITE_OK) throw DbError(engine_error(db, rc));
@@ -228,6 +236,24 @@ void Connection::close() noexcept {
   sqlite3_close_v2(db);
   in_transaction_ = false;
   open_results_ = 0;
+}
+
+void Connection::abandon() noexcept {
+  struct Abandoned {
+    std::unique_ptr<StatementCache> cache;
+    std::unordered_map<std::uint64_t, OpenStatement> open_cursors;
+  };
+  try {
+    auto abandoned = std::make_unique<Abandoned>();
+    abandoned->cache = std::move(cache_);
+    abandoned->open_cursors.swap(open_cursors_);
+    [[maybe_unused]] auto* leaked = abandoned.release();
+  } catch (const std::bad_alloc&) {
+    // Without memory for the holder, the open results are finalized after
+    // all; the cache and the engine handle still go untouched.
+    [[maybe_unused]] auto* leaked = cache_.release();
+  }
+  db_ = nullptr;
 }
 
 void Connection::interrupt() noexcept {

@@ -86,6 +86,11 @@ class Connection {
   void open(const OpenOptions& options);
   // Rolls back an open transaction, finalizes every statement, closes the file.
   void close() noexcept;
+  // For a connection inherited through fork(): forgets the engine without
+  // closing it. Closing would roll back, in the child, a transaction the
+  // parent still has open, and could wait for locks held by a thread that
+  // does not exist here, so its memory is leaked instead.
+  void abandon() noexcept;
   bool is_open() const noexcept { return db_ != nullptr; }
 
   // Runs one statement and buffers its first rows. When rows remain, the

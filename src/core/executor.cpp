@@ -1,13 +1,13 @@
 #include "executor.hpp"
 
-#include <algorithm>
-
-#ifdef __linux__
 #include <pthread.h>
+
+#include <algorithm>
+#include <utility>
+#ifdef __linux__
 #include <sys/resource.h>
 #include <unistd.h>
 #endif
-#include <utility>
 
 namespace aiolibsql {
 
@@ -19,17 +19,48 @@ Error closed_error() {
 
 Error cancelled_error() { return Error{ErrorKind::Cancelled, -1, "the operation was cancelled"}; }
 
+Error inherited_error() {
+  return Error{ErrorKind::Interface, -1,
+               "the connection was created in a parent process before fork(); open a new one in this process"};
+}
+
+std::atomic<std::uint64_t> forks_survived{0};
+
+void count_fork_in_child() noexcept { forks_survived.fetch_add(1, std::memory_order_relaxed); }
+
+// How many fork()s this process descends through since the first executor
+// was made. Executors made in an earlier generation belong to a parent.
+std::uint64_t fork_generation() noexcept {
+  [[maybe_unused]] static const int registered = pthread_atfork(nullptr, nullptr, count_fork_in_child);
+  return forks_survived.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+namespace {
+
+// The error outcome for the exception being handled.
+Error current_exception_error() noexcept {
+  try {
+    throw;
+  } catch (const DbError& error) {
+    return error.error();
+  } catch (const std::bad_alloc&) {
+    return Error{ErrorKind::Memory, -1, "out of memory"};
+  } catch (const std::exception& error) {
+    return Error{ErrorKind::Internal, -1, error.what()};
+  } catch (...) {
+    return Error{ErrorKind::Internal, -1, "unknown error"};
+  }
+}
+
 }  // namespace
 
 void Operation::run() noexcept {
   try {
     outcome_ = work_();
-  } catch (const DbError& error) {
-    outcome_ = error.error();
-  } catch (const std::bad_alloc&) {
-    outcome_ = Error{ErrorKind::Memory, -1, "out of memory"};
-  } catch (const std::exception& error) {
-    outcome_ = Error{ErrorKind::Internal, -1, error.what()};
+  } catch (...) {
+    outcome_ = current_exception_error();
   }
 }
 
@@ -62,9 +93,27 @@ void Operation::deliver_all(std::vector<std::shared_ptr<Operation>>& operations)
 }
 
 Executor::Executor(std::function<void()> interrupt)
-    : state_(std::make_shared<State>(std::move(interrupt))), thread_([state = state_] { work_loop(state); }) {}
+    : generation_(fork_generation()),
+      state_(std::make_shared<State>(std::move(interrupt))),
+      thread_([state = state_] { work_loop(state); }) {}
+
+Executor::State::State(std::function<void()> interrupt) : interrupt(std::move(interrupt)) {
+  // The worker gathers operations here without allocating: memory running
+  // out there could not be reported to anyone.
+  group.reserve(1);
+}
+
+bool Executor::inherited() const noexcept { return generation_ != fork_generation(); }
 
 Executor::~Executor() {
+  if (inherited()) {
+    // The worker vanished in the fork, perhaps holding the state's locks:
+    // touch nothing, and leak the state with the thread record (as the
+    // engine it drove is leaked) without allocating.
+    state_->orphaned_thread = std::move(thread_);
+    state_->self_after_fork = state_;
+    return;
+  }
   std::vector<std::shared_ptr<Operation>> abandoned;
   {
     std::lock_guard lock(state_->mutex);
@@ -90,6 +139,10 @@ Executor::~Executor() {
 }
 
 void Executor::submit_all(std::span<std::shared_ptr<Operation>> operations) {
+  if (inherited()) {
+    for (auto& operation : operations) Operation::complete(std::move(operation), inherited_error());
+    return;
+  }
   {
     std::lock_guard lock(state_->mutex);
     if (!state_->closed) {
@@ -103,6 +156,10 @@ void Executor::submit_all(std::span<std::shared_ptr<Operation>> operations) {
 }
 
 void Executor::close(std::shared_ptr<Operation> last) {
+  if (inherited()) {
+    Operation::complete(std::move(last), inherited_error());
+    return;
+  }
   std::deque<std::shared_ptr<Operation>> abandoned;
   {
     std::lock_guard lock(state_->mutex);
@@ -122,6 +179,7 @@ void Executor::close(std::shared_ptr<Operation> last) {
 }
 
 bool Executor::cancel(std::uintptr_t tag) {
+  if (inherited()) return false;
   std::shared_ptr<Operation> removed;
   {
     std::lock_guard lock(state_->mutex);
@@ -148,18 +206,21 @@ void Executor::interrupt_running() {
 }
 
 bool Executor::is_closed() const {
+  if (inherited()) return false;
   std::lock_guard lock(state_->mutex);
   return state_->closed;
 }
 
 void Executor::set_group_runner(GroupRunner runner, std::size_t largest_group, std::chrono::microseconds gather) {
   std::lock_guard lock(state_->mutex);
+  state_->group.reserve(largest_group);
   state_->group_runner = std::move(runner);
   state_->largest_group = largest_group;
   state_->gather = gather;
 }
 
 std::unique_lock<std::mutex> Executor::try_hold_idle_engine() {
+  if (inherited()) return {};
   std::lock_guard lock(state_->mutex);
   if (state_->closed || state_->busy || !state_->queue.empty()) return {};
   // Taken under the state lock: the worker cannot start anything before we hold it.
@@ -216,7 +277,7 @@ void Executor::work_loop(const std::shared_ptr<State>& state) {
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 5);
 #endif
   std::unique_lock lock(state->mutex);
-  std::vector<std::shared_ptr<Operation>> group;
+  auto& group = state->group;
   while (true) {
     if (state->queue.empty() && !state->stop) {
       lock.unlock();
@@ -257,7 +318,12 @@ void Executor::work_loop(const std::shared_ptr<State>& state) {
       if (group.size() == 1) {
         group.front()->run();
       } else {
-        state->group_runner(group);
+        try {
+          state->group_runner(group);
+        } catch (...) {
+          const Error error = current_exception_error();
+          for (auto& operation : group) operation->finish(error);
+        }
       }
     }
     lock.lock();

@@ -138,7 +138,13 @@ class Executor {
   // any statement of the connection is open (a cursor with rows left), it
   // can never fail a later statement.
   void interrupt_running();
+  // False for an executor inherited through fork(), which raises its error
+  // on use instead.
   bool is_closed() const;
+  // True in a child process for an executor created before fork(): its
+  // worker thread does not exist there, so every operation fails at once
+  // and nothing waits for, notifies or joins that thread.
+  bool inherited() const noexcept;
 
   // Held by whoever drives the connection's engine: the worker while it
   // runs an operation, or a caller running work inline on its own thread.
@@ -160,7 +166,7 @@ class Executor {
   // Shared with the worker thread, so the thread can finish its last
   // operation safely even when the executor is destroyed from inside it.
   struct State {
-    explicit State(std::function<void()> interrupt) : interrupt(std::move(interrupt)) {}
+    explicit State(std::function<void()> interrupt);
     std::function<void()> interrupt;
     std::mutex mutex;
     std::condition_variable wake;
@@ -183,9 +189,18 @@ class Executor {
     std::size_t largest_group = 0;
     std::chrono::microseconds gather{0};
     ExecutorStats stats;
+    // The operations the worker runs next, with room for the largest group.
+    std::vector<std::shared_ptr<Operation>> group;
+    // In a child of fork(): the executor's thread record, which can be
+    // neither joined nor detached there, and a reference to this state
+    // itself, which keeps both from ever being destroyed.
+    std::thread orphaned_thread;
+    std::shared_ptr<State> self_after_fork;
   };
   static void work_loop(const std::shared_ptr<State>& state);
 
+  // The process generation (see fork_generation()) this executor was created in.
+  std::uint64_t generation_;
   std::shared_ptr<State> state_;
   std::thread thread_;
 };

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -188,6 +189,37 @@ TEST(Executor, ExceptionsThrownByWorkBecomeErrorOutcomes) {
   const Error* memory = error_in(*finished[2]);
   ASSERT_NE(memory, nullptr);
   EXPECT_EQ(memory->kind, ErrorKind::Memory);
+}
+
+TEST(Executor, AGroupRunnerOutOfMemoryFailsItsGroupAndTheWorkerCarriesOn) {
+  test::Recorder sink;
+  Executor executor([] {});
+  executor.set_group_runner([](const auto&) { throw std::bad_alloc(); }, 8);
+  Gate started;
+  Gate release;
+  executor.submit(make_operation(
+      [&]() -> Outcome {
+        started.open();
+        release.wait();
+        return {};
+      },
+      sink));
+  ASSERT_TRUE(started.wait());
+  for (int i = 0; i < 2; ++i) {
+    auto operation = make_operation([]() -> Outcome { return std::int64_t{1}; }, sink);
+    operation->set_groupable(true);
+    executor.submit(operation);
+  }
+  release.open();
+  executor.submit(make_operation([]() -> Outcome { return std::int64_t{2}; }, sink));
+  ASSERT_TRUE(sink->wait_for(4));
+  const auto finished = sink->finished();
+  for (int i = 1; i <= 2; ++i) {
+    const Error* error = error_in(*finished[i]);
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(error->kind, ErrorKind::Memory);
+  }
+  EXPECT_EQ(std::get<std::int64_t>(finished[3]->outcome()), 2);
 }
 
 // ---------------------------------------------------------------------------
@@ -449,6 +481,37 @@ TEST(ExecutorDestructor, ReturnsWhenIdleOrAlreadyClosed) {
   }
   // Destroyed before or after its last operation ran: either way it completed.
   EXPECT_EQ(sink->size(), 1u);
+}
+
+TEST(ExecutorAfterFork, AnInheritedExecutorFailsItsWorkAtOnceAndIsDestroyedWithoutItsThread) {
+  auto executor = std::make_unique<Executor>([] {});
+  Gate release;
+  executor->submit(make_operation(
+      [&]() -> Outcome {
+        release.wait();
+        return {};
+      },
+      nullptr));
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Guards against a hang in the child only; the test does not wait for it.
+    alarm(60);
+    test::Recorder sink;
+    executor->submit(make_operation([]() -> Outcome { return std::int64_t{1}; }, sink));
+    const auto finished = sink->finished();
+    const Error* error = finished.size() == 1 ? error_in(*finished[0]) : nullptr;
+    const bool refused =
+        error != nullptr && error->kind == ErrorKind::Interface && error->message.find("fork()") != std::string::npos;
+    const bool unusable = executor->try_hold_idle_engine().owns_lock() == false && !executor->cancel(0);
+    executor.reset();
+    _exit(refused && unusable ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  release.open();
 }
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,198 @@
+"""A child made by fork() treats inherited connections and pools as dead:
+using one raises InterfaceError, dropping one is clean, its own new
+connections work, and it exits promptly however it exits.
+
+Each case runs in a fresh interpreter (a crash or a hang of the child is
+then seen as a failed exit status), which forks and reports the child's
+exit status as its own."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+# Only a guard against a hang: a healthy run takes well under a second.
+HANG_GUARD_SECONDS = 60
+
+FORK_AND_REPORT = """
+def run_child(check, exit_mode):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            check()
+        except BaseException:
+            import traceback
+            traceback.print_exc()
+            os._exit(3)
+        sys.stdout.flush()
+        if exit_mode == "os._exit":
+            os._exit(0)
+        sys.exit(0)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        print("child killed by signal", os.WTERMSIG(status))
+        return 1
+    return os.WEXITSTATUS(status)
+
+def expect_fork_error(call):
+    try:
+        call()
+    except aiolibsql.InterfaceError as error:
+        assert "fork()" in str(error), error
+    else:
+        raise AssertionError("an inherited object worked after fork()")
+
+async def expect_fork_error_async(awaitable):
+    try:
+        await awaitable
+    except aiolibsql.InterfaceError as error:
+        assert "fork()" in str(error), error
+    else:
+        raise AssertionError("an inherited object worked after fork()")
+"""
+
+
+def run_script(body: str, database: Path) -> subprocess.CompletedProcess[str]:
+    script = "import asyncio, gc, os, sys, threading\nimport aiolibsql\nimport aiolibsql.dbapi as dbapi\n"
+    script += f"DATABASE = {str(database)!r}\n" + FORK_AND_REPORT + textwrap.dedent(body)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=HANG_GUARD_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        pytest.fail(f"the forked child or its parent hung:\n{output}")
+    return subprocess.CompletedProcess(process.args, process.returncode, output, None)
+
+
+EXIT_MODES = ["sys.exit", "os._exit"]
+
+
+@pytest.mark.parametrize("exit_mode", EXIT_MODES)
+@pytest.mark.parametrize("drop_inherited", [True, False], ids=["dropped", "kept-until-exit"])
+def test_child_of_fork_refuses_an_inherited_dbapi_connection_and_exits_cleanly(
+    tmp_path: Path, exit_mode: str, drop_inherited: bool
+) -> None:
+    result = run_script(
+        f"""
+        inherited = dbapi.connect(DATABASE)
+        inherited.execute("create table t(x)")
+        inherited.execute("insert into t values (1)")
+        inherited.commit()
+        cursor = inherited.execute("select x from t")
+
+        def check():
+            global inherited, cursor
+            expect_fork_error(lambda: inherited.execute("select 1"))
+            expect_fork_error(inherited.commit)
+            expect_fork_error(inherited.close)
+            own = dbapi.connect(DATABASE)
+            assert own.execute("select x from t").fetchall() == [(1,)]
+            own.close()
+            if {drop_inherited!r}:
+                del inherited, cursor
+                gc.collect()
+
+        status = run_child(check, {exit_mode!r})
+        assert inherited.execute("select count(*) from t").fetchone() == (1,)
+        inherited.close()
+        sys.exit(status)
+        """,
+        tmp_path / "fork.db",
+    )
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("exit_mode", EXIT_MODES)
+def test_child_of_fork_refuses_an_inherited_async_connection_and_pool(tmp_path: Path, exit_mode: str) -> None:
+    result = run_script(
+        f"""
+        async def open_in_parent():
+            connection = await aiolibsql.connect(DATABASE)
+            await connection.execute("create table t(x)")
+            await connection.execute("insert into t values (1)")
+            await connection.commit()
+            pool = await aiolibsql.create_pool(DATABASE, size=2)
+            return connection, pool
+
+        inherited, inherited_pool = asyncio.run(open_in_parent())
+
+        async def use_in_child():
+            await expect_fork_error_async(inherited.execute("select 1"))
+            await expect_fork_error_async(inherited_pool.execute("select 1"))
+            own = await aiolibsql.connect(DATABASE)
+            cursor = await own.execute("select x from t")
+            assert await cursor.fetchall() == [(1,)]
+            await own.close()
+
+        def check():
+            global inherited, inherited_pool
+            asyncio.run(use_in_child())
+            del inherited, inherited_pool
+            gc.collect()
+
+        status = run_child(check, {exit_mode!r})
+
+        async def use_in_parent():
+            cursor = await inherited.execute("select count(*) from t")
+            assert await cursor.fetchone() == (1,)
+            await inherited.close()
+            await inherited_pool.close()
+
+        asyncio.run(use_in_parent())
+        sys.exit(status)
+        """,
+        tmp_path / "fork.db",
+    )
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("exit_mode", EXIT_MODES)
+def test_fork_while_a_statement_runs_in_the_parent(tmp_path: Path, exit_mode: str) -> None:
+    result = run_script(
+        f"""
+        busy = dbapi.connect(DATABASE, check_same_thread=False)
+        busy.execute("create table t(x)")
+        busy.commit()
+        started = threading.Event()
+        release = threading.Event()
+
+        def hold(value):
+            started.set()
+            release.wait()
+            return value
+
+        busy.create_function("hold", 1, hold)
+        results = []
+        statement = threading.Thread(target=lambda: results.append(busy.execute("select hold(7)").fetchone()))
+        statement.start()
+        assert started.wait(30)
+
+        def check():
+            expect_fork_error(lambda: busy.execute("select 1"))
+            own = dbapi.connect(DATABASE)
+            assert own.execute("select count(*) from t").fetchone() == (0,)
+            own.close()
+
+        status = run_child(check, {exit_mode!r})
+        release.set()
+        statement.join()
+        assert results == [(7,)], results
+        busy.close()
+        sys.exit(status)
+        """,
+        tmp_path / "fork.db",
+    )
+    assert result.returncode == 0, result.stdout
