@@ -955,10 +955,7 @@ async def test_transactions_from_many_tasks_run_one_at_a_time(db_path: str) -> N
 
 
 async def test_cancelling_while_entering_a_transaction_does_not_block_later_writes(db_path: str) -> None:
-    async with await open_items_pool(db_path, size=2) as pool:
-        await pool.execute("CREATE TABLE filler (x INTEGER)")
-        busy = asyncio.ensure_future(pool.execute(SLOW_FILL, (1_000_000,)))
-        await asyncio.sleep(0.05)
+    async with await open_items_pool(db_path, size=2, timeout=60) as pool:
         # Kept by the caller, as in `tx = pool.transaction(); async with tx: ...`.
         transaction = pool.transaction()
 
@@ -966,19 +963,26 @@ async def test_cancelling_while_entering_a_transaction_does_not_block_later_writ
             async with transaction:
                 await transaction.execute("INSERT INTO items (name) VALUES ('never')")
 
-        entering = asyncio.ensure_future(enter())
-        await asyncio.sleep(0.05)
-        assert not busy.done(), "the writer should still be busy, with BEGIN queued behind it"
-        entering.cancel()
+        with holding_the_write_lock(db_path):
+            # The writer waits for the lock another process holds, and the
+            # transaction's BEGIN queues behind that write.
+            busy = asyncio.ensure_future(pool.execute("INSERT INTO items (name) VALUES ('busy')"))
+            await asyncio.sleep(0)
+            entering = asyncio.ensure_future(enter())
+            await asyncio.sleep(0)
+            assert not busy.done()
+            entering.cancel()
+        # A BEGIN already handed to the writer ends before the cancellation
+        # takes effect, so this waits for the lock to be released.
         with pytest.raises(asyncio.CancelledError):
             await entering
         await busy
         later = asyncio.ensure_future(pool.execute("INSERT INTO items (name) VALUES ('later')"))
-        done, _ = await asyncio.wait({later}, timeout=5)
+        done, _ = await asyncio.wait({later}, timeout=30)
         if not done:
             later.cancel()
         assert done, "a write after a cancelled BEGIN never ran: the cancelled transaction still owns the writer"
-        assert await rows_of(pool, "SELECT name FROM items") == [("later",)]
+        assert await rows_of(pool, "SELECT name FROM items ORDER BY id") == [("busy",), ("later",)]
 
 
 # --- snapshots ---------------------------------------------------------------
@@ -1018,9 +1022,7 @@ async def test_reads_never_see_uncommitted_writes_when_every_reader_holds_a_snap
 
 
 async def test_cancelling_while_entering_a_snapshot_does_not_keep_its_reader_pinned(db_path: str) -> None:
-    async with create_pool(db_path, size=2) as pool:
-        busy = asyncio.ensure_future(rows_of(pool, COUNT_TO, (5_000_000,)))
-        await asyncio.sleep(0.05)
+    async with create_pool(db_path, size=2, timeout=60) as pool:
         # Kept by the caller, as in `snap = pool.snapshot(); async with snap: ...`.
         snapshot = pool.snapshot()
 
@@ -1028,13 +1030,15 @@ async def test_cancelling_while_entering_a_snapshot_does_not_keep_its_reader_pin
             async with snapshot:
                 await snapshot.execute("SELECT 1")
 
-        entering = asyncio.ensure_future(enter())
-        await asyncio.sleep(0.05)
-        assert not busy.done(), "the only reader should still be busy, with the snapshot's BEGIN queued behind it"
-        entering.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await entering
-        assert await busy == [(5_000_000,)]
+        async with pool.snapshot() as holding:
+            # The only reader is pinned by `holding`: the second snapshot waits for it.
+            entering = asyncio.ensure_future(enter())
+            await asyncio.sleep(0)
+            assert not entering.done()
+            entering.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await entering
+            assert await (await holding.execute("SELECT 2")).fetchall() == [(2,)]
         # The cancelled snapshot never began, so the reader must be free again.
         async with pool.snapshot() as again:
             assert await (await again.execute("SELECT 1")).fetchall() == [(1,)]
