@@ -245,6 +245,7 @@ async def test_the_event_loop_keeps_running_while_a_statement_runs() -> None:
         assert await held == [(1,)]
 
 
+@pytest.mark.resident_memory
 def test_iterating_ten_million_rows_keeps_memory_bounded() -> None:
     async def iterate() -> tuple[int, int]:
         async with aiolibsql.connect(":memory:") as conn:
