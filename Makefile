@@ -105,7 +105,7 @@ TSAN_ENV := $(SANITIZER_ENV) TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=
 # the real __cxa_throw when the module throws; objects are allocated with malloc so ASan
 # sees their lifetimes; leak checking stays with the C++ suite, because the
 # interpreter deliberately keeps its own allocations alive at exit.
-PYTHON_ASAN_ENV := $(ASAN_ENV):detect_leaks=0 LD_PRELOAD="$$($(CXX) -print-file-name=libasan.so) $$($(CXX) -print-file-name=libstdc++.so)" \
+PYTHON_ASAN_ENV := $(ASAN_ENV):detect_leaks=0:suppressions=$(CURDIR)/tests/sanitizers/asan.supp LD_PRELOAD="$$($(CXX) -print-file-name=libasan.so) $$($(CXX) -print-file-name=libstdc++.so)" \
   PYTHONMALLOC=malloc PYTHONPATH=$(CURDIR)/$(ASAN_BUILD)/python
 
 # Resident size means nothing under ASan (its quarantine holds freed memory),

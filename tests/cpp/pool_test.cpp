@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -215,6 +217,24 @@ TEST_F(PoolTest, OpenDoesNotOpenTheReadersWhenTheWriterFails) {
 
 // ---------------------------------------------------------------------------
 // Routing
+
+TEST_F(PoolTest, AnInheritedPoolIsDestroyedInAForkChildWithoutItsThreads) {
+  start();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Guards against a hang in the child only; the test does not wait for it.
+    alarm(60);
+    // The pool's threads stayed in the parent: destroying it must neither
+    // join them nor wait for them.
+    pool_.reset();
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status)) << "the child died with status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
 
 TEST_F(PoolTest, ASelectCompletesOnAReaderAndNotOnTheWriter) {
   start();

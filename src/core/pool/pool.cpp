@@ -73,22 +73,32 @@ Pool::Pool(PoolOptions options) : options_(std::move(options)), writer_(std::mak
   const std::size_t readers = options_.size > 1 ? options_.size - 1 : 0;
   for (std::size_t i = 0; i < readers; ++i) readers_.push_back(std::make_shared<AsyncConnection>());
   pinned_.assign(readers, false);
-  gate_timer_ = std::thread([this] { expire_parked_writes(); });
+  gate_timer_->thread = std::thread([this] { expire_parked_writes(); });
   writer_->set_group_runner([this](Connection& connection, const auto& group) { run_group(connection, group); },
                             options_.largest_group, options_.group_gather);
 }
 
 Pool::~Pool() {
+  if (writer_->is_inherited()) {
+    // A fork() child: the timer thread stayed in the parent, perhaps holding
+    // the gate's lock or waiting on its condition, so none of them is
+    // touched. They are leaked on purpose (as the connections' engines are):
+    // destroying a joinable std::thread terminates, joining or detaching one
+    // that is not in this process fails, and destroying a condition that a
+    // vanished thread waits on never returns.
+    gate_timer_->kept_after_fork = gate_timer_;
+    return;
+  }
   {
     std::lock_guard lock(gate_mutex_);
     closed_ = true;
   }
-  parked_changed_.notify_all();
+  gate_timer_->parked_changed.notify_all();
   // A sink the timer completed may have let go of the pool on that thread.
-  if (gate_timer_.get_id() == std::this_thread::get_id()) {
-    gate_timer_.detach();
+  if (gate_timer_->thread.get_id() == std::this_thread::get_id()) {
+    gate_timer_->thread.detach();
   } else {
-    gate_timer_.join();
+    gate_timer_->thread.join();
   }
   // Connections first: their queued work refers to this pool.
   writer_.reset();
@@ -225,7 +235,7 @@ void Pool::submit_to_writer(std::span<std::shared_ptr<Operation>> operations, st
       }
       if (waits) {
         for (auto& operation : operations) parked_.push_back(Parked{std::move(operation), transaction, begins});
-        parked_changed_.notify_all();
+        gate_timer_->parked_changed.notify_all();
         return;
       }
       // Its BEGIN failed or it has ended: nothing would ever let it through.
@@ -249,10 +259,10 @@ void Pool::expire_parked_writes() {
       if (expires(parked)) earliest = std::min(earliest, parked.operation->lock_deadline());
     }
     if (earliest == Clock::time_point::max()) {
-      parked_changed_.wait(lock);
+      gate_timer_->parked_changed.wait(lock);
       continue;
     }
-    if (parked_changed_.wait_until(lock, earliest) != std::cv_status::timeout) continue;
+    if (gate_timer_->parked_changed.wait_until(lock, earliest) != std::cv_status::timeout) continue;
     std::vector<std::shared_ptr<Operation>> expired;
     std::vector<std::uint64_t> never_begun;
     const auto now = Clock::now();
@@ -574,7 +584,7 @@ void Pool::close(Sink sink, std::uintptr_t tag) {
     closed_ = true;
     waiting.swap(parked_);
   }
-  parked_changed_.notify_all();
+  gate_timer_->parked_changed.notify_all();
   for (auto& parked : waiting) Operation::complete(std::move(parked.operation), pool_closed_error());
   {
     std::lock_guard lock(classifier_mutex_);

@@ -205,8 +205,14 @@ class Pool : public std::enable_shared_from_this<Pool>, public Cancellable, publ
   std::vector<bool> pinned_;
   bool closed_ = false;
   // Woken when work parks at the gate or the pool closes.
-  std::condition_variable parked_changed_;
-  std::thread gate_timer_;
+  // The gate timer's thread and the condition it waits on, apart from the
+  // pool so that a fork() child can leave both untouched (see ~Pool).
+  struct GateTimer {
+    std::condition_variable parked_changed;
+    std::thread thread;
+    std::shared_ptr<GateTimer> kept_after_fork;
+  };
+  std::shared_ptr<GateTimer> gate_timer_ = std::make_shared<GateTimer>();
 };
 
 }  // namespace aiolibsql
