@@ -155,14 +155,19 @@ async def test_one_wakeup_delivers_every_completion_waiting() -> None:
         loop.remove_reader(port.fd)
         loop.add_reader(port.fd, counting_drain)
         try:
+
+            async def resumed(sql: str, parameters: tuple[int, ...] = ()) -> aiolibsql.Cursor:
+                cursor = await conn.execute(sql, parameters)
+                # Which wake-up brought this completion back to its task.
+                delivered_by.append(drains)
+                return cursor
+
             # The gate holds the worker, so the rest queue behind it.
-            blocker = asyncio.ensure_future(conn.execute("SELECT gate()"))
+            blocker = asyncio.ensure_future(resumed("SELECT gate()"))
             await gate.wait_entered()
-            pending = [asyncio.ensure_future(conn.execute("SELECT ?", (n,))) for n in range(50)]
+            pending = [asyncio.ensure_future(resumed("SELECT ?", (n,))) for n in range(50)]
             after = asyncio.ensure_future(conn.execute("SELECT last_one()"))
             await asyncio.sleep(0)  # every task submits its operation
-            for future in (blocker, *pending):
-                future.add_done_callback(lambda _: delivered_by.append(drains))
             gate.release()
             # The loop stays busy until the worker has completed every one of
             # them and started the statement queued after them.
