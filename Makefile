@@ -111,7 +111,9 @@ PYTHON_ASAN_ENV := $(ASAN_ENV):detect_leaks=0:suppressions=$(CURDIR)/tests/sanit
 # Resident size means nothing under ASan (its quarantine holds freed memory),
 # so tests that measure it run in the plain builds only. The suite runs once,
 # with inline reads on (the default): under ASan it is about ten times slower.
-ASAN_PYTEST_SCOPE := tests -m "not resident_memory"
+# A greenlet thread of its own switching under load crashes inside greenlet
+# under ASan (its stack copying is not made for it), so that test stays out too.
+ASAN_PYTEST_SCOPE := tests -m "not resident_memory and not greenlet_stack_switching"
 
 define sanitized_build
 	mkdir -p $(1)

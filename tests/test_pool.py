@@ -665,6 +665,7 @@ def test_a_write_for_another_loop_run_inside_a_woken_task_is_not_held(tmp_path: 
     )
 
 
+@pytest.mark.greenlet_stack_switching
 def test_writes_submitted_from_a_greenlet_under_load_all_commit(tmp_path: Path) -> None:
     # Greenlets swap C stacks, as SQLAlchemy's async adaption does.
     run_held_writes_script(
