@@ -159,6 +159,33 @@ def test_child_of_fork_refuses_an_inherited_async_connection_and_pool(tmp_path: 
     assert result.returncode == 0, result.stdout
 
 
+def test_child_forked_inside_a_running_loop_gets_the_fork_error_from_its_own_loop(tmp_path: Path) -> None:
+    result = run_script(
+        """
+        async def parent():
+            connection = await aiolibsql.connect(DATABASE)
+            pool = await aiolibsql.create_pool(DATABASE, size=2)
+            await pool.execute("select 1")
+
+            async def use_in_child():
+                await expect_fork_error_async(pool.execute("select 1"))
+                await expect_fork_error_async(pool.close())
+                await expect_fork_error_async(connection.close())
+
+            # Forked while the parent's loop runs: the child runs a loop of its own.
+            status = run_child(lambda: asyncio.run(use_in_child()), "os._exit")
+            await pool.close()
+            await connection.close()
+            return status
+
+        sys.exit(asyncio.run(parent()))
+        """,
+        tmp_path / "fork.db",
+    )
+    assert result.returncode == 0, result.stdout
+    assert "Future exception was never retrieved" not in result.stdout
+
+
 @pytest.mark.parametrize("exit_mode", EXIT_MODES)
 def test_fork_while_a_statement_runs_in_the_parent(tmp_path: Path, exit_mode: str) -> None:
     result = run_script(

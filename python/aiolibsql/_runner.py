@@ -14,6 +14,18 @@ from .exceptions import ProgrammingError
 
 T = TypeVar("T")
 
+# Bumped in a fork() child: a loop cached before the fork is the parent's,
+# still marked as running there, and must not be used again.
+_fork_generation = 0
+
+
+def _after_fork_in_child() -> None:
+    global _fork_generation
+    _fork_generation += 1
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
 
 def inline_reads_default() -> bool:
     """Whether short reads run inline unless a connection says otherwise
@@ -38,7 +50,7 @@ class Runner:
         # The last loop used, its port and its thread, as one tuple so that
         # threads using the connection from their own loops never see a
         # mismatched set.
-        self._loop_port: tuple[asyncio.AbstractEventLoop, _native.CompletionPort, int] | None = None
+        self._loop_port: tuple[asyncio.AbstractEventLoop, _native.CompletionPort, int, int] | None = None
         #: A setting change nobody awaits (a property setter started it); the
         #: next operation waits for it and raises its error, if any.
         self.pending_setting: Awaitable[Any] | None = None
@@ -53,11 +65,11 @@ class Runner:
         # One loop runs per thread at a time: if the loop cached for this
         # thread is running, it is the running loop. That spares
         # get_running_loop(), which costs a getpid() system call on 3.11.
-        if cached is not None and cached[2] == get_ident() and cached[0].is_running():
+        if cached is not None and cached[2] == get_ident() and cached[3] == _fork_generation and cached[0].is_running():
             return cached[1]
         loop = asyncio.get_running_loop()
         port = port_for(loop)
-        self._loop_port = (loop, port, get_ident())
+        self._loop_port = (loop, port, get_ident(), _fork_generation)
         return port
 
     def submit(self, method: Callable[..., Awaitable[T]], *args: Any) -> Awaitable[T]:
