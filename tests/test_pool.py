@@ -206,6 +206,8 @@ async def test_the_pool_itself_is_an_async_context_manager(db_path: str) -> None
         ({"cached_statements": 10**20}, ValueError, "cached_statements must be"),
         ({"uri": "yes"}, TypeError, "uri must be True or False"),
         ({"database": "a\0b.db"}, ValueError, "null character"),
+        ({"pragmas": [1]}, TypeError, "pragmas must be a mapping"),
+        ({"pragmas": {"cache_size": 2**80}}, ValueError, "64-bit int"),
         ({"database": 7}, TypeError, "database must be"),
     ],
     ids=repr,

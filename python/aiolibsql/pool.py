@@ -64,11 +64,17 @@ class PoolCursor(ResultReader):
 
 def _setup_statements(pragmas: Mapping[str, str | int] | None) -> list[str]:
     merged: dict[str, str | int] = dict(DEFAULT_PRAGMAS)
+    if pragmas is not None and not isinstance(pragmas, Mapping):
+        raise TypeError(f"pragmas must be a mapping of pragma names to values, not {type(pragmas).__name__}")
     for name, value in (pragmas or {}).items():
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise ValueError(f"not a pragma name: {name!r}")
         if isinstance(value, bool) or not isinstance(value, (int, str)) or not _WORD.fullmatch(str(value)):
             raise ValueError(f"pragma {name} needs an int or a single word, not {value!r}")
+        # The engine reads pragma values as 64-bit integers: a larger one would
+        # silently become another setting.
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise ValueError(f"pragma {name} needs a 64-bit int, not {value!r}")
         if name.lower() == "busy_timeout":
             raise ValueError("set the busy timeout with create_pool(timeout=seconds), not a pragma")
         merged[name.lower()] = value
