@@ -157,6 +157,18 @@ class PoolTest : public ::testing::Test {
   }
   void start() { start(pool_options(dir_)); }
 
+  // Begins a transaction and waits until it holds the writer; `begun` then
+  // serves for its end too.
+  std::uint64_t begin_and_wait(test::Recorder& begun) {
+    const auto transaction = pool_->begin_transaction(begun, 1);
+    if (!begun->wait_for(1)) {
+      ADD_FAILURE() << "BEGIN never completed";
+      return transaction;
+    }
+    EXPECT_TRUE(succeeded(begun->take().front()));
+    return transaction;
+  }
+
   std::string database() const { return dir_.file("pool.db"); }
 
   std::shared_ptr<Operation> exec(std::string sql, Params params = {}) {
@@ -505,9 +517,7 @@ TEST_F(PoolTest, CancellingAHeldWriteCompletesItAsCancelledAndNothingIsWritten) 
 TEST_F(PoolTest, EndingATransactionWhoseBeginWasCancelledIsRefusedInsteadOfHanging) {
   start();
   test::Recorder first;
-  const auto holder = pool_->begin_transaction(first, 1);
-  ASSERT_TRUE(first->wait_for(1));
-  ASSERT_TRUE(succeeded(first->take().front()));
+  const auto holder = begin_and_wait(first);
 
   // A second transaction's BEGIN parks behind the first; cancelling it there
   // means it never runs.
@@ -539,9 +549,7 @@ TEST_F(PoolTest, EndingATransactionWhoseBeginWasCancelledIsRefusedInsteadOfHangi
 TEST_F(PoolTest, StatementsParkedForATransactionWhoseBeginWasCancelledAreRefusedNotRunInAutocommit) {
   start();
   test::Recorder first;
-  const auto holder = pool_->begin_transaction(first, 1);
-  ASSERT_TRUE(first->wait_for(1));
-  ASSERT_TRUE(succeeded(first->take().front()));
+  const auto holder = begin_and_wait(first);
 
   test::Recorder second;
   const auto never_begun = pool_->begin_transaction(second, 20);
@@ -832,9 +840,7 @@ TEST_F(PoolTest, CancelRemovesAParkedWriterOperationWhichCompletesAsCancelled) {
 TEST_F(PoolTest, TheEndOfATransactionRefusesCancellationAndStillLetsLaterWritesThrough) {
   start();
   test::Recorder first;
-  const auto holder = pool_->begin_transaction(first, 1);
-  ASSERT_TRUE(first->wait_for(1));
-  ASSERT_TRUE(succeeded(first->take().front()));
+  const auto holder = begin_and_wait(first);
 
   // The second transaction's BEGIN and its end park behind the first.
   test::Recorder second;
