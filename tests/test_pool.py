@@ -12,7 +12,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,17 +128,33 @@ connection.execute("ROLLBACK")
 
 
 @contextlib.contextmanager
-def holding_the_write_lock(db_path: str) -> Iterator[None]:
+def holding_the_write_lock(db_path: str) -> Iterator[Callable[[], None]]:
+    """Yields the function that lets the lock go early (it goes at the end anyway)."""
     holder = subprocess.Popen(
         [sys.executable, "-c", _LOCK_HOLDER, db_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     assert holder.stdin is not None and holder.stdout is not None
+    stdin = holder.stdin
+
+    def release() -> None:
+        if not stdin.closed:
+            stdin.close()
+        assert holder.wait(60) == 0
+
     try:
         assert holder.stdout.readline() == "held\n"
-        yield
+        yield release
     finally:
-        holder.stdin.close()
-        holder.wait(60)
+        release()
+
+
+async def until_the_writer_queue_is_empty(pool: ConnectionPool) -> None:
+    """Waits until the writer has taken everything submitted to it (bounded:
+    a hang guard, not a timing assumption)."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while pool.stats()["connections"][0]["queued"] and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.001)
+    assert pool.stats()["connections"][0]["queued"] == 0
 
 
 async def open_items_pool(db_path: str, **options: Any) -> ConnectionPool:
@@ -831,7 +847,8 @@ async def test_a_transaction_rolls_back_when_cancelled_during_a_running_statemen
 
         task = asyncio.ensure_future(body())
         await inside.wait()
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0)  # one turn of the loop: the long statement is submitted
+        await until_the_writer_queue_is_empty(pool)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -1119,8 +1136,7 @@ async def test_mixed_load_has_no_errors_and_exact_counts(db_path: str, outside: 
 async def test_closing_under_load_fails_pending_work_only_with_programming_error(
     db_path: str, outside: Outside
 ) -> None:
-    pool = await open_items_pool(db_path, size=4)
-    await pool.execute("CREATE TABLE filler (x INTEGER)")
+    pool = await open_items_pool(db_path, size=4, timeout=60)
     await pool.executemany("INSERT INTO items (id, name) VALUES (?, ?)", [(-i, f"seed{i}") for i in range(1, 5001)])
     release = asyncio.Event()
 
@@ -1153,25 +1169,34 @@ async def test_closing_under_load_fails_pending_work_only_with_programming_error
 
     # Done before the close.
     done_before = await asyncio.gather(*(insert(i) for i in range(1, 301)))
-    # The writer is busy with a long statement when the pool closes ...
-    busy = asyncio.ensure_future(pool.execute(SLOW_FILL, (600_000,)))
-    await asyncio.sleep(0.02)
-    operations: list[asyncio.Future[int]] = []
-    # ... with these queued behind it,
-    queued = [asyncio.ensure_future(insert(i)) for i in range(1001, 2001)]
-    operations.extend(queued)
-    holder = asyncio.ensure_future(hold_transaction(100_000))
-    operations.append(holder)
-    # these waiting for the transaction above,
-    waiting = [asyncio.ensure_future(insert(i)) for i in range(3001, 3501)]
-    operations.extend(waiting)
-    # and readers and snapshots busy too.
-    operations.extend(asyncio.ensure_future(read() if i % 50 else stream()) for i in range(1000))
-    operations.append(asyncio.ensure_future(snapshot_reads()))
-    await asyncio.sleep(0.02)
-    assert not busy.done(), "the long write should still be running at close()"
+    with holding_the_write_lock(db_path) as release_the_lock:
+        # The writer is busy with a statement that waits for another process's
+        # lock when the pool closes (DDL: never grouped with the writes behind it) ...
+        busy = asyncio.ensure_future(pool.execute("CREATE TABLE made_while_closing (x INTEGER)"))
+        await asyncio.sleep(0)  # one turn of the loop: the statement is submitted
+        await until_the_writer_queue_is_empty(pool)
+        operations: list[asyncio.Future[int]] = []
+        # ... with these queued behind it,
+        queued = [asyncio.ensure_future(insert(i)) for i in range(1001, 2001)]
+        operations.extend(queued)
+        holder = asyncio.ensure_future(hold_transaction(100_000))
+        operations.append(holder)
+        # these waiting for the transaction above,
+        waiting = [asyncio.ensure_future(insert(i)) for i in range(3001, 3501)]
+        operations.extend(waiting)
+        # and readers and snapshots busy too.
+        operations.extend(asyncio.ensure_future(read() if i % 50 else stream()) for i in range(1000))
+        operations.append(asyncio.ensure_future(snapshot_reads()))
+        await asyncio.sleep(0)  # one turn of the loop: everything is submitted
+        assert not busy.done(), "the lock holder should keep the statement running"
 
-    await asyncio.wait_for(pool.close(), 30)
+        closing = asyncio.ensure_future(pool.close())
+        # The queued writes fail while the running statement still waits ...
+        await asyncio.wait_for(asyncio.wait([*queued, *waiting, holder]), 30)
+        assert not busy.done() and not closing.done()
+        release_the_lock()
+    # ... and it completes once the lock is free; so does the close.
+    await asyncio.wait_for(closing, 30)
     release.set()
     results = await asyncio.wait_for(asyncio.gather(*operations, return_exceptions=True), 30)
 
@@ -1190,7 +1215,7 @@ async def test_closing_under_load_fails_pending_work_only_with_programming_error
     present = [i for (i,) in outside.query("SELECT id FROM items WHERE id > 0 ORDER BY id")]
     assert present == succeeded == list(range(1, 301))
     assert outside.query("SELECT count(*) FROM items WHERE id < 0") == [(5000,)]
-    assert outside.query("SELECT count(*) FROM filler") == [(600_000,)]
+    assert outside.query("SELECT count(*) FROM made_while_closing") == [(0,)]
 
 
 # --- pragmas ---------------------------------------------------------------------
