@@ -168,6 +168,13 @@ const char* result_code_name(int sqlite_code) noexcept {
   return it == end ? "SQLITE_UNKNOWN" : it->second;
 }
 
+int result_code_from_name(std::string_view name) noexcept {
+  const auto* end = std::end(kResultCodeNames);
+  const auto* it =
+      std::find_if(std::begin(kResultCodeNames), end, [name](const auto& entry) { return entry.second == name; });
+  return it == end ? -1 : it->first;
+}
+
 Error engine_error(::sqlite3* db, int code) {
   const int extended = db != nullptr ? sqlite3_extended_errcode(db) : code;
   // The connection's code can be stale when the failing call reported a

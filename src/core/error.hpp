@@ -3,6 +3,7 @@
 
 #include <exception>
 #include <string>
+#include <string_view>
 
 struct sqlite3;
 
@@ -49,6 +50,10 @@ ErrorKind error_kind_for(int sqlite_code) noexcept;
 
 // "SQLITE_CONSTRAINT_UNIQUE" for 2067; "SQLITE_UNKNOWN" for codes SQLite does not define.
 const char* result_code_name(int sqlite_code) noexcept;
+
+// The code for a name result_code_name() gives ("SQLITE_CONSTRAINT_UNIQUE" ->
+// 2067); -1 for a name SQLite does not define.
+int result_code_from_name(std::string_view name) noexcept;
 
 // An Error for the connection's most recent failure, with code and message.
 Error engine_error(::sqlite3* db, int code);

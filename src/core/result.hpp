@@ -50,7 +50,24 @@ class RowChunk {
   // Copies the current row of a statement that has just returned SQLITE_ROW.
   void append_current_row(sqlite3_stmt* statement);
 
+  // Rows from values, one cell at a time in column order (remote results):
+  // the caller appends exactly column_count() cells per row.
+  void append_null() { cells_.push_back(Cell{ValueType::Null, {.integer = 0}, 0}); }
+  void append_integer(std::int64_t value) { cells_.push_back(Cell{ValueType::Integer, {.integer = value}, 0}); }
+  void append_real(double value) {
+    Cell cell{ValueType::Real, {.integer = 0}, 0};
+    cell.real = value;
+    cells_.push_back(cell);
+  }
+  void append_text(std::string_view text) { append_bytes(ValueType::Text, text); }
+  void append_blob(std::string_view bytes) { append_bytes(ValueType::Blob, bytes); }
+
  private:
+  void append_bytes(ValueType type, std::string_view bytes) {
+    cells_.push_back(Cell{type, {.offset = arena_.size()}, bytes.size()});
+    arena_.append(bytes);
+  }
+
   std::size_t column_count_ = 0;
   std::vector<Cell> cells_;
   std::string arena_;
