@@ -9,10 +9,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUILD := build
 STAMP := $(VENV)/.requirements-installed
-DEB_PACKAGES := cmake ninja-build g++ libgtest-dev libsimdjson-dev cargo python3-dev python3-venv clang-format
+DEB_PACKAGES := cmake ninja-build g++ clang libgtest-dev libsimdjson-dev cargo python3-dev python3-venv clang-format
 
 .PHONY: all setup build test test-cpp test-python test-pythons test-stress test-sqlalchemy-suite demo bench lint stubs clean \
-	sanitize sanitize-address sanitize-thread
+	sanitize sanitize-address sanitize-thread fuzz
 
 all: build
 
@@ -123,7 +123,21 @@ define sanitized_build
 	cmake --build $(1)
 endef
 
-sanitize: sanitize-address sanitize-thread
+sanitize: sanitize-address sanitize-thread fuzz
+
+# The decoders of what a server sends, fuzzed for a bounded time from the
+# seed corpus kept in tests/fuzz/corpus (new inputs go to the build
+# directory). Any crash is written there too, and becomes a test.
+FUZZ_BUILD := build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz: build
+	mkdir -p $(FUZZ_BUILD)/corpus/hrana_response
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DAIOLIBSQL_SANITIZE=address$(,)undefined -DAIOLIBSQL_BUILD_FUZZERS=ON -DAIOLIBSQL_BUILD_PYTHON=OFF \
+	  -DAIOLIBSQL_ENGINE_FROM_BUILD=$(CURDIR)/$(BUILD) > $(FUZZ_BUILD)/configure.log || (cat $(FUZZ_BUILD)/configure.log; exit 1)
+	cmake --build $(FUZZ_BUILD) --target hrana_response_fuzzer
+	$(ASAN_ENV) $(FUZZ_BUILD)/tests/fuzz/hrana_response_fuzzer -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	  -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/hrana_response tests/fuzz/corpus/hrana_response
 
 # The package is staged beside the sanitized module so the tests import it and
 # not the plain module in python/aiolibsql.
@@ -146,7 +160,7 @@ bench: build
 lint: setup
 	$(PY) -m ruff check python tests examples bench
 	$(PY) -m ruff format --check python tests examples bench
-	clang-format --dry-run --Werror src/core/*.[ch]pp src/core/pool/*.[ch]pp src/bindings/*.[ch]pp tests/cpp/*.[ch]pp
+	clang-format --dry-run --Werror $$(find src tests/cpp tests/fuzz -name "*.[ch]pp" 2>/dev/null)
 
 # The type stubs of the extension module, regenerated after its interface changes.
 stubs: build

@@ -55,7 +55,7 @@ class OpenCursor {
 };
 
 // Always held by std::shared_ptr: results refer back to it weakly.
-class AsyncConnection : public std::enable_shared_from_this<AsyncConnection>, public Cancellable {
+class AsyncConnection final : public std::enable_shared_from_this<AsyncConnection>, public Cancellable {
  public:
   using Sink = std::shared_ptr<CompletionSink>;
 

@@ -51,7 +51,7 @@ struct ConnectionStats {
   ExecutorStats executor;
 };
 
-class Pool : public std::enable_shared_from_this<Pool>, public Cancellable, public BatchTarget {
+class Pool final : public std::enable_shared_from_this<Pool>, public Cancellable, public BatchTarget {
  public:
   using Sink = AsyncConnection::Sink;
 

@@ -14,6 +14,8 @@ template <class... Handlers>
 struct Overloaded : Handlers... {
   using Handlers::operator()...;
 };
+template <class... Handlers>
+Overloaded(Handlers...) -> Overloaded<Handlers...>;
 
 void write_value(JsonWriter& json, const Value& value) {
   json.begin_object();
