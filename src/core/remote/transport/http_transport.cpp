@@ -1,0 +1,258 @@
+#include "http_transport.hpp"
+
+#include <curl/curl.h>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <new>
+#include <thread>
+#include <unordered_map>
+
+namespace aiolibsql::remote {
+
+namespace {
+
+struct EasyDeleter {
+  void operator()(CURL* easy) const noexcept { curl_easy_cleanup(easy); }
+};
+struct MultiDeleter {
+  void operator()(CURLM* multi) const noexcept { curl_multi_cleanup(multi); }
+};
+struct HeaderListDeleter {
+  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+};
+using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
+using MultiHandle = std::unique_ptr<CURLM, MultiDeleter>;
+using HeaderList = std::unique_ptr<curl_slist, HeaderListDeleter>;
+
+void initialise_curl_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw std::bad_alloc();
+  });
+}
+
+Error network_error(std::string message) { return Error{ErrorKind::Operational, -1, std::move(message)}; }
+
+// A header list whose strings libcurl copies; the token's copy is wiped with
+// the Secret, and libcurl's own is freed with the list.
+HeaderList headers_for(const HttpRequest& request) {
+  curl_slist* list = nullptr;
+  auto append = [&list](const char* header) {
+    curl_slist* grown = curl_slist_append(list, header);
+    if (grown == nullptr) {
+      curl_slist_free_all(list);
+      throw std::bad_alloc();
+    }
+    list = grown;
+  };
+  if (request.post) append("Content-Type: application/json");
+  if (!request.bearer_token.empty()) {
+    Secret header(std::string("Authorization: Bearer ").append(request.bearer_token.bytes()));
+    append(std::string(header.bytes()).c_str());
+  }
+  return HeaderList(list);
+}
+
+}  // namespace
+
+// One request in flight: everything libcurl points into lives here until
+// the transfer is removed from the multi handle.
+struct Transfer {
+  std::uint64_t id = 0;
+  HttpRequest request;
+  HttpTransport::Done done;
+  // Before the easy handle, which may point into it until it is cleaned up.
+  HeaderList headers;
+  EasyHandle easy;
+  HttpResponse response;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  bool out_of_memory = false;
+
+  static size_t write_body(char* data, size_t size, size_t count, void* self) noexcept {
+    auto& transfer = *static_cast<Transfer*>(self);
+    try {
+      transfer.response.body.append(data, size * count);
+      return size * count;
+    } catch (...) {
+      transfer.out_of_memory = true;
+      return 0;  // aborts the transfer
+    }
+  }
+};
+
+struct HttpTransport::Engine {
+  explicit Engine(HttpOptions options) : options(options) {
+    initialise_curl_once();
+    multi.reset(curl_multi_init());
+    if (!multi) throw std::bad_alloc();
+    curl_multi_setopt(multi.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    thread = std::thread([this] { run(); });
+  }
+
+  ~Engine() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    curl_multi_wakeup(multi.get());
+    thread.join();
+  }
+
+  std::uint64_t send(HttpRequest request, Done done) {
+    auto transfer = std::make_unique<Transfer>();
+    transfer->request = std::move(request);
+    transfer->done = std::move(done);
+    std::uint64_t id = 0;
+    bool refused = false;
+    {
+      std::lock_guard lock(mutex);
+      id = transfer->id = ++last_id;
+      refused = stopping;
+      if (!refused) submitted.push_back(std::move(transfer));
+    }
+    if (refused) {
+      transfer->done(HttpOutcome{std::nullopt, network_error("the connection is closed")});
+    } else {
+      curl_multi_wakeup(multi.get());
+    }
+    return id;
+  }
+
+  void cancel(std::uint64_t id) {
+    {
+      std::lock_guard lock(mutex);
+      cancelled.push_back(id);
+    }
+    curl_multi_wakeup(multi.get());
+  }
+
+  void run() {
+    while (true) {
+      std::deque<std::unique_ptr<Transfer>> starting;
+      std::vector<std::uint64_t> cancelling;
+      bool stop = false;
+      {
+        std::lock_guard lock(mutex);
+        starting.swap(submitted);
+        cancelling.swap(cancelled);
+        stop = stopping;
+      }
+      for (auto& transfer : starting) start(std::move(transfer));
+      for (const auto id : cancelling) {
+        finish(id, HttpOutcome{std::nullopt, Error{ErrorKind::Cancelled, -1, "the request was cancelled"}});
+      }
+      if (stop) break;
+      int running = 0;
+      curl_multi_perform(multi.get(), &running);
+      collect_finished();
+      curl_multi_poll(multi.get(), nullptr, 0, 1000, nullptr);
+    }
+    while (!in_flight.empty()) {
+      finish(in_flight.begin()->first, HttpOutcome{std::nullopt, network_error("the connection is closed")});
+    }
+    std::deque<std::unique_ptr<Transfer>> never_started;
+    {
+      std::lock_guard lock(mutex);
+      never_started.swap(submitted);
+    }
+    for (auto& transfer : never_started) {
+      transfer->done(HttpOutcome{std::nullopt, network_error("the connection is closed")});
+    }
+  }
+
+  void start(std::unique_ptr<Transfer> transfer) {
+    try {
+      transfer->easy.reset(curl_easy_init());
+      if (!transfer->easy) throw std::bad_alloc();
+      transfer->headers = headers_for(transfer->request);
+    } catch (const std::bad_alloc&) {
+      transfer->done(HttpOutcome{std::nullopt, Error{ErrorKind::Memory, -1, "out of memory"}});
+      return;
+    }
+    CURL* easy = transfer->easy.get();
+    curl_easy_setopt(easy, CURLOPT_URL, transfer->request.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers.get());
+    if (transfer->request.post) {
+      curl_easy_setopt(easy, CURLOPT_POST, 1L);
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer->request.body.data());
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(transfer->request.body.size()));
+    }
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::write_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error_buffer);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.request_timeout.count()));
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, options.verify_tls ? 1L : 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
+    // HTTP/2 over TLS when the server offers it; requests then share one
+    // connection instead of each waiting for a free one.
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+    if (curl_multi_add_handle(multi.get(), easy) != CURLM_OK) {
+      transfer->done(HttpOutcome{std::nullopt, network_error("the request could not be started")});
+      return;
+    }
+    const auto id = transfer->id;
+    in_flight.emplace(id, std::move(transfer));
+  }
+
+  void collect_finished() {
+    int remaining = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi.get(), &remaining)) {
+      if (message->msg != CURLMSG_DONE) continue;
+      void* pointer = nullptr;
+      curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &pointer);
+      auto& transfer = *static_cast<Transfer*>(pointer);
+      finish(transfer.id, outcome_of(transfer, message->data.result));
+    }
+  }
+
+  HttpOutcome outcome_of(Transfer& transfer, CURLcode code) {
+    if (transfer.out_of_memory) return HttpOutcome{std::nullopt, Error{ErrorKind::Memory, -1, "out of memory"}};
+    if (code != CURLE_OK) {
+      const std::string detail = transfer.error_buffer[0] != '\0' ? transfer.error_buffer : curl_easy_strerror(code);
+      const char* what = code == CURLE_OPERATION_TIMEDOUT ? "the remote database did not answer in time"
+                                                          : "the request to the remote database failed";
+      return HttpOutcome{std::nullopt, network_error(std::string(what) + ": " + detail)};
+    }
+    curl_easy_getinfo(transfer.easy.get(), CURLINFO_RESPONSE_CODE, &transfer.response.status);
+    return HttpOutcome{std::move(transfer.response), {}};
+  }
+
+  // Removes a request from the multi handle, if it is still there, and
+  // reports `outcome` to its submitter.
+  void finish(std::uint64_t id, HttpOutcome outcome) {
+    const auto found = in_flight.find(id);
+    if (found == in_flight.end()) return;
+    const std::unique_ptr<Transfer> transfer = std::move(found->second);
+    in_flight.erase(found);
+    curl_multi_remove_handle(multi.get(), transfer->easy.get());
+    transfer->done(std::move(outcome));
+  }
+
+  const HttpOptions options;
+  MultiHandle multi;
+  std::thread thread;
+  std::mutex mutex;
+  bool stopping = false;
+  std::uint64_t last_id = 0;
+  std::deque<std::unique_ptr<Transfer>> submitted;
+  std::vector<std::uint64_t> cancelled;
+  // Touched by the transport's thread only.
+  std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> in_flight;
+};
+
+HttpTransport::HttpTransport(HttpOptions options) : engine_(std::make_unique<Engine>(options)) {}
+HttpTransport::~HttpTransport() = default;
+
+std::uint64_t HttpTransport::send(HttpRequest request, Done done) {
+  return engine_->send(std::move(request), std::move(done));
+}
+
+void HttpTransport::cancel(std::uint64_t id) { engine_->cancel(id); }
+
+}  // namespace aiolibsql::remote

@@ -1,0 +1,67 @@
+// HTTP requests for remote databases, all driven by one native thread with
+// libcurl's multi interface: many requests in flight at once over reused
+// keep-alive connections (HTTP/2 multiplexing where the server offers it),
+// none of them on the caller's thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "error.hpp"
+#include "secret.hpp"
+
+namespace aiolibsql::remote {
+
+struct HttpOptions {
+  std::chrono::milliseconds connect_timeout{10'000};
+  // The whole request, from sending to the last byte of the answer; zero: none.
+  std::chrono::milliseconds request_timeout{0};
+  bool verify_tls = true;
+};
+
+struct HttpRequest {
+  bool post = true;  // POST with `body`, or GET
+  std::string url;
+  std::string body;
+  // Sent as "Authorization: Bearer <token>" when not empty.
+  Secret bearer_token;
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;
+};
+
+// What a request came to: the server's answer (any status), or why there is none.
+struct HttpOutcome {
+  std::optional<HttpResponse> response;
+  Error failure;  // set when there is no response
+};
+
+class HttpTransport {
+ public:
+  // Called once per request on the transport's thread; must not block.
+  using Done = std::function<void(HttpOutcome)>;
+
+  explicit HttpTransport(HttpOptions options = {});
+  // Fails requests still in flight (their Done is called) and joins the thread.
+  ~HttpTransport();
+  HttpTransport(const HttpTransport&) = delete;
+  HttpTransport& operator=(const HttpTransport&) = delete;
+
+  // Thread-safe. Returns an id for cancel().
+  std::uint64_t send(HttpRequest request, Done done);
+  // Aborts the request if it is still in flight: its Done gets a Cancelled error.
+  void cancel(std::uint64_t id);
+
+ private:
+  struct Engine;
+  std::unique_ptr<Engine> engine_;
+};
+
+}  // namespace aiolibsql::remote
