@@ -163,13 +163,14 @@ void Connection::open(const OpenOptions& options) {
     db_ = db;
   }
   options_ = options;
+  transaction_rules_ = TransactionRules{options.transaction_control, options.isolation_level};
   // The key is applied once; this connection keeps no copy of it.
   options_.encryption_key = Secret();
   cache_ = std::make_unique<StatementCache>(db_, options.cached_statements);
   try {
     if (!options.encryption_key.empty()) apply_key(options.encryption_key, options.cipher);
     if (options.query_only) run("PRAGMA query_only = 1");
-    if (options.transaction_control == TransactionControl::Manual) run("BEGIN");
+    run_steps(transaction_rules_.on_open());
   } catch (...) {
     close();
     throw;
@@ -288,13 +289,14 @@ void Connection::run(const char* sql) {
   if (rc != SQLITE_DONE) throw DbError(engine_error(db_, rc));
 }
 
+void Connection::run_steps(const TransactionSteps& steps) {
+  for (const auto& step : steps) run(step.c_str());
+}
+
 void Connection::begin_implicitly(const Statement& statement) {
-  if (options_.transaction_control != TransactionControl::Legacy || !options_.isolation_level || !statement.is_dml() ||
-      sqlite3_get_autocommit(db_) == 0) {
-    return;
+  if (const auto begin = transaction_rules_.begin_before(statement.is_dml(), sqlite3_get_autocommit(db_) == 0)) {
+    run(begin->c_str());
   }
-  const std::string begin = "BEGIN " + *options_.isolation_level;
-  run(begin.c_str());
 }
 
 bool Connection::step_rows(Statement& statement, QueryResult& result, const FetchLimits& limits) {
@@ -456,9 +458,7 @@ void Connection::execute_script(std::string_view script) {
     throw DbError(Error{ErrorKind::Data, SQLITE_TOOBIG, "script is too large"});
   }
   try {
-    if (options_.transaction_control == TransactionControl::Legacy && sqlite3_get_autocommit(db_) == 0) {
-      run("COMMIT");
-    }
+    run_steps(transaction_rules_.before_script(sqlite3_get_autocommit(db_) == 0));
     const char* rest = script.data();
     const char* end = script.data() + script.size();
     while (rest < end) {
@@ -482,28 +482,23 @@ void Connection::execute_script(std::string_view script) {
 
 void Connection::commit() {
   require_open();
-  if (options_.transaction_control == TransactionControl::Autocommit) return;
-  if (sqlite3_get_autocommit(db_) == 0) run("COMMIT");
-  if (options_.transaction_control == TransactionControl::Manual) run("BEGIN");
+  run_steps(transaction_rules_.commit(sqlite3_get_autocommit(db_) == 0));
   publish_state();
 }
 
 void Connection::rollback() {
   require_open();
-  if (options_.transaction_control == TransactionControl::Autocommit) return;
-  if (sqlite3_get_autocommit(db_) == 0) run("ROLLBACK");
-  if (options_.transaction_control == TransactionControl::Manual) run("BEGIN");
+  run_steps(transaction_rules_.rollback(sqlite3_get_autocommit(db_) == 0));
   publish_state();
 }
 
 void Connection::set_transaction_control(TransactionControl control) {
   require_open();
   // The mode changes even if the COMMIT or BEGIN below fails, as in sqlite3.
-  options_.transaction_control = control;
-  const bool in_transaction = sqlite3_get_autocommit(db_) == 0;
+  const TransactionSteps steps = transaction_rules_.switch_to(control, sqlite3_get_autocommit(db_) == 0);
+  transaction_rules_.control = control;
   try {
-    if (control == TransactionControl::Autocommit && in_transaction) run("COMMIT");
-    if (control == TransactionControl::Manual && !in_transaction) run("BEGIN");
+    run_steps(steps);
   } catch (...) {
     publish_state();
     throw;

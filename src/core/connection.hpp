@@ -17,21 +17,12 @@
 #include "result.hpp"
 #include "secret.hpp"
 #include "statement.hpp"
+#include "transaction_rules.hpp"
 #include "value.hpp"
 
 struct sqlite3;
 
 namespace aiolibsql {
-
-// How transactions open and close, as Python 3.12's sqlite3 defines it.
-enum class TransactionControl {
-  // isolation_level decides: an implicit BEGIN before INSERT/UPDATE/DELETE/REPLACE.
-  Legacy,
-  // The engine's own autocommit; commit() and rollback() do nothing.
-  Autocommit,
-  // PEP 249: a transaction is always open; commit() and rollback() start the next.
-  Manual,
-};
 
 struct OpenOptions {
   std::string database;
@@ -153,6 +144,7 @@ class Connection {
   void require_open() const;
   void apply_key(const Secret& key, const std::string& cipher);
   void run(const char* sql);
+  void run_steps(const TransactionSteps& steps);
   void begin_implicitly(const Statement& statement);
   // Steps into `result` until done or a limit is hit; true when done. Takes
   // the columns from the statement as its first step left them.
@@ -171,6 +163,7 @@ class Connection {
   sqlite3* db_ = nullptr;
   std::mutex interrupt_mutex_;  // guards db_ against close() for interrupt()
   OpenOptions options_;
+  TransactionRules transaction_rules_;
   int busy_timeout_ms_ = 0;
   std::chrono::steady_clock::time_point lock_deadline_ = std::chrono::steady_clock::time_point::max();
   std::unique_ptr<StatementCache> cache_;

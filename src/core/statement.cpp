@@ -2,44 +2,15 @@
 
 #include <sqlite3.h>
 
-#include <cctype>
 #include <string>
 #include <utility>
 
 #include "error.hpp"
+#include "sql_text.hpp"
 
 namespace aiolibsql {
 
 namespace {
-
-// Skips whitespace and SQL comments.
-std::string_view skip_blank(std::string_view sql) {
-  std::size_t i = 0;
-  while (i < sql.size()) {
-    const char c = sql[i];
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      ++i;
-    } else if (sql.substr(i, 2) == "--") {
-      const auto end = sql.find('\n', i);
-      i = end == std::string_view::npos ? sql.size() : end + 1;
-    } else if (sql.substr(i, 2) == "/*") {
-      const auto end = sql.find("*/", i + 2);
-      i = end == std::string_view::npos ? sql.size() : end + 2;
-    } else {
-      break;
-    }
-  }
-  return sql.substr(i);
-}
-
-bool starts_with_keyword(std::string_view sql, std::string_view keyword) {
-  if (sql.size() < keyword.size()) return false;
-  for (std::size_t i = 0; i < keyword.size(); ++i) {
-    if (std::toupper(static_cast<unsigned char>(sql[i])) != keyword[i]) return false;
-  }
-  return sql.size() == keyword.size() ||
-         !(std::isalnum(static_cast<unsigned char>(sql[keyword.size()])) || sql[keyword.size()] == '_');
-}
 
 std::shared_ptr<const Columns> describe_columns(sqlite3_stmt* statement) {
   const int count = sqlite3_column_count(statement);
@@ -101,12 +72,9 @@ Statement::Statement(sqlite3* db, std::string_view sql) {
   if (handle_ == nullptr) return;
   readonly_ = sqlite3_stmt_readonly(handle_) != 0;
   const auto text = skip_blank(sql);
-  dml_ = starts_with_keyword(text, "INSERT") || starts_with_keyword(text, "UPDATE") ||
-         starts_with_keyword(text, "DELETE") || starts_with_keyword(text, "REPLACE") ||
-         (starts_with_keyword(text, "WITH") && !readonly_);
-  for (std::string_view keyword : {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"}) {
-    transaction_control_ = transaction_control_ || starts_with_keyword(text, keyword);
-  }
+  const StatementKind kind = statement_kind(text);
+  dml_ = kind.dml || (kind.common_table_expression && !readonly_);
+  transaction_control_ = kind.transaction_control;
   plain_read_ = readonly_ && !transaction_control_ && !starts_with_keyword(text, "ATTACH") &&
                 !starts_with_keyword(text, "DETACH") && !starts_with_keyword(text, "PRAGMA");
   try {

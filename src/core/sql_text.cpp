@@ -1,0 +1,48 @@
+#include "sql_text.hpp"
+
+#include <cctype>
+
+namespace aiolibsql {
+
+std::string_view skip_blank(std::string_view sql) {
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    const char c = sql[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else if (sql.substr(i, 2) == "--") {
+      const auto end = sql.find('\n', i);
+      i = end == std::string_view::npos ? sql.size() : end + 1;
+    } else if (sql.substr(i, 2) == "/*") {
+      const auto end = sql.find("*/", i + 2);
+      i = end == std::string_view::npos ? sql.size() : end + 2;
+    } else {
+      break;
+    }
+  }
+  return sql.substr(i);
+}
+
+bool starts_with_keyword(std::string_view sql, std::string_view keyword) {
+  if (sql.size() < keyword.size()) return false;
+  for (std::size_t i = 0; i < keyword.size(); ++i) {
+    if (std::toupper(static_cast<unsigned char>(sql[i])) != keyword[i]) return false;
+  }
+  return sql.size() == keyword.size() ||
+         !(std::isalnum(static_cast<unsigned char>(sql[keyword.size()])) || sql[keyword.size()] == '_');
+}
+
+StatementKind statement_kind(std::string_view sql) {
+  const auto text = skip_blank(sql);
+  StatementKind kind;
+  for (std::string_view keyword : {"INSERT", "UPDATE", "DELETE", "REPLACE"}) {
+    kind.dml = kind.dml || starts_with_keyword(text, keyword);
+  }
+  for (std::string_view keyword : {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"}) {
+    kind.transaction_control = kind.transaction_control || starts_with_keyword(text, keyword);
+  }
+  kind.common_table_expression = starts_with_keyword(text, "WITH");
+  return kind;
+}
+
+}  // namespace aiolibsql
