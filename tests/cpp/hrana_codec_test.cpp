@@ -66,9 +66,8 @@ TEST(HranaEncode, NamedArgumentsStoredSqlBatonAndEveryOtherRequest) {
   named.params.named = {{":a", std::int64_t{1}}};
   pipeline.requests.emplace_back(StoreSqlRequest{7, "SELECT :a"});
   pipeline.requests.emplace_back(ExecuteRequest{named});
-  const SequenceRequest sequence{std::string("CREATE TABLE t(x); DROP TABLE t")};
-  pipeline.requests.emplace_back(sequence);
-  pipeline.requests.emplace_back(DescribeRequest{std::int32_t{7}});
+  pipeline.requests.emplace_back(SequenceRequest{"CREATE TABLE t(x); DROP TABLE t"});
+  pipeline.requests.emplace_back(DescribeRequest{"SELECT :a"});
   pipeline.requests.emplace_back(CloseSqlRequest{7});
   pipeline.requests.emplace_back(GetAutocommitRequest{});
   pipeline.requests.emplace_back(CloseRequest{});
@@ -77,7 +76,7 @@ TEST(HranaEncode, NamedArgumentsStoredSqlBatonAndEveryOtherRequest) {
       R"({"baton":"b1","requests":[{"type":"store_sql","sql_id":7,"sql":"SELECT :a"},)"
       R"({"type":"execute","stmt":{"sql_id":7,"named_args":[{"name":":a","value":{"type":"integer","value":"1"}}],)"
       R"("want_rows":false}},{"type":"sequence","sql":"CREATE TABLE t(x); DROP TABLE t"},)"
-      R"({"type":"describe","sql_id":7},{"type":"close_sql","sql_id":7},{"type":"get_autocommit"},)"
+      R"({"type":"describe","sql":"SELECT :a"},{"type":"close_sql","sql_id":7},{"type":"get_autocommit"},)"
       R"({"type":"close"}]})");
 }
 

@@ -146,8 +146,10 @@ TEST(HttpTransport, AResetMidBodyIsAnOperationalError) {
 
 TEST(HttpTransport, AServerThatNeverAnswersFailsTheRequestAtItsTimeout) {
   FakeHttpServer server([](const ReceivedRequest&) { return Reply::stall(); });
-  HttpTransport transport(HttpOptions{.request_timeout = std::chrono::milliseconds(200)});
-  auto future = send(transport, post(server));
+  HttpTransport transport;
+  HttpRequest request = post(server);
+  request.options.request_timeout = std::chrono::milliseconds(200);
+  auto future = send(transport, std::move(request));
   const HttpOutcome outcome = wait(future);
   ASSERT_FALSE(outcome.response);
   EXPECT_EQ(outcome.failure.kind, ErrorKind::Operational);

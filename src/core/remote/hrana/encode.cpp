@@ -157,8 +157,14 @@ void write_request(JsonWriter& json, const StreamRequest& request) {
                    json.key("batch");
                    write_batch(json, batch.batch);
                  },
-                 [&](const SequenceRequest& sequence) { write_sql(json, sequence.sql); },
-                 [&](const DescribeRequest& describe) { write_sql(json, describe.sql); },
+                 [&](const SequenceRequest& sequence) {
+                   json.key("sql");
+                   json.string(sequence.sql);
+                 },
+                 [&](const DescribeRequest& describe) {
+                   json.key("sql");
+                   json.string(describe.sql);
+                 },
                  [&](const StoreSqlRequest& store) {
                    json.key("sql_id");
                    json.integer(store.sql_id);

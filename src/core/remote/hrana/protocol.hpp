@@ -64,10 +64,10 @@ struct BatchRequest {
 };
 // Several statements in one SQL text, without results.
 struct SequenceRequest {
-  std::variant<std::string, std::int32_t> sql;
+  std::string sql;
 };
 struct DescribeRequest {
-  std::variant<std::string, std::int32_t> sql;
+  std::string sql;
 };
 struct StoreSqlRequest {
   std::int32_t sql_id = 0;

@@ -1,6 +1,7 @@
 #include "http_transport.hpp"
 
 #include <curl/curl.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <deque>
@@ -83,7 +84,7 @@ struct Transfer {
 };
 
 struct HttpTransport::Engine {
-  explicit Engine(HttpOptions options) : options(options) {
+  Engine() : owner(::getpid()) {
     initialise_curl_once();
     multi.reset(curl_multi_init());
     if (!multi) throw std::bad_alloc();
@@ -99,6 +100,8 @@ struct HttpTransport::Engine {
     curl_multi_wakeup(multi.get());
     thread.join();
   }
+
+  bool inherited() const noexcept { return ::getpid() != owner; }
 
   std::uint64_t send(HttpRequest request, Done done) {
     auto transfer = std::make_unique<Transfer>();
@@ -183,6 +186,7 @@ struct HttpTransport::Engine {
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::write_body);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error_buffer);
+    const HttpOptions& options = transfer->request.options;
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.request_timeout.count()));
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, options.verify_tls ? 1L : 0L);
@@ -234,7 +238,7 @@ struct HttpTransport::Engine {
     transfer->done(std::move(outcome));
   }
 
-  const HttpOptions options;
+  const pid_t owner;
   MultiHandle multi;
   std::thread thread;
   std::mutex mutex;
@@ -246,8 +250,20 @@ struct HttpTransport::Engine {
   std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> in_flight;
 };
 
-HttpTransport::HttpTransport(HttpOptions options) : engine_(std::make_unique<Engine>(options)) {}
-HttpTransport::~HttpTransport() = default;
+HttpTransport::HttpTransport() : engine_(std::make_unique<Engine>()) {}
+
+HttpTransport::~HttpTransport() {
+  // Its thread, its locks and its sockets belong to the parent process.
+  if (engine_->inherited()) static_cast<void>(engine_.release());
+}
+
+std::shared_ptr<HttpTransport> HttpTransport::shared() {
+  static std::mutex mutex;
+  static std::shared_ptr<HttpTransport> transport;
+  std::lock_guard lock(mutex);
+  if (!transport || transport->engine_->inherited()) transport = std::make_shared<HttpTransport>();
+  return transport;
+}
 
 std::uint64_t HttpTransport::send(HttpRequest request, Done done) {
   return engine_->send(std::move(request), std::move(done));

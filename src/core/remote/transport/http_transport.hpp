@@ -30,6 +30,7 @@ struct HttpRequest {
   std::string body;
   // Sent as "Authorization: Bearer <token>" when not empty.
   Secret bearer_token;
+  HttpOptions options;
 };
 
 struct HttpResponse {
@@ -48,8 +49,16 @@ class HttpTransport {
   // Called once per request on the transport's thread; must not block.
   using Done = std::function<void(HttpOutcome)>;
 
-  explicit HttpTransport(HttpOptions options = {});
-  // Fails requests still in flight (their Done is called) and joins the thread.
+  // The transport every remote connection of this process shares, so they
+  // share its kept-alive connections too. It lives until the process exits,
+  // so the last owner of a remote connection, which may be the transport's
+  // own thread, never destroys it. A fork() child gets one of its own.
+  static std::shared_ptr<HttpTransport> shared();
+
+  HttpTransport();
+  // Fails requests still in flight (their Done is called) and joins the
+  // thread; in a fork() child, where that thread does not exist, lets all of
+  // it go untouched instead.
   ~HttpTransport();
   HttpTransport(const HttpTransport&) = delete;
   HttpTransport& operator=(const HttpTransport&) = delete;

@@ -1,0 +1,397 @@
+#include "remote_connection.hpp"
+
+#include <utility>
+
+#include "sql_text.hpp"
+
+namespace aiolibsql::remote {
+
+namespace {
+
+using hrana::BatchCondition;
+using hrana::BatchRequest;
+using hrana::BatchResult;
+using hrana::BatchStep;
+using hrana::StatementResult;
+using hrana::StreamResult;
+
+hrana::Statement statement(std::string sql, Params params = {}) { return {std::move(sql), std::move(params), true}; }
+
+// The first error among a batch's steps, if any.
+std::optional<Error> first_error(const BatchResult& batch) {
+  for (const auto& error : batch.step_errors) {
+    if (error) return error;
+  }
+  return std::nullopt;
+}
+
+// A batch whose steps each run only if the one before succeeded.
+BatchRequest chained(std::vector<hrana::Statement> statements) {
+  BatchRequest request;
+  for (std::uint32_t i = 0; i < statements.size(); ++i) {
+    request.batch.push_back(BatchStep{i == 0 ? nullptr : BatchCondition::ok(i - 1), std::move(statements[i])});
+  }
+  return request;
+}
+
+Outcome error_or(const StreamResult& result, auto&& read) {
+  if (const auto* error = std::get_if<Error>(&result)) return *error;
+  return read(result);
+}
+
+Error closed_error() { return Error{ErrorKind::Programming, -1, "Cannot operate on a closed database."}; }
+
+}  // namespace
+
+RemoteConnection::RemoteConnection(RemoteOptions options)
+    : stream_(HttpTransport::shared(), std::move(options.endpoint), options.http),
+      rules_(std::move(options.transactions)) {}
+
+std::shared_ptr<Operation> RemoteConnection::submit(Sink sink, std::uintptr_t tag, Plan plan,
+                                                    bool needs_live_transaction) {
+  auto operation = std::make_shared<Operation>(nullptr, std::move(sink), tag);
+  {
+    std::unique_lock lock(mutex_);
+    if (closed_) {
+      lock.unlock();
+      Operation::complete(operation, closed_error());
+      return operation;
+    }
+    queue_.push_back(Pending{operation, std::move(plan), needs_live_transaction});
+    if (running_) return operation;
+  }
+  start_next();
+  return operation;
+}
+
+void RemoteConnection::start_next() {
+  std::shared_ptr<Operation> operation;
+  Exchange exchange;
+  while (true) {
+    std::unique_lock lock(mutex_);
+    if (running_) return;
+    if (queue_.empty()) {
+      if (closing_) {
+        auto close_operation = std::exchange(closing_, nullptr);
+        lock.unlock();
+        close_stream_then(std::move(close_operation));
+      }
+      return;
+    }
+    Pending next = std::move(queue_.front());
+    queue_.pop_front();
+    if (next.needs_live_transaction && lost_transaction_) {
+      const std::string why = *lost_transaction_;
+      lock.unlock();
+      Operation::complete(std::move(next.operation), Error{ErrorKind::Operational, -1,
+                                                           "the open transaction on the remote database was lost (" +
+                                                               why + "); call rollback() before going on"});
+      continue;
+    }
+    try {
+      exchange = next.plan();
+    } catch (const DbError& error) {
+      lock.unlock();
+      Operation::complete(std::move(next.operation), error.error());
+      continue;
+    }
+    if (exchange.requests.empty()) {
+      lock.unlock();
+      Operation::complete(std::move(next.operation), exchange.read({}));
+      continue;
+    }
+    running_ = next.operation;
+    operation = std::move(next.operation);
+    break;
+  }
+  send(std::move(operation), std::move(exchange), false);
+}
+
+void RemoteConnection::send(std::shared_ptr<Operation> operation, Exchange exchange, bool retried) {
+  const bool v3 = stream_.speaks_v3();
+  const bool held_baton = stream_.holds_baton();
+  bool in_transaction_before = false;
+  bool stays_autocommit = false;
+  {
+    std::lock_guard lock(mutex_);
+    in_transaction_before = in_transaction_;
+    stays_autocommit =
+        !exchange.may_change_transaction && !in_transaction_ && rules_.control != TransactionControl::Manual;
+  }
+  auto requests = exchange.requests;
+  const std::size_t own = requests.size();
+  // A statement that leaves no transaction open needs no stream after it;
+  // otherwise the answer says whether a transaction is open now.
+  if (v3) {
+    if (stays_autocommit) {
+      requests.emplace_back(hrana::CloseRequest{});
+    } else {
+      requests.emplace_back(hrana::GetAutocommitRequest{});
+    }
+  }
+  auto self = shared_from_this();
+  stream_.send(std::move(requests), [self, operation, exchange = std::move(exchange), own, retried, held_baton,
+                                     in_transaction_before](HranaStream::Reply reply) mutable {
+    if (auto* failure = std::get_if<StreamFailure>(&reply)) {
+      // An idle stream the server let expire: nothing ran, so a statement
+      // outside a transaction goes again on a new stream.
+      if (failure->nothing_ran && held_baton && !in_transaction_before && !retried) {
+        self->stream_.drop();
+        self->send(std::move(operation), std::move(exchange), true);
+        return;
+      }
+      {
+        std::lock_guard lock(self->mutex_);
+        if (self->in_transaction_) {
+          self->lost_transaction_ = failure->error.message;
+          self->in_transaction_ = false;
+        }
+      }
+      self->stream_.drop();
+      self->finish(std::move(operation), std::move(failure->error));
+      return;
+    }
+    const auto& results = std::get<hrana::PipelineResponse>(reply).results;
+    {
+      std::lock_guard lock(self->mutex_);
+      if (results.size() > own) {
+        if (const auto* state = std::get_if<hrana::AutocommitState>(&results[own])) {
+          self->in_transaction_ = !state->is_autocommit;
+        } else if (std::holds_alternative<hrana::Acknowledged>(results[own])) {
+          self->in_transaction_ = false;
+        }
+      }
+    }
+    Outcome outcome = exchange.read(std::span(results).first(own));
+    if (auto* result = std::get_if<QueryResult>(&outcome)) {
+      std::lock_guard lock(self->mutex_);
+      if (result->lastrowid != 0) {
+        self->last_insert_rowid_ = result->lastrowid;
+      } else {
+        result->lastrowid = self->last_insert_rowid_;
+      }
+    }
+    self->finish(std::move(operation), std::move(outcome));
+  });
+}
+
+void RemoteConnection::finish(std::shared_ptr<Operation> operation, Outcome outcome) {
+  {
+    std::lock_guard lock(mutex_);
+    if (running_ == operation) running_ = nullptr;
+  }
+  Operation::complete(std::move(operation), std::move(outcome));
+  start_next();
+}
+
+std::shared_ptr<Operation> RemoteConnection::open(Sink sink, std::uintptr_t tag) {
+  auto operation = std::make_shared<Operation>(nullptr, std::move(sink), tag);
+  {
+    std::lock_guard lock(mutex_);
+    running_ = operation;
+  }
+  auto self = shared_from_this();
+  stream_.negotiate([self, operation](std::optional<StreamFailure> failure) {
+    if (failure) return self->finish(operation, std::move(failure->error));
+    TransactionSteps steps;
+    {
+      std::lock_guard lock(self->mutex_);
+      steps = self->rules_.on_open();
+    }
+    if (steps.empty()) return self->finish(operation, {});
+    self->send(operation, self->run_steps(steps, {}), false);
+  });
+  return operation;
+}
+
+RemoteConnection::Exchange RemoteConnection::run_steps(const TransactionSteps& steps, Outcome done) {
+  std::vector<hrana::Statement> statements;
+  for (const auto& step : steps) statements.push_back(statement(step));
+  Exchange exchange;
+  exchange.may_change_transaction = true;
+  if (!statements.empty()) exchange.requests.emplace_back(chained(std::move(statements)));
+  exchange.read = [done = std::move(done)](std::span<const StreamResult> results) -> Outcome {
+    if (results.empty()) return done;
+    return error_or(results[0], [&](const StreamResult& result) -> Outcome {
+      if (auto error = first_error(std::get<BatchResult>(result))) return *error;
+      return done;
+    });
+  };
+  return exchange;
+}
+
+std::shared_ptr<Operation> RemoteConnection::execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) {
+  return submit(std::move(sink), tag, [this, sql = std::move(sql), params = std::move(params)]() mutable {
+    const StatementKind kind = statement_kind(sql);
+    Exchange exchange;
+    exchange.may_change_transaction = kind.transaction_control;
+    auto to_query_result = [dml = kind.dml](const StatementResult& result) -> Outcome {
+      QueryResult query;
+      query.columns = result.columns;
+      query.rows = result.rows;
+      query.rowcount = dml ? static_cast<std::int64_t>(result.affected_row_count) : -1;
+      query.lastrowid = dml ? result.last_insert_rowid.value_or(0) : 0;
+      return query;
+    };
+    if (const auto begin = rules_.begin_before(kind.dml, in_transaction_)) {
+      // The BEGIN travels with the statement, which runs only if it began.
+      exchange.may_change_transaction = true;
+      exchange.requests.emplace_back(chained({statement(*begin), statement(std::move(sql), std::move(params))}));
+      exchange.read = [to_query_result](std::span<const StreamResult> results) -> Outcome {
+        return error_or(results[0], [&](const StreamResult& result) -> Outcome {
+          const auto& batch = std::get<BatchResult>(result);
+          if (batch.step_errors.size() != 2) return Error{ErrorKind::Operational, -1, "malformed batch result"};
+          if (auto error = first_error(batch)) return *error;
+          return to_query_result(*batch.step_results[1]);
+        });
+      };
+    } else {
+      exchange.requests.emplace_back(hrana::ExecuteRequest{statement(std::move(sql), std::move(params))});
+      exchange.read = [to_query_result](std::span<const StreamResult> results) -> Outcome {
+        return error_or(results[0], [&](const StreamResult& result) -> Outcome {
+          return to_query_result(std::get<StatementResult>(result));
+        });
+      };
+    }
+    return exchange;
+  });
+}
+
+std::shared_ptr<Operation> RemoteConnection::execute_many(std::string sql, std::vector<Params> batch, Sink sink,
+                                                          std::uintptr_t tag) {
+  return submit(std::move(sink), tag, [this, sql = std::move(sql), batch = std::move(batch)]() mutable {
+    const StatementKind kind = statement_kind(sql);
+    std::vector<hrana::Statement> statements;
+    const auto begin = rules_.begin_before(kind.dml, in_transaction_);
+    if (begin) statements.push_back(statement(*begin));
+    for (auto& params : batch) {
+      statements.push_back(statement(sql, std::move(params)));
+      statements.back().want_rows = false;
+    }
+    Exchange exchange;
+    exchange.may_change_transaction = begin.has_value() || kind.transaction_control;
+    if (statements.empty()) {
+      exchange.read = [](std::span<const StreamResult>) -> Outcome { return std::int64_t{0}; };
+      return exchange;
+    }
+    exchange.requests.emplace_back(chained(std::move(statements)));
+    exchange.read = [dml = kind.dml](std::span<const StreamResult> results) -> Outcome {
+      return error_or(results[0], [&](const StreamResult& result) -> Outcome {
+        const auto& steps = std::get<BatchResult>(result);
+        if (auto error = first_error(steps)) return *error;
+        std::int64_t changes = 0;
+        for (const auto& step : steps.step_results) {
+          if (step && dml) changes += static_cast<std::int64_t>(step->affected_row_count);
+        }
+        return changes;
+      });
+    };
+    return exchange;
+  });
+}
+
+std::shared_ptr<Operation> RemoteConnection::execute_script(std::string script, Sink sink, std::uintptr_t tag) {
+  return submit(std::move(sink), tag, [this, script = std::move(script)]() mutable {
+    Exchange exchange = run_steps(rules_.before_script(in_transaction_), {});
+    exchange.requests.emplace_back(hrana::SequenceRequest{std::move(script)});
+    exchange.read = [](std::span<const StreamResult> results) -> Outcome {
+      for (const auto& result : results) {
+        if (const auto* error = std::get_if<Error>(&result)) return *error;
+        if (const auto* batch = std::get_if<BatchResult>(&result)) {
+          if (auto error = first_error(*batch)) return *error;
+        }
+      }
+      return {};
+    };
+    return exchange;
+  });
+}
+
+std::shared_ptr<Operation> RemoteConnection::commit(Sink sink, std::uintptr_t tag) {
+  return submit(std::move(sink), tag, [this] { return run_steps(rules_.commit(in_transaction_), {}); });
+}
+
+std::shared_ptr<Operation> RemoteConnection::rollback(Sink sink, std::uintptr_t tag) {
+  return submit(
+      std::move(sink), tag,
+      [this] {
+        // The server already rolled a lost transaction back.
+        const bool lost = lost_transaction_.has_value();
+        lost_transaction_.reset();
+        return run_steps(rules_.rollback(in_transaction_ && !lost), {});
+      },
+      false);
+}
+
+std::shared_ptr<Operation> RemoteConnection::set_transaction_control(TransactionControl control, Sink sink,
+                                                                     std::uintptr_t tag) {
+  return submit(std::move(sink), tag, [this, control] {
+    const TransactionSteps steps = rules_.switch_to(control, in_transaction_);
+    rules_.control = control;
+    return run_steps(steps, {});
+  });
+}
+
+std::shared_ptr<Operation> RemoteConnection::close(Sink sink, std::uintptr_t tag) {
+  auto operation = std::make_shared<Operation>(nullptr, std::move(sink), tag);
+  std::deque<Pending> failed;
+  bool idle = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) {
+      idle = true;
+    } else {
+      closed_ = true;
+      failed.swap(queue_);
+      closing_ = operation;
+      idle = running_ == nullptr;
+      if (idle) closing_ = nullptr;
+    }
+  }
+  for (auto& pending : failed) Operation::complete(std::move(pending.operation), closed_error());
+  if (idle) close_stream_then(operation);
+  return operation;
+}
+
+void RemoteConnection::close_stream_then(std::shared_ptr<Operation> close_operation) {
+  if (!stream_.holds_baton()) return Operation::complete(std::move(close_operation), {});
+  // Closing the stream ends (rolls back) a transaction still open on it, as
+  // closing a local connection does.
+  stream_.send({hrana::CloseRequest{}},
+               [close_operation](HranaStream::Reply) mutable { Operation::complete(std::move(close_operation), {}); });
+}
+
+bool RemoteConnection::cancel(std::uintptr_t tag) {
+  std::shared_ptr<Operation> removed;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+      if (it->operation->tag() == tag) {
+        removed = std::move(it->operation);
+        queue_.erase(it);
+        break;
+      }
+    }
+    if (!removed) {
+      if (!running_ || running_->tag() != tag) return false;
+    }
+  }
+  if (removed) {
+    Operation::complete(std::move(removed), Error{ErrorKind::Cancelled, -1, "cancelled"});
+  } else {
+    stream_.cancel();
+  }
+  return true;
+}
+
+bool RemoteConnection::in_transaction() const {
+  std::lock_guard lock(mutex_);
+  return in_transaction_;
+}
+
+bool RemoteConnection::is_closed() const {
+  std::lock_guard lock(mutex_);
+  return closed_;
+}
+
+}  // namespace aiolibsql::remote

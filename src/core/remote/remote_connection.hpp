@@ -1,0 +1,92 @@
+// A connection to a remote database over Hrana: the same operations as a
+// local connection, completing into the same sinks. Operations run in
+// submission order, one pipeline at a time on one stream; a statement
+// outside a transaction opens no server state (it travels with a close),
+// while a transaction keeps its stream's baton until it ends.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cancellable.hpp"
+#include "executor.hpp"
+#include "hrana_stream.hpp"
+#include "transaction_rules.hpp"
+
+namespace aiolibsql::remote {
+
+struct RemoteOptions {
+  RemoteEndpoint endpoint;
+  TransactionRules transactions;
+  HttpOptions http;
+};
+
+class RemoteConnection final : public std::enable_shared_from_this<RemoteConnection>, public Cancellable {
+ public:
+  using Sink = std::shared_ptr<CompletionSink>;
+
+  explicit RemoteConnection(RemoteOptions options);
+  RemoteConnection(const RemoteConnection&) = delete;
+  RemoteConnection& operator=(const RemoteConnection&) = delete;
+
+  std::shared_ptr<Operation> open(Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
+  // One round trip for the whole batch, stopping at the first failure.
+  std::shared_ptr<Operation> execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> execute_script(std::string script, Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> commit(Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> rollback(Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> set_transaction_control(TransactionControl control, Sink sink, std::uintptr_t tag);
+  // Fails queued operations, waits for the one in flight, then closes the stream.
+  std::shared_ptr<Operation> close(Sink sink, std::uintptr_t tag);
+
+  bool cancel(std::uintptr_t tag) override;
+  bool in_transaction() const;
+  bool is_closed() const;
+
+ private:
+  // What one operation sends, and how it reads its answers (the results of
+  // its own requests only).
+  struct Exchange {
+    std::vector<hrana::StreamRequest> requests;
+    std::function<Outcome(std::span<const hrana::StreamResult>)> read;
+    // The statements sent may begin or end a transaction.
+    bool may_change_transaction = false;
+  };
+  // Builds the exchange once the operation's turn comes, from the state then.
+  using Plan = std::function<Exchange()>;
+  struct Pending {
+    std::shared_ptr<Operation> operation;
+    Plan plan;
+    // Refuses to run while a lost transaction has not been rolled back.
+    bool needs_live_transaction = true;
+  };
+
+  std::shared_ptr<Operation> submit(Sink sink, std::uintptr_t tag, Plan plan, bool needs_live_transaction = true);
+  void start_next();
+  void send(std::shared_ptr<Operation> operation, Exchange exchange, bool retried);
+  void finish(std::shared_ptr<Operation> operation, Outcome outcome);
+  void close_stream_then(std::shared_ptr<Operation> close_operation);
+  Exchange run_steps(const TransactionSteps& steps, Outcome done);
+
+  HranaStream stream_;
+  mutable std::mutex mutex_;
+  TransactionRules rules_;
+  std::deque<Pending> queue_;
+  std::shared_ptr<Operation> running_;
+  std::shared_ptr<Operation> closing_;
+  bool in_transaction_ = false;
+  bool closed_ = false;
+  // Why the open transaction ended without a ROLLBACK from the caller.
+  std::optional<std::string> lost_transaction_;
+  std::int64_t last_insert_rowid_ = 0;
+};
+
+}  // namespace aiolibsql::remote

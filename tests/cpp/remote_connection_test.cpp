@@ -1,0 +1,301 @@
+#include "remote_connection.hpp"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "completion_queue.hpp"
+#include "fake_http_server.hpp"
+
+namespace aiolibsql::remote {
+namespace {
+
+using testing::FakeHttpServer;
+using testing::ReceivedRequest;
+using testing::Reply;
+
+// What the fake server saw: "GET /v3" or "POST /v3/pipeline <body>".
+class Transcript {
+ public:
+  void add(const ReceivedRequest& request) {
+    const auto line_end = request.head.find(' ', request.head.find(' ') + 1);
+    std::lock_guard lock(mutex_);
+    entries_.push_back(request.head.substr(0, line_end) + (request.body.empty() ? "" : " " + request.body));
+  }
+  std::vector<std::string> entries() const {
+    std::lock_guard lock(mutex_);
+    return entries_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> entries_;
+};
+
+constexpr std::string_view kOneRow =
+    R"({"type":"ok","response":{"type":"execute","result":{"cols":[{"name":"x","decltype":null}],)"
+    R"("rows":[[{"type":"integer","value":"4611686018427387907"}]],"affected_row_count":0,"last_insert_rowid":null}}})";
+constexpr std::string_view kInsertedOne =
+    R"({"type":"ok","response":{"type":"execute","result":{"cols":[],"rows":[],"affected_row_count":1,)"
+    R"("last_insert_rowid":"42"}}})";
+constexpr std::string_view kClosed = R"({"type":"ok","response":{"type":"close"}})";
+
+std::string autocommit(bool is_autocommit) {
+  return std::string(R"({"type":"ok","response":{"type":"get_autocommit","is_autocommit":)") +
+         (is_autocommit ? "true" : "false") + "}}";
+}
+
+std::string batch_of(std::vector<std::string_view> step_results) {
+  std::string results = "[";
+  std::string errors = "[";
+  for (std::size_t i = 0; i < step_results.size(); ++i) {
+    if (i > 0) {
+      results += ',';
+      errors += ',';
+    }
+    results.append(step_results[i]);
+    errors += "null";
+  }
+  return R"({"type":"ok","response":{"type":"batch","result":{"step_results":)" + results + R"(],"step_errors":)" +
+         errors + "]}}}";
+}
+
+constexpr std::string_view kEmptyResult = R"({"cols":[],"rows":[],"affected_row_count":0,"last_insert_rowid":null})";
+constexpr std::string_view kInsertResult = R"({"cols":[],"rows":[],"affected_row_count":1,"last_insert_rowid":"7"})";
+
+Reply pipeline(std::string baton, std::vector<std::string> results) {
+  std::string body =
+      R"({"baton":)" + (baton.empty() ? std::string("null") : "\"" + baton + "\"") + R"(,"base_url":null,"results":[)";
+  for (std::size_t i = 0; i < results.size(); ++i) body += (i ? "," : "") + results[i];
+  return Reply::http(200, body + "]}");
+}
+
+Outcome wait(const std::shared_ptr<CompletionWaiter>& waiter) { return waiter->wait()->outcome(); }
+
+class RemoteConnectionTest : public ::testing::Test {
+ protected:
+  // `answer` gets each pipeline body in turn (GET /v3 is answered 200).
+  void serve(std::function<Reply(const std::string& body)> answer) {
+    server_ = std::make_unique<FakeHttpServer>([this, answer](const ReceivedRequest& request) {
+      transcript_.add(request);
+      if (request.head.starts_with("GET /v3 ")) return Reply::http(200, "");
+      return answer(request.body);
+    });
+  }
+
+  std::shared_ptr<RemoteConnection> connect(TransactionRules rules = {}) {
+    auto connection = std::make_shared<RemoteConnection>(
+        RemoteOptions{RemoteEndpoint{server_->url(""), Secret("token")}, std::move(rules), HttpOptions{}});
+    auto waiter = std::make_shared<CompletionWaiter>();
+    connection->open(waiter, 1);
+    const Outcome opened = wait(waiter);
+    EXPECT_TRUE(std::holds_alternative<std::monostate>(opened));
+    return connection;
+  }
+
+  Outcome execute(RemoteConnection& connection, std::string sql, Params params = {}) {
+    auto waiter = std::make_shared<CompletionWaiter>();
+    connection.execute(std::move(sql), std::move(params), waiter, 2);
+    return wait(waiter);
+  }
+
+  template <typename Start>
+  Outcome run(Start start) {
+    auto waiter = std::make_shared<CompletionWaiter>();
+    start(waiter);
+    return wait(waiter);
+  }
+
+  std::unique_ptr<FakeHttpServer> server_;
+  Transcript transcript_;
+};
+
+TEST_F(RemoteConnectionTest, AStatementOutsideATransactionIsOneRequestThatLeavesNoStreamOpen) {
+  serve([](const std::string&) { return pipeline("", {std::string(kOneRow), std::string(kClosed)}); });
+  auto connection = connect();
+  const Outcome outcome = execute(*connection, "SELECT ?", Params{{std::int64_t{(1LL << 62) + 3}}, {}, false});
+  const auto& result = std::get<QueryResult>(outcome);
+  EXPECT_EQ(result.rows.cell(0, 0).integer, (1LL << 62) + 3);
+  EXPECT_EQ(result.rowcount, -1);
+  EXPECT_EQ(transcript_.entries(),
+            (std::vector<std::string>{
+                "GET /v3",
+                R"(POST /v3/pipeline {"baton":null,"requests":[{"type":"execute","stmt":{"sql":"SELECT ?","args":[)"
+                R"({"type":"integer","value":"4611686018427387907"}],"want_rows":true}},{"type":"close"}]})"}));
+  EXPECT_FALSE(connection->in_transaction());
+}
+
+TEST_F(RemoteConnectionTest, LegacyControlSendsTheBeginWithTheFirstDmlAndKeepsTheStreamUntilCommit) {
+  int pipelines = 0;
+  serve([&](const std::string&) {
+    switch (++pipelines) {
+      case 1:
+        return pipeline("b1", {batch_of({kEmptyResult, kInsertResult}), autocommit(false)});
+      case 2:
+        return pipeline("b2", {std::string(kInsertedOne), autocommit(false)});
+      case 3:
+        return pipeline("b3", {batch_of({kEmptyResult}), autocommit(true)});
+      default:
+        return pipeline("", {std::string(kOneRow), std::string(kClosed)});
+    }
+  });
+  auto connection = connect();
+  const auto first = std::get<QueryResult>(execute(*connection, "INSERT INTO t SELECT 1"));
+  EXPECT_EQ(first.rowcount, 1);
+  EXPECT_EQ(first.lastrowid, 7);
+  EXPECT_TRUE(connection->in_transaction());
+  EXPECT_EQ(std::get<QueryResult>(execute(*connection, "INSERT INTO t SELECT 2")).lastrowid, 42);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(run([&](auto sink) { connection->commit(sink, 3); })));
+  EXPECT_FALSE(connection->in_transaction());
+  execute(*connection, "SELECT 1");
+  const auto entries = transcript_.entries();
+  ASSERT_EQ(entries.size(), 5u);  // the negotiation, then one round trip per statement
+  EXPECT_NE(
+      entries[1].find(R"({"baton":null,"requests":[{"type":"batch","batch":{"steps":[{"stmt":{"sql":"BEGIN DEFERRED")"),
+      std::string::npos)
+      << entries[1];
+  EXPECT_NE(entries[1].find(R"({"condition":{"type":"ok","step":0},"stmt":{"sql":"INSERT INTO t SELECT 1")"),
+            std::string::npos);
+  EXPECT_NE(entries[1].find(R"({"type":"get_autocommit"}]})"), std::string::npos);
+  EXPECT_NE(entries[2].find(R"({"baton":"b1","requests":[{"type":"execute")"), std::string::npos) << entries[2];
+  EXPECT_NE(entries[3].find(R"({"baton":"b2","requests":[{"type":"batch","batch":{"steps":[{"stmt":{"sql":"COMMIT")"),
+            std::string::npos)
+      << entries[3];
+  // After the commit the stream is closed by the next autocommit statement.
+  EXPECT_NE(entries[4].find(R"({"baton":"b3","requests":[{"type":"execute")"), std::string::npos) << entries[4];
+  EXPECT_NE(entries[4].find(R"({"type":"close"}]})"), std::string::npos);
+}
+
+TEST_F(RemoteConnectionTest, CommitOutsideATransactionCostsNoRoundTrip) {
+  serve([](const std::string&) { return Reply::http(500, "unexpected"); });
+  auto connection = connect();
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(run([&](auto sink) { connection->commit(sink, 3); })));
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(run([&](auto sink) { connection->rollback(sink, 3); })));
+  EXPECT_EQ(transcript_.entries().size(), 1u);
+}
+
+TEST_F(RemoteConnectionTest, AnIdleStreamTheServerLetExpireIsReplacedWithoutLosingTheStatement) {
+  int pipelines = 0;
+  serve([&](const std::string& body) {
+    // A statement that may end a transaction keeps the stream; the server then forgets it.
+    if (++pipelines == 1) return pipeline("b1", {std::string(kInsertedOne), autocommit(true)});
+    if (body.find(R"("baton":"b1")") != std::string::npos) {
+      return Reply::http(400, R"({"message":"The stream has expired due to inactivity","code":"STREAM_EXPIRED"})");
+    }
+    return pipeline("", {std::string(kOneRow), std::string(kClosed)});
+  });
+  auto connection = connect();
+  ASSERT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "COMMIT")));
+  const Outcome outcome = execute(*connection, "SELECT 1");
+  ASSERT_TRUE(std::holds_alternative<QueryResult>(outcome)) << std::get<Error>(outcome).message;
+  const auto entries = transcript_.entries();
+  ASSERT_EQ(entries.size(), 4u);
+  EXPECT_NE(entries[2].find(R"({"baton":"b1","requests":[{"type":"execute","stmt":{"sql":"SELECT 1")"),
+            std::string::npos);
+  EXPECT_NE(entries[3].find(R"({"baton":null,"requests":[{"type":"execute","stmt":{"sql":"SELECT 1")"),
+            std::string::npos);
+}
+
+TEST_F(RemoteConnectionTest, ATransactionLostWithItsStreamIsReportedUntilRolledBack) {
+  int pipelines = 0;
+  serve([&](const std::string&) {
+    switch (++pipelines) {
+      case 1:
+        return pipeline("b1", {batch_of({kEmptyResult, kInsertResult}), autocommit(false)});
+      case 2:
+        return Reply::reset_after("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"baton\":");
+      default:
+        return pipeline("", {std::string(kOneRow), std::string(kClosed)});
+    }
+  });
+  auto connection = connect();
+  execute(*connection, "INSERT INTO t SELECT 1");
+  const Outcome failed = execute(*connection, "INSERT INTO t SELECT 2");
+  EXPECT_EQ(std::get<Error>(failed).kind, ErrorKind::Operational);
+  const Outcome refused = execute(*connection, "SELECT 1");
+  ASSERT_TRUE(std::holds_alternative<Error>(refused));
+  EXPECT_NE(std::get<Error>(refused).message.find("transaction on the remote database was lost"), std::string::npos);
+  const Outcome refused_commit = run([&](auto sink) { connection->commit(sink, 3); });
+  EXPECT_TRUE(std::holds_alternative<Error>(refused_commit));
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(run([&](auto sink) { connection->rollback(sink, 3); })));
+  EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
+  EXPECT_EQ(pipelines, 3);  // the rollback needed no request: the server had already dropped the transaction
+}
+
+TEST_F(RemoteConnectionTest, AServerErrorInsideAResultMapsToItsDbApiClassAndTheConnectionGoesOn) {
+  int pipelines = 0;
+  serve([&](const std::string&) {
+    if (++pipelines == 1) {
+      return pipeline("", {R"({"type":"error","error":{"message":"SQLite error: UNIQUE constraint failed: t.x",)"
+                           R"("code":"SQLITE_CONSTRAINT_UNIQUE"}})",
+                           std::string(kClosed)});
+    }
+    return pipeline("", {std::string(kOneRow), std::string(kClosed)});
+  });
+  auto connection = connect(TransactionRules{TransactionControl::Autocommit, std::nullopt});
+  const Error error = std::get<Error>(execute(*connection, "INSERT INTO t SELECT 1"));
+  EXPECT_EQ(error.kind, ErrorKind::Integrity);
+  EXPECT_EQ(error.sqlite_code, 2067);
+  EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
+}
+
+TEST_F(RemoteConnectionTest, ARefusedTokenIsAnAuthenticationError) {
+  serve([](const std::string&) { return Reply::http(401, "Unauthorized", "text/plain"); });
+  auto connection = connect();
+  const Error error = std::get<Error>(execute(*connection, "SELECT 1"));
+  EXPECT_EQ(error.kind, ErrorKind::Operational);
+  EXPECT_NE(error.message.find("authentication"), std::string::npos) << error.message;
+  EXPECT_EQ(error.message.find("token\""), std::string::npos);
+}
+
+TEST_F(RemoteConnectionTest, AServerWithoutHrana3IsSpokenToWithV2Pipelines) {
+  server_ = std::make_unique<FakeHttpServer>([this](const ReceivedRequest& request) {
+    transcript_.add(request);
+    if (request.head.starts_with("GET /v3 ")) return Reply::http(404, "not found", "text/plain");
+    return pipeline("", {std::string(kOneRow)});
+  });
+  auto connection = connect();
+  EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
+  const auto entries = transcript_.entries();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_TRUE(entries[1].starts_with(R"(POST /v2/pipeline {"baton":null,"requests":[{"type":"execute")"));
+  EXPECT_EQ(entries[1].find("close"), std::string::npos);
+}
+
+TEST_F(RemoteConnectionTest, CancellingAStatementInFlightEndsItAndTheConnectionGoesOn) {
+  int pipelines = 0;
+  serve([&](const std::string&) {
+    if (++pipelines == 1) return Reply::stall();
+    return pipeline("", {std::string(kOneRow), std::string(kClosed)});
+  });
+  auto connection = connect();
+  auto waiter = std::make_shared<CompletionWaiter>();
+  connection->execute("SELECT 1", {}, waiter, 77);
+  server_->wait_for_requests(2);
+  EXPECT_TRUE(connection->cancel(77));
+  EXPECT_EQ(std::get<Error>(wait(waiter)).kind, ErrorKind::Cancelled);
+  EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
+}
+
+TEST_F(RemoteConnectionTest, ClosingFailsQueuedStatementsAndClosesTheStreamOfAnOpenTransaction) {
+  int pipelines = 0;
+  serve([&](const std::string& body) {
+    if (++pipelines == 1) return pipeline("b1", {batch_of({kEmptyResult}), autocommit(false)});
+    EXPECT_NE(body.find(R"({"baton":"b1","requests":[{"type":"close"}]})"), std::string::npos) << body;
+    return pipeline("", {std::string(kClosed)});
+  });
+  auto connection = connect(TransactionRules{TransactionControl::Manual, "DEFERRED"});
+  EXPECT_TRUE(connection->in_transaction());
+  auto queued = std::make_shared<CompletionWaiter>();
+  auto closing = std::make_shared<CompletionWaiter>();
+  connection->close(closing, 5);
+  connection->execute("SELECT 1", {}, queued, 6);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(wait(closing)));
+  EXPECT_EQ(std::get<Error>(wait(queued)).kind, ErrorKind::Programming);
+  EXPECT_EQ(pipelines, 2);
+}
+
+}  // namespace
+}  // namespace aiolibsql::remote
