@@ -94,15 +94,6 @@ async def test_memory_databases_are_private_to_their_connection() -> None:
 
 
 @pytest.mark.parametrize(
-    "database",
-    ["libsql://example.turso.io", "https://example.com/db", "http://localhost:8080", "ws://localhost", "wss://x"],
-)
-async def test_remote_urls_raise_not_supported(database: str) -> None:
-    with pytest.raises(aiolibsql.NotSupportedError):
-        await aiolibsql.connect(database)
-
-
-@pytest.mark.parametrize(
     "options",
     [{"sync_url": "libsql://example.turso.io"}, {"sync_interval": 1.0}, {"offline": True}],
     ids=["sync_url", "sync_interval", "offline"],

@@ -633,7 +633,6 @@ class TestOnlyOurs:
     @pytest.mark.parametrize(
         ("arguments", "feature"),
         [
-            ({"database": "libsql://example.turso.io"}, "remote"),
             ({"database": ":memory:", "sync_url": "libsql://example.turso.io"}, "embedded replicas"),
             ({"database": ":memory:", "offline": True}, "embedded replicas"),
             ({"database": ":memory:", "cipher": "rot13"}, "cipher"),

@@ -34,7 +34,12 @@ class Connection:
     on a native thread of the connection's own, in the order it was submitted,
     and completes on the event loop that awaited it."""
 
-    def __init__(self, native: _native.NativeConnection, isolation_level: str | None, autocommit: int) -> None:
+    def __init__(
+        self,
+        native: _native.NativeConnection | _native.NativeRemoteConnection,
+        isolation_level: str | None,
+        autocommit: int,
+    ) -> None:
         self._native = native
         self._runner = Runner(native, "Cannot operate on a closed database.")
         self._isolation_level = isolation_level
@@ -247,6 +252,40 @@ def _check_open_options(uri: object, cached_statements: object) -> None:
         raise ValueError(f"cached_statements must be an int from 0 to {_MAX_CACHED_STATEMENTS}")
 
 
+def _isolation_level(isolation_level: object) -> str | None:
+    if isolation_level is None:
+        return None
+    if not isinstance(isolation_level, str) or isolation_level.upper() not in _ISOLATION_LEVELS:
+        raise ValueError("isolation_level must be None, '', 'DEFERRED', 'IMMEDIATE' or 'EXCLUSIVE'")
+    return isolation_level.upper()
+
+
+def _connect_remote(
+    url: bytes,
+    auth_token: str | None,
+    timeout: float,
+    isolation_level: str | None,
+    mode: int,
+    encryption_key: str | bytes | None,
+) -> Opening[Connection]:
+    if auth_token is not None and not isinstance(auth_token, str):
+        raise TypeError("auth_token must be a str")
+    if encryption_key is not None:
+        raise NotSupportedError("encryption_key is for local files: a remote database is encrypted by its server")
+    try:
+        text = url.decode()
+    except UnicodeDecodeError:
+        raise ValueError("a remote database URL must be valid UTF-8") from None
+    native = _native.NativeRemoteConnection(text, auth_token, float(timeout), isolation_level, mode)
+
+    async def open_connection() -> Connection:
+        connection = Connection(native, isolation_level, mode)
+        await native.open(connection._runner.port())
+        return connection
+
+    return Opening(open_connection)
+
+
 def connect(
     database: DatabasePath,
     timeout: float = 5.0,
@@ -275,22 +314,24 @@ def connect(
     an async read costs what a blocking one does. ``encryption_key`` (str
     or bytes) opens or creates an encrypted database in libSQL's own format
     (SQLite3 Multiple Ciphers, ``cipher="aes256cbc"``); ``cipher`` picks
-    another scheme, such as ``"sqlcipher"`` for SQLCipher 4 files. Remote URLs
-    and ``sync_url`` raise NotSupportedError in this version.
+    another scheme, such as ``"sqlcipher"`` for SQLCipher 4 files.
+
+    A ``libsql://``, ``https://`` or ``http://`` URL opens a remote database
+    over Hrana (libsql:// means https:// unless the URL ends in ``?tls=0``),
+    with ``auth_token`` sent as a Bearer token (or the URL's ``authToken``).
+    There ``timeout`` bounds connecting and each request, in seconds (0: no
+    bound). ``sync_url`` raises NotSupportedError in this version.
     """
     path = _database_path(database)
-    if path.startswith(_REMOTE_SCHEMES):
-        raise NotSupportedError("remote databases (libsql://, http(s)://, ws(s)://) are not supported yet")
     if sync_url is not None or sync_interval is not None or offline:
         raise NotSupportedError("embedded replicas (sync_url, sync_interval, offline) are not supported yet")
     _check_encryption(encryption_key, cipher)
     _check_timeout(timeout)
-    if isolation_level is not None:
-        if not isinstance(isolation_level, str) or isolation_level.upper() not in _ISOLATION_LEVELS:
-            raise ValueError("isolation_level must be None, '', 'DEFERRED', 'IMMEDIATE' or 'EXCLUSIVE'")
-        isolation_level = isolation_level.upper()
+    isolation_level = _isolation_level(isolation_level)
     mode = _autocommit_mode(autocommit)
     _check_open_options(uri, cached_statements)
+    if path.startswith(_REMOTE_SCHEMES):
+        return _connect_remote(path, auth_token, timeout, isolation_level, mode, encryption_key)
 
     async def open_connection() -> Connection:
         native = _native.NativeConnection(inline_reads_default() if inline_reads is None else bool(inline_reads))

@@ -32,7 +32,7 @@ from typing import Any, NoReturn
 import aiolibsql
 
 from . import _native
-from .connection import DEFAULT_CIPHER, DatabasePath, _autocommit_mode, _database_path
+from .connection import _REMOTE_SCHEMES, DEFAULT_CIPHER, DatabasePath, _autocommit_mode, _database_path
 from .cursor import shape_rows
 from .exceptions import (
     DatabaseError,
@@ -270,19 +270,25 @@ class Connection:
         # inline_reads only speeds up the asyncio API: a blocking call has no
         # event loop to spare. check_same_thread is accepted for sqlite3's
         # callers and not enforced: threads may share a connection here.
-        native = _native.NativeConnection(False)
-        native.open(
-            None,
-            database=_database_path(database),
-            uri=uri,
-            timeout=float(timeout),
-            isolation_level=level,
-            autocommit=mode,
-            cached_statements=cached_statements,
-            query_only=False,
-            encryption_key=encryption_key,
-            cipher=cipher,
-        )
+        path = _database_path(database)
+        native: _native.NativeConnection | _native.NativeRemoteConnection
+        if path.startswith(_REMOTE_SCHEMES):
+            native = _native.NativeRemoteConnection(path.decode(), auth_token, float(timeout), level, mode)
+            native.open(None)
+        else:
+            native = _native.NativeConnection(False)
+            native.open(
+                None,
+                database=path,
+                uri=uri,
+                timeout=float(timeout),
+                isolation_level=level,
+                autocommit=mode,
+                cached_statements=cached_statements,
+                query_only=False,
+                encryption_key=encryption_key,
+                cipher=cipher,
+            )
         self._native = native
         #: The BEGIN flavour the engine opens implicit transactions with.
         self._engine_isolation_level = level
@@ -781,12 +787,13 @@ def connect(
     check_same_thread: bool = True,
     factory: type[Connection] = Connection,
 ) -> Connection:
-    """Open a connection to a local file or ``:memory:``, blocking until it is open.
+    """Open a connection to a local file, ``:memory:`` or a remote database
+    (``libsql://``, ``https://``, ``http://``), blocking until it is open.
 
     The parameters are those of ``aiolibsql.connect``, checked the same way:
-    ``encryption_key`` and ``cipher`` open an encrypted database; remote URLs,
-    ``sync_url``, ``sync_interval`` and ``offline`` raise NotSupportedError in
-    this version; bad values raise ValueError or TypeError. ``detect_types``, ``check_same_thread`` and
+    ``encryption_key`` and ``cipher`` open an encrypted database; ``sync_url``,
+    ``sync_interval`` and ``offline`` raise NotSupportedError in this version;
+    bad values raise ValueError or TypeError. ``detect_types``, ``check_same_thread`` and
     ``factory`` are sqlite3's: ``detect_types`` other than 0 raises
     NotSupportedError, ``check_same_thread`` is accepted and not enforced
     (threads may share a connection), and ``factory`` is a Connection subclass

@@ -227,6 +227,14 @@ TEST(HranaDecode, ServerErrorsMapToTheDbApiClassesLocalErrorsWouldHave) {
   const Error named = decoded_error(R"({"message":"SQLITE_CONSTRAINT_CHECK: CHECK constraint failed"})");
   EXPECT_EQ(named.sqlite_code, 275);
   EXPECT_EQ(decoded_error(R"({"message":"wrong argument count","code":"ARGS_INVALID"})").kind, ErrorKind::Programming);
+  // tursodb: its own codes, and the result code at the end of the message.
+  const Error prepare = decoded_error(R"({"message":"Parse error: no such table: nope","code":"PREPARE_ERROR"})");
+  EXPECT_EQ(prepare.kind, ErrorKind::Operational);
+  EXPECT_EQ(prepare.sqlite_code, 1);
+  const Error trailing = decoded_error(
+      R"json({"message":"Runtime error: UNIQUE constraint failed: t.id (2067)","code":"EXECUTE_ERROR"})json");
+  EXPECT_EQ(trailing.kind, ErrorKind::Integrity);
+  EXPECT_EQ(trailing.sqlite_code, 2067);
   const Error expired =
       decoded_error(R"({"message":"The stream has expired due to inactivity","code":"STREAM_EXPIRED"})");
   EXPECT_EQ(expired.kind, ErrorKind::Operational);

@@ -44,7 +44,8 @@ bool is_remote_url(std::string_view database) {
 RemoteEndpoint parse_remote_url(std::string_view database, Secret auth_token) {
   std::string scheme(scheme_of(database));
   if (scheme == "wss" || scheme == "ws") {
-    bad_url("WebSocket URLs are not supported; use libsql://, https:// or http://");
+    throw DbError(ErrorKind::NotSupported,
+                  "Hrana over WebSocket is not supported: use a libsql://, https:// or http:// URL");
   }
   if (scheme != "libsql" && scheme != "https" && scheme != "http") bad_url("expected libsql://, https:// or http://");
   const std::unique_ptr<CURLU, UrlDeleter> url(curl_url());

@@ -19,8 +19,9 @@ bool is_remote_url(std::string_view database);
 
 // libsql:// means https:// unless `?tls=0` says http://, as the official
 // clients read it; https:// and http:// are taken as given. The query may
-// also carry `authToken` (used when `auth_token` is empty). Throws DbError
-// (InterfaceError) for a URL that is not one of these or has other options.
+// also carry `authToken` (used when `auth_token` is empty). Throws DbError:
+// InterfaceError for a URL that is not one of these or has other options,
+// NotSupportedError for a WebSocket URL.
 RemoteEndpoint parse_remote_url(std::string_view database, Secret auth_token);
 
 }  // namespace aiolibsql::remote

@@ -1,6 +1,7 @@
 #include "server_error.hpp"
 
 #include <cctype>
+#include <charconv>
 #include <string>
 #include <utility>
 
@@ -42,6 +43,18 @@ int code_named_in(std::string_view message) {
   return found;
 }
 
+// The result code some servers append to the message, as in "... (19)".
+int trailing_code(std::string_view message) {
+  if (!message.ends_with(')')) return -1;
+  const auto open = message.rfind('(');
+  if (open == std::string_view::npos) return -1;
+  const auto digits = message.substr(open + 1, message.size() - open - 2);
+  int code = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), code);
+  if (error != std::errc() || end != digits.data() + digits.size() || digits.empty()) return -1;
+  return result_code_name(code) == std::string_view("SQLITE_UNKNOWN") ? -1 : code;
+}
+
 }  // namespace
 
 Error error_from_server(std::string_view message, std::optional<std::string_view> code) {
@@ -53,7 +66,13 @@ Error error_from_server(std::string_view message, std::optional<std::string_view
     if (code->starts_with("ARGS_") || *code == "SQL_NO_STATEMENT" || *code == "SQL_MANY_STATEMENTS") {
       return Error{ErrorKind::Programming, -1, std::move(text)};
     }
-    if (code->starts_with("SQL_PARSE")) return Error{ErrorKind::Operational, kSqliteError, std::move(text)};
+    // tursodb's code for an error while preparing (no such table, a syntax error).
+    if (code->starts_with("SQL_PARSE") || *code == "PREPARE_ERROR") {
+      return Error{ErrorKind::Operational, kSqliteError, std::move(text)};
+    }
+  }
+  if (const int trailing = trailing_code(message); trailing >= 0) {
+    return Error{error_kind_for(trailing), trailing, std::move(text)};
   }
   if (const int named = code_named_in(message); named >= 0) {
     return Error{error_kind_for(named), named, std::move(text)};

@@ -1,0 +1,62 @@
+"""Remote databases over Hrana: what needs no server (URLs, arguments, a
+server that is not there). The behaviour against servers is in tests/servers."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+import aiolibsql
+import aiolibsql.dbapi as dbapi
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("libsql://db.example?frobnicate=1", 'unsupported option "frobnicate"'),
+        ("https://db.example?tls=0", "tls= is only for libsql://"),
+        ("libsql://user@db.example", "user names"),
+        ("libsql://", "cannot be parsed"),
+    ],
+)
+def test_a_remote_url_the_driver_cannot_use_raises_interface_error_at_call_time(url: str, message: str) -> None:
+    with pytest.raises(aiolibsql.InterfaceError, match=message):
+        aiolibsql.connect(url)
+
+
+@pytest.mark.parametrize("url", ["wss://db.example", "ws://db.example"])
+def test_a_websocket_url_is_not_supported(url: str) -> None:
+    with pytest.raises(aiolibsql.NotSupportedError, match="WebSocket"):
+        aiolibsql.connect(url)
+
+
+def test_an_auth_token_that_is_not_a_str_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="auth_token"):
+        aiolibsql.connect("libsql://db.example", auth_token=b"token")  # type: ignore[arg-type]
+
+
+def test_an_encryption_key_for_a_remote_database_is_not_supported() -> None:
+    with pytest.raises(aiolibsql.NotSupportedError, match="encryption_key"):
+        aiolibsql.connect("libsql://db.example", encryption_key="key")
+
+
+async def test_a_server_that_is_not_there_is_an_operational_error_at_connect() -> None:
+    with pytest.raises(aiolibsql.OperationalError, match="request to the remote database failed") as raised:
+        await aiolibsql.connect(f"http://127.0.0.1:{closed_port()}", auth_token="secret-token-1234")
+    assert "secret-token-1234" not in str(raised.value)
+    # The driver still opens local databases afterwards.
+    async with aiolibsql.connect(":memory:") as conn:
+        assert await conn.execute_fetchall("SELECT 1") == [(1,)]
+
+
+def test_the_blocking_module_reports_a_server_that_is_not_there_as_operational_error() -> None:
+    with pytest.raises(aiolibsql.OperationalError, match="request to the remote database failed"):
+        dbapi.connect(f"http://127.0.0.1:{closed_port()}")
