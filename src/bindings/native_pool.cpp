@@ -49,7 +49,7 @@ nb::object NativePool::open(nb::handle port) {
 }
 
 nb::object NativePool::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
-  const Pool::Route route = core_->route(sql_view(sql, "the SQL statement"));
+  const Route route = core_->route(sql_view(sql, "the SQL statement"));
   Params params = to_params(parameters);
   if (inline_reads_ && !port.is_none() && streak_.allows_another()) {
     if (auto result = run_inline(*core_, route, params)) {
@@ -83,7 +83,7 @@ nb::object NativePool::executebatch(nb::handle port, nb::handle statements) {
 }
 
 bool NativePool::goes_to_writer(nb::handle sql) {
-  const Pool::Route route = core_->route(sql_view(sql, "the SQL statement"));
+  const Route route = core_->route(sql_view(sql, "the SQL statement"));
   return !route.readonly && !route.transaction_control && !route.changes_connection;
 }
 

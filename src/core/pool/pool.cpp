@@ -3,8 +3,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <cctype>
-#include <iterator>
 
 #include "completion_queue.hpp"
 #include "error.hpp"
@@ -13,24 +11,6 @@
 namespace aiolibsql {
 
 namespace {
-
-// Routing decisions remembered per SQL text; dynamic SQL must not grow it forever.
-constexpr std::size_t kMaxRoutes = 4096;
-
-// Pragmas that, given an argument, change the database file itself or only
-// report on it: every connection sees the outcome. Any other pragma given a
-// value configures the one connection that runs it.
-bool is_database_pragma(const char* name) {
-  static constexpr std::string_view kDatabasePragmas[] = {
-      "application_id", "auto_vacuum", "foreign_key_check", "foreign_key_list", "incremental_vacuum", "index_info",
-      "index_list",     "index_xinfo", "integrity_check",   "optimize",         "quick_check",        "table_info",
-      "table_list",     "table_xinfo", "user_version",      "wal_checkpoint",
-  };
-  std::string lowered(name == nullptr ? "" : name);
-  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return std::find(std::begin(kDatabasePragmas), std::end(kDatabasePragmas), lowered) != std::end(kDatabasePragmas);
-}
 
 Error pool_closed_error() { return Error{ErrorKind::Programming, -1, "the pool is closed"}; }
 
@@ -127,12 +107,10 @@ void Pool::open(Sink sink, std::uintptr_t tag) {
           return;
         }
         try {
-          // Opened as the members are, so it reads the same file however the name is spelled.
-          std::lock_guard lock(self->classifier_mutex_);
-          // Closed while the writer opened (a cancelled open): open nothing more.
-          if (self->is_closed()) throw DbError(pool_closed_error());
-          self->classifier_.open(reader_options);
-          sqlite3_set_authorizer(self->classifier_.handle(), note_connection_change, self.get());
+          self->router_.open(reader_options, [&self] {
+            // Closed while the writer opened (a cancelled open): open nothing more.
+            if (self->is_closed()) throw DbError(pool_closed_error());
+          });
         } catch (const DbError& error) {
           Operation::complete(outer, error.error());
           return;
@@ -143,28 +121,6 @@ void Pool::open(Sink sink, std::uintptr_t tag) {
   writer_->run(open_member(std::move(writer_options)), then_readers, 0);
 }
 
-Pool::Route Pool::route(std::string_view sql) {
-  std::lock_guard lock(classifier_mutex_);
-  if (auto found = routes_.find(sql); found != routes_.end()) return found->second;
-  Route route;
-  route.sql = std::make_shared<const std::string>(sql);
-  if (!classifier_.is_open()) return route;
-  try {
-    changes_connection_ = false;
-    const Statement statement(classifier_.handle(), sql);
-    route.changes_connection = changes_connection_;
-    route.readonly = statement.is_readonly();
-    route.groupable = statement.is_dml();
-    route.transaction_control = statement.is_transaction_control();
-    if (routes_.size() >= kMaxRoutes) routes_.clear();
-    routes_.emplace(std::string(sql), route);
-  } catch (const DbError&) {
-    // Unknown tables and the like: the writer runs it and reports the real error,
-    // or succeeds because an earlier queued write creates what it needs.
-  }
-  return route;
-}
-
 std::chrono::steady_clock::time_point Pool::lock_deadline_from_now() const {
   using Clock = std::chrono::steady_clock;
   const auto now = Clock::now();
@@ -172,14 +128,6 @@ std::chrono::steady_clock::time_point Pool::lock_deadline_from_now() const {
   const std::chrono::duration<double> timeout(options_.timeout_seconds);
   if (timeout >= Clock::time_point::max() - now) return Clock::time_point::max();
   return now + std::chrono::duration_cast<Clock::duration>(timeout);
-}
-
-int Pool::note_connection_change(void* self, int action, const char* first, const char* second, const char*,
-                                 const char*) noexcept {
-  const bool changes = action == SQLITE_ATTACH || action == SQLITE_DETACH ||
-                       (action == SQLITE_PRAGMA && second != nullptr && !is_database_pragma(first));
-  if (changes) static_cast<Pool*>(self)->changes_connection_ = true;
-  return SQLITE_OK;
 }
 
 int Pool::choose_reader(std::size_t& load) const {
@@ -208,7 +156,7 @@ AsyncConnection* Pool::pick_reader(bool& idle) {
 }
 
 std::optional<QueryResult> Pool::try_execute_inline(const Route& route, Params& params) {
-  if (!route.readonly || route.transaction_control || route.changes_connection) return std::nullopt;
+  if (!route.is_plain_read()) return std::nullopt;
   bool idle = false;
   AsyncConnection* reader = pick_reader(idle);
   if (reader == nullptr || !idle) return std::nullopt;
@@ -586,10 +534,7 @@ void Pool::close(Sink sink, std::uintptr_t tag) {
   }
   gate_timer_->parked_changed.notify_all();
   for (auto& parked : waiting) Operation::complete(std::move(parked.operation), pool_closed_error());
-  {
-    std::lock_guard lock(classifier_mutex_);
-    classifier_.close();
-  }
+  router_.close();
   auto outer = std::make_shared<Operation>(nullptr, std::move(sink), tag);
   auto joined = all_of(readers_.size() + 1, outer);
   for (auto& reader : readers_) reader->close(joined, 0);

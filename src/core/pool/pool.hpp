@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "async_connection.hpp"
+#include "pool/router.hpp"
 #include "submission_batch.hpp"
 
 struct sqlite3;
@@ -62,19 +63,8 @@ class Pool final : public std::enable_shared_from_this<Pool>, public Cancellable
 
   // Opens the writer (which sets up WAL), then the readers.
   void open(Sink sink, std::uintptr_t tag);
-  // Where one SQL text goes, as the engine says (never guessed from the
-  // text), and the text itself, shared by every operation that runs it.
-  struct Route {
-    bool readonly = false;
-    bool groupable = false;
-    bool transaction_control = false;
-    // Changes the settings of the one connection that would run it (a
-    // pragma assignment, ATTACH, DETACH) rather than the database.
-    bool changes_connection = false;
-    std::shared_ptr<const std::string> sql;
-  };
   // Looked up once per statement: execute and try_execute_inline take it.
-  Route route(std::string_view sql);
+  Route route(std::string_view sql) { return router_.route(sql); }
   // Runs one statement where it belongs: a reader when read-only, else the writer.
   void execute(const Route& route, Params params, Sink sink, std::uintptr_t tag);
   void execute(std::string_view sql, Params params, Sink sink, std::uintptr_t tag) {
@@ -183,20 +173,7 @@ class Pool final : public std::enable_shared_from_this<Pool>, public Cancellable
   std::shared_ptr<AsyncConnection> writer_;
   std::vector<std::shared_ptr<AsyncConnection>> readers_;
 
-  // The classifier's authorizer: notes actions that change a connection's settings.
-  static int note_connection_change(void* self, int action, const char* first, const char* second, const char* schema,
-                                    const char* trigger) noexcept;
-
-  // Prepares statements only to learn where they go; never steps them.
-  std::mutex classifier_mutex_;
-  Connection classifier_;
-  // Set by note_connection_change while route() prepares a statement.
-  bool changes_connection_ = false;
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
-  };
-  std::unordered_map<std::string, Route, Hash, std::equal_to<>> routes_;
+  StatementRouter router_;
 
   mutable std::mutex gate_mutex_;
   std::uint64_t active_transaction_ = 0;
