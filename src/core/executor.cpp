@@ -9,6 +9,8 @@
 #include <unistd.h>
 #endif
 
+#include "fork_generation.hpp"
+
 namespace aiolibsql {
 
 namespace {
@@ -18,26 +20,6 @@ Error closed_error() {
 }
 
 Error cancelled_error() { return Error{ErrorKind::Cancelled, -1, "the operation was cancelled"}; }
-
-Error inherited_error() {
-  return Error{ErrorKind::Interface, -1,
-               "the connection was created in a parent process before fork(); open a new one in this process"};
-}
-
-std::atomic<std::uint64_t> forks_survived{0};
-
-void count_fork_in_child() noexcept { forks_survived.fetch_add(1, std::memory_order_relaxed); }
-
-// How many fork()s this process descends through since the first executor
-// was made. Executors made in an earlier generation belong to a parent.
-std::uint64_t fork_generation() noexcept {
-  [[maybe_unused]] static const int registered = pthread_atfork(nullptr, nullptr, count_fork_in_child);
-  return forks_survived.load(std::memory_order_relaxed);
-}
-
-}  // namespace
-
-namespace {
 
 // The error outcome for the exception being handled.
 Error current_exception_error() noexcept {

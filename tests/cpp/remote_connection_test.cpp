@@ -1,6 +1,8 @@
 #include "remote_connection.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <mutex>
 #include <string>
@@ -295,6 +297,40 @@ TEST_F(RemoteConnectionTest, ClosingFailsQueuedStatementsAndClosesTheStreamOfAnO
   EXPECT_TRUE(std::holds_alternative<std::monostate>(wait(closing)));
   EXPECT_EQ(std::get<Error>(wait(queued)).kind, ErrorKind::Programming);
   EXPECT_EQ(pipelines, 2);
+}
+
+}  // namespace
+}  // namespace aiolibsql::remote
+
+namespace aiolibsql::remote {
+namespace {
+
+TEST_F(RemoteConnectionTest, AConnectionInheritedThroughForkRefusesWorkAndSendsNothingOnTheParentsStream) {
+  serve([](const std::string&) { return pipeline("", {std::string(kOneRow), std::string(kClosed)}); });
+  auto connection = connect();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Guards against a hang in the child only; the test does not wait for it.
+    alarm(60);
+    auto executed = std::make_shared<CompletionWaiter>();
+    connection->execute("SELECT 1", {}, executed, 1);
+    const Outcome outcome = executed->wait()->outcome();
+    const Error* error = std::get_if<Error>(&outcome);
+    const bool refused =
+        error != nullptr && error->kind == ErrorKind::Interface && error->message.find("fork()") != std::string::npos;
+    auto closed = std::make_shared<CompletionWaiter>();
+    connection->close(closed, 2);
+    const bool close_refused = std::holds_alternative<Error>(closed->wait()->outcome());
+    connection.reset();
+    _exit(refused && close_refused ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(server_->requests_seen(), 1);  // the parent's negotiation only
+  EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
 }
 
 }  // namespace

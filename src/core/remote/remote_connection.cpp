@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "fork_generation.hpp"
 #include "sql_text.hpp"
 
 namespace aiolibsql::remote {
@@ -44,12 +45,17 @@ Error closed_error() { return Error{ErrorKind::Programming, -1, "Cannot operate 
 }  // namespace
 
 RemoteConnection::RemoteConnection(RemoteOptions options)
-    : stream_(HttpTransport::shared(), std::move(options.endpoint), options.http),
+    : generation_(fork_generation()),
+      stream_(HttpTransport::shared(), std::move(options.endpoint), options.http),
       rules_(std::move(options.transactions)) {}
 
 std::shared_ptr<Operation> RemoteConnection::submit(Sink sink, std::uintptr_t tag, Plan plan,
                                                     bool needs_live_transaction) {
   auto operation = std::make_shared<Operation>(nullptr, std::move(sink), tag);
+  if (is_inherited()) {
+    Operation::complete(operation, inherited_error());
+    return operation;
+  }
   {
     std::unique_lock lock(mutex_);
     if (closed_) {
@@ -334,6 +340,11 @@ std::shared_ptr<Operation> RemoteConnection::set_transaction_control(Transaction
 
 std::shared_ptr<Operation> RemoteConnection::close(Sink sink, std::uintptr_t tag) {
   auto operation = std::make_shared<Operation>(nullptr, std::move(sink), tag);
+  if (is_inherited()) {
+    // The parent's stream stays the parent's: closing it here would end its transaction.
+    Operation::complete(operation, inherited_error());
+    return operation;
+  }
   std::deque<Pending> failed;
   bool idle = false;
   {
@@ -361,7 +372,10 @@ void RemoteConnection::close_stream_then(std::shared_ptr<Operation> close_operat
                [close_operation](HranaStream::Reply) mutable { Operation::complete(std::move(close_operation), {}); });
 }
 
+bool RemoteConnection::is_inherited() const noexcept { return fork_generation() != generation_; }
+
 bool RemoteConnection::cancel(std::uintptr_t tag) {
+  if (is_inherited()) return false;
   std::shared_ptr<Operation> removed;
   {
     std::lock_guard lock(mutex_);

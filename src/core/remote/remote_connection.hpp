@@ -49,6 +49,9 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
 
   bool cancel(std::uintptr_t tag) override;
   bool in_transaction() const;
+  // Created before a fork() in a parent of this process: every operation
+  // fails with InterfaceError, and nothing is sent on the parent's streams.
+  bool is_inherited() const noexcept;
   bool is_closed() const;
 
  private:
@@ -76,6 +79,7 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
   void close_stream_then(std::shared_ptr<Operation> close_operation);
   Exchange run_steps(const TransactionSteps& steps, Outcome done);
 
+  const std::uint64_t generation_;
   HranaStream stream_;
   mutable std::mutex mutex_;
   TransactionRules rules_;

@@ -1,7 +1,6 @@
 #include "http_transport.hpp"
 
 #include <curl/curl.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <deque>
@@ -9,6 +8,8 @@
 #include <new>
 #include <thread>
 #include <unordered_map>
+
+#include "fork_generation.hpp"
 
 namespace aiolibsql::remote {
 
@@ -84,7 +85,7 @@ struct Transfer {
 };
 
 struct HttpTransport::Engine {
-  Engine() : owner(::getpid()) {
+  Engine() : generation(fork_generation()) {
     initialise_curl_once();
     multi.reset(curl_multi_init());
     if (!multi) throw std::bad_alloc();
@@ -101,7 +102,7 @@ struct HttpTransport::Engine {
     thread.join();
   }
 
-  bool inherited() const noexcept { return ::getpid() != owner; }
+  bool inherited() const noexcept { return fork_generation() != generation; }
 
   std::uint64_t send(HttpRequest request, Done done) {
     auto transfer = std::make_unique<Transfer>();
@@ -238,7 +239,7 @@ struct HttpTransport::Engine {
     transfer->done(std::move(outcome));
   }
 
-  const pid_t owner;
+  const std::uint64_t generation;
   MultiHandle multi;
   std::thread thread;
   std::mutex mutex;
