@@ -176,6 +176,49 @@ def test_a_relative_path_becomes_absolute_and_no_path_is_memory() -> None:
     assert cargs == [":memory:"]
 
 
+@pytest.mark.parametrize(
+    ("url", "database", "arguments"),
+    [
+        ("sqlite+aiolibsql://db.example/?secure=true&authToken=tok", "https://db.example", {"auth_token": "tok"}),
+        ("sqlite+aiolibsql://127.0.0.1:8080", "http://127.0.0.1:8080", {}),
+        ("sqlite+aiolibsql://127.0.0.1:8080/?secure=false&timeout=2", "http://127.0.0.1:8080", {"timeout": 2.0}),
+        ("sqlite+aiolibsql://h/prefix?auth_token=tok", "http://h/prefix", {"auth_token": "tok"}),
+    ],
+)
+def test_a_url_with_a_host_names_a_remote_database_as_sqlalchemy_libsql_spells_it(
+    url: str, database: str, arguments: dict[str, Any]
+) -> None:
+    cargs, cparams = AiolibsqlDialect().create_connect_args(sqlalchemy.engine.make_url(url))
+    assert cargs == [database]
+    assert cparams == arguments
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite+aiolibsql://h/?secure=maybe", "sqlite+aiolibsql://h/?tls=0", "sqlite+aiolibsql://u:p@h/"]
+)
+def test_a_remote_url_with_options_the_driver_cannot_read_is_an_argument_error(url: str) -> None:
+    with pytest.raises(sqlalchemy.exc.ArgumentError):
+        AiolibsqlDialect().create_connect_args(sqlalchemy.engine.make_url(url))
+
+
+def test_python_functions_are_registered_on_local_connections_only() -> None:
+    registered: list[str] = []
+
+    class FakeConnection:
+        def __init__(self, is_remote: bool) -> None:
+            self.is_remote = is_remote
+
+        def create_function(self, name: str, *args: Any, **kwargs: Any) -> None:
+            registered.append(name)
+
+    prepare = create_engine("sqlite+aiolibsql://").dialect.on_connect()
+    assert prepare is not None
+    prepare(FakeConnection(is_remote=True))  # type: ignore[arg-type]
+    assert registered == []
+    prepare(FakeConnection(is_remote=False))  # type: ignore[arg-type]
+    assert "regexp" in registered
+
+
 def test_uri_true_passes_the_rest_of_the_query_to_sqlite(tmp_path: Path) -> None:
     path = tmp_path / "ro.db"
     with create_engine(f"sqlite+aiolibsql:///{path}").begin() as connection:
@@ -213,11 +256,6 @@ def test_isolation_level_in_the_url_is_the_begin_flavour(tmp_path: Path) -> None
 def test_bad_url_arguments_raise_argument_error(tmp_path: Path, query: str, message: str) -> None:
     with pytest.raises(sqlalchemy.exc.ArgumentError, match=message):
         create_engine(f"sqlite+aiolibsql:///{tmp_path / 'a.db'}?{query}").connect()
-
-
-def test_a_host_in_the_url_raises_argument_error() -> None:
-    with pytest.raises(sqlalchemy.exc.ArgumentError, match="Invalid SQLite URL"):
-        create_engine("sqlite+aiolibsql://somehost/app.db").connect()
 
 
 @pytest.mark.parametrize(

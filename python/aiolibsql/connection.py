@@ -149,6 +149,11 @@ class Connection:
         return self._isolation_level
 
     @property
+    def is_remote(self) -> bool:
+        """Whether this is a remote database (libsql://, https://, http://)."""
+        return isinstance(self._native, _native.NativeRemoteConnection)
+
+    @property
     def in_transaction(self) -> bool:
         """True while a transaction is open."""
         return self._native.in_transaction

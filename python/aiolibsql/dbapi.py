@@ -384,6 +384,11 @@ class Connection:
         self._apply_transaction_control()
 
     @property
+    def is_remote(self) -> bool:
+        """Whether this is a remote database (libsql://, https://, http://)."""
+        return isinstance(self._native, _native.NativeRemoteConnection)
+
+    @property
     def in_transaction(self) -> bool:
         """True while a transaction is open."""
         self._check_open()

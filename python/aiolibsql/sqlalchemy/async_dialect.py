@@ -65,6 +65,10 @@ class AsyncAdapt_aiolibsql_connection(AsyncAdapt_dbapi_connection):
 
     __slots__ = ()
 
+    @property
+    def is_remote(self) -> bool:
+        return bool(self._connection.is_remote)
+
     _cursor_cls = AsyncAdapt_aiolibsql_cursor
     _ss_cursor_cls = AsyncAdapt_aiolibsql_ss_cursor
     _connection: aiolibsql.Connection

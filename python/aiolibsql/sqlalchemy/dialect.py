@@ -12,7 +12,7 @@ the connection to the engine's autocommit, where no BEGIN is emitted.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
@@ -33,8 +33,11 @@ URL_CONNECT_ARGUMENTS: Mapping[str, type] = {
     "uri": bool,
     "cached_statements": int,
     "inline_reads": bool,
-    # Not supported yet: connect() raises NotSupportedError for them.
+    # For a remote database (a URL with a host); authToken is the official
+    # sqlalchemy-libsql dialect's spelling of the same.
     "auth_token": str,
+    "authToken": str,
+    # Not supported yet: connect() raises NotSupportedError for them.
     "sync_url": str,
     "sync_interval": float,
     "offline": bool,
@@ -78,13 +81,26 @@ class AiolibsqlDialect(SQLiteDialect_pysqlite):
 
     def create_connect_args(self, url: URL) -> ConnectArgsType:
         """``[database], {connect arguments}`` from a URL: the path (absolute,
-        or ``:memory:`` when empty) and the query parameters connect() takes."""
-        if url.username or url.password or url.host or url.port:
+        or ``:memory:`` when empty) and the query parameters connect() takes.
+        A URL with a host names a remote database, as the official
+        sqlalchemy-libsql dialect spells it: ``sqlite+aiolibsql://host:port/``,
+        over HTTPS with ``?secure=true``, the token in ``authToken``."""
+        if url.username or url.password or (url.port and not url.host):
             raise exc.ArgumentError(
                 f"Invalid SQLite URL: {url}\nValid forms: sqlite+aiolibsql:///relative/path.db, "
-                "sqlite+aiolibsql:////absolute/path.db, sqlite+aiolibsql:// (in memory)"
+                "sqlite+aiolibsql:////absolute/path.db, sqlite+aiolibsql:// (in memory), "
+                "sqlite+aiolibsql://host:port/?secure=true&authToken=... (remote)"
             )
         query = dict(url.query)
+        remote = None
+        if url.host:
+            secure = str(query.pop("secure", "false")).lower()
+            if secure not in ("true", "false", "1", "0"):
+                raise exc.ArgumentError(f"URL query parameter secure={secure!r} must be true or false")
+            scheme = "https" if secure in ("true", "1") else "http"
+            port = f":{url.port}" if url.port else ""
+            path = f"/{url.database}" if url.database else ""
+            remote = f"{scheme}://{url.host}{port}{path}"
         arguments: dict[str, Any] = {}
         for key, type_ in URL_CONNECT_ARGUMENTS.items():
             if key not in query:
@@ -97,6 +113,14 @@ class AiolibsqlDialect(SQLiteDialect_pysqlite):
                 raise exc.ArgumentError(
                     f"URL query parameter {key}={arguments[key]!r} is not a valid {type_.__name__}"
                 ) from None
+        if "authToken" in arguments:
+            arguments.setdefault("auth_token", arguments.pop("authToken"))
+        if remote is not None:
+            if query:
+                raise exc.ArgumentError(
+                    f"URL query parameter(s) {', '.join(sorted(query))} are not accepted by aiolibsql"
+                )
+            return ([remote], arguments)
         filename = url.database or ":memory:"
         if arguments.get("uri"):
             # The rest of the query belongs to the SQLite URI itself (mode=ro, cache=shared...).
@@ -112,6 +136,18 @@ class AiolibsqlDialect(SQLiteDialect_pysqlite):
             if filename != ":memory:":
                 filename = os.path.abspath(filename)
         return ([filename], arguments)
+
+    def on_connect(self) -> Callable[[DBAPIConnection], None] | None:
+        # SQLAlchemy registers Python functions (regexp, floor) on each new
+        # connection; a remote database runs SQL on its server, which cannot
+        # call them, so there the server's own functions serve.
+        register_functions = super().on_connect()
+
+        def prepare(dbapi_connection: DBAPIConnection) -> None:
+            if register_functions is not None and not getattr(dbapi_connection, "is_remote", False):
+                register_functions(dbapi_connection)
+
+        return prepare
 
     def connect(self, *cargs: Any, **cparams: Any) -> DBAPIConnection:
         # The driver never opens a transaction itself: do_begin does, with
