@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUILD := build
 STAMP := $(VENV)/.requirements-installed
-DEB_PACKAGES := cmake ninja-build g++ clang libgtest-dev libsimdjson-dev libcurl4-openssl-dev cargo python3-dev python3-venv clang-format
+DEB_PACKAGES := cmake ninja-build g++ clang libgtest-dev libsimdjson-dev libcurl4-openssl-dev cargo python3-dev python3-venv clang-format npm
 
 .PHONY: all setup build test test-cpp test-python test-pythons test-stress test-sqlalchemy-suite demo bench lint stubs clean \
 	sanitize sanitize-address sanitize-thread fuzz
@@ -26,6 +26,7 @@ $(BUILD)/.system-ready:
 	    python3-dev) $(PYTHON) -c 'import sysconfig,os,sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"],"Python.h")))' || missing="$$missing $$pkg" ;; \
 	    python3-venv) $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing $$pkg" ;; \
 	    clang-format) command -v clang-format >/dev/null || missing="$$missing $$pkg" ;; \
+	    npm) command -v npm >/dev/null || missing="$$missing $$pkg" ;; \
 	    *) dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg" ;; \
 	  esac; \
 	done; \
@@ -44,7 +45,13 @@ $(STAMP): requirements/dev.txt
 	@echo "$(CURDIR)/python" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/aiolibsql-dev.pth
 	@touch $@
 
-setup: $(BUILD)/.system-ready $(STAMP)
+# The servers and reference clients the remote tests start, from npm.
+NODE_STAMP := tests/servers/node_modules/.installed
+$(NODE_STAMP): tests/servers/package.json tests/servers/package-lock.json $(BUILD)/.system-ready
+	cd tests/servers && npm ci --silent --no-audit --no-fund
+	@touch $@
+
+setup: $(BUILD)/.system-ready $(STAMP) $(NODE_STAMP)
 
 # Configuring again is quick and keeps the build directory on these options.
 build: setup

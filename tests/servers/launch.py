@@ -1,0 +1,98 @@
+"""Starts the servers remote tests talk to, on 127.0.0.1 and free ports, and
+stops them afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVERS = Path(__file__).resolve().parent
+# A hang guard, not a timing assumption: a server is ready long before.
+READY_WITHIN_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def tursodb_binary() -> Path:
+    """tursodb from the npm package ``turso`` (its platform package holds the binary)."""
+    found = sorted((SERVERS / "node_modules" / "@tursodatabase").glob("cli-*/tursodb"))
+    if not found:
+        raise RuntimeError("tursodb is not installed: run `make setup` (npm ci in tests/servers)")
+    return found[0]
+
+
+def _accepts_connections(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _wait_until_listening(process: subprocess.Popen[bytes], port: int) -> bool:
+    """True once `port` accepts connections; False if the process exits first
+    (another process took the port meanwhile)."""
+    deadline = time.monotonic() + READY_WITHIN_SECONDS
+    while time.monotonic() < deadline:
+        if _accepts_connections(port):
+            return True
+        # tursodb says nothing when it listens: wait on its exit for a moment,
+        # which also notices a server that failed to start.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=0.01)
+            return False
+    raise RuntimeError(f"the server on port {port} did not start listening")
+
+
+@contextlib.contextmanager
+def tursodb(database: str = ":memory:") -> Iterator[str]:
+    """A tursodb sync server on `database`; yields its base URL."""
+    for _ in range(5):
+        port = free_port()
+        process = subprocess.Popen(
+            [str(tursodb_binary()), "-q", database, "--sync-server", f"127.0.0.1:{port}"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if _wait_until_listening(process, port):
+            break
+        process.wait()
+    else:
+        raise RuntimeError("tursodb could not start on a free port")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass(frozen=True)
+class Server:
+    """A kind of server the remote tests run against."""
+
+    name: str
+    start: Callable[[], contextlib.AbstractContextManager[str]]
+    # What it does of what clients use (see the `needs` marker in tests/remote).
+    supports: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Remote:
+    """One running server: its kind and its base URL."""
+
+    server: Server
+    url: str
