@@ -45,10 +45,11 @@ $(STAMP): requirements/dev.txt
 	@echo "$(CURDIR)/python" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/aiolibsql-dev.pth
 	@touch $@
 
-# The servers and reference clients the remote tests start, from npm.
+# The servers and reference clients the remote tests start, from npm, as
+# the lock file pins them (npm install: only this platform's binaries exist here).
 NODE_STAMP := tests/servers/node_modules/.installed
 $(NODE_STAMP): tests/servers/package.json tests/servers/package-lock.json $(BUILD)/.system-ready
-	cd tests/servers && npm ci --silent --no-audit --no-fund
+	cd tests/servers && npm install --silent --no-audit --no-fund
 	@touch $@
 
 setup: $(BUILD)/.system-ready $(STAMP) $(NODE_STAMP)
