@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <string>
+#include <utility>
 
 #include "base64.hpp"
 #include "server_error.hpp"
@@ -215,7 +216,8 @@ StreamResult stream_result_of(element value, RequestType sent) {
 
 }  // namespace
 
-struct ResponseDecoder::Parser {
+// A simdjson parser, whose buffers are kept from one document to the next.
+struct JsonParser {
   simdjson::dom::parser parser;
 
   element parse(std::string_view body) {
@@ -226,6 +228,108 @@ struct ResponseDecoder::Parser {
     return document;
   }
 };
+
+struct ResponseDecoder::Parser : JsonParser {};
+struct CursorDecoder::Parser : JsonParser {};
+
+CursorDecoder::CursorDecoder() : parser_(std::make_unique<Parser>()) {}
+CursorDecoder::~CursorDecoder() = default;
+
+void CursorDecoder::feed(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const auto newline = bytes.find('\n');
+    if (newline == std::string_view::npos) {
+      pending_.append(bytes);
+      return;
+    }
+    if (pending_.empty()) {
+      decode_line(bytes.substr(0, newline));
+    } else {
+      pending_.append(bytes.substr(0, newline));
+      const std::string line = std::move(pending_);
+      pending_.clear();
+      decode_line(line);
+    }
+    bytes.remove_prefix(newline + 1);
+  }
+}
+
+RowChunk CursorDecoder::take_rows() {
+  if (steps_.empty()) return RowChunk();
+  RowChunk& rows = steps_.back().rows;
+  return std::exchange(rows, RowChunk(rows.column_count()));
+}
+
+void CursorDecoder::finish() {
+  if (!pending_.empty()) {
+    const std::string line = std::move(pending_);
+    pending_.clear();
+    decode_line(line);
+  }
+  if (!has_header_) not_hrana("the cursor's answer is empty");
+  if (!steps_.empty() && !steps_.back().ended && !batch_error_) not_hrana("the cursor ended inside a step");
+}
+
+void CursorDecoder::decode_line(std::string_view line) {
+  if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
+  if (batch_error_) not_hrana("an entry follows the cursor's error");
+  const object entry = as_object(parser_->parse(line), "a cursor line");
+  if (!has_header_) {
+    baton_ = optional_string(entry, "baton");
+    base_url_ = optional_string(entry, "base_url");
+    has_header_ = true;
+    return;
+  }
+  const std::string_view type = as_string(required_field(entry, "type"), "a cursor entry's type");
+  CursorStep* current = steps_.empty() || steps_.back().ended ? nullptr : &steps_.back();
+  auto step_index = [&]() -> std::uint32_t {
+    const std::uint64_t index = as_count(required_field(entry, "step"), "a step index");
+    if (index > UINT32_MAX) not_hrana("a step index is out of range");
+    if (!steps_.empty() && index <= steps_.back().index && (current == nullptr || index != current->index)) {
+      not_hrana("steps arrive out of order");
+    }
+    return static_cast<std::uint32_t>(index);
+  };
+  if (type == "step_begin") {
+    if (current != nullptr) not_hrana("a step begins before the previous one ended");
+    CursorStep step;
+    step.index = step_index();
+    Columns columns = columns_of(as_array(required_field(entry, "cols"), "cols"));
+    step.rows = RowChunk(columns.names.size());
+    if (!columns.names.empty()) step.columns = std::make_shared<const Columns>(std::move(columns));
+    steps_.push_back(std::move(step));
+  } else if (type == "row") {
+    if (current == nullptr) not_hrana("a row arrives outside a step");
+    const array row = as_array(required_field(entry, "row"), "a row");
+    if (row.size() != current->rows.column_count()) not_hrana("a row's width differs from its columns'");
+    for (const element cell : row) append_value(current->rows, cell);
+  } else if (type == "step_end") {
+    if (current == nullptr) not_hrana("a step ends that did not begin");
+    if (const auto affected = optional_field(entry, "affected_row_count")) {
+      current->affected_row_count = as_count(*affected, "affected_row_count");
+    }
+    if (const auto rowid = optional_field(entry, "last_insert_rowid")) {
+      current->last_insert_rowid = as_integer(*rowid, "last_insert_rowid");
+    }
+    current->ended = true;
+  } else if (type == "step_error") {
+    const std::uint32_t index = step_index();
+    if (current == nullptr) {
+      // It failed before it began.
+      steps_.push_back(CursorStep{});
+      steps_.back().index = index;
+      current = &steps_.back();
+    } else if (current->index != index) {
+      not_hrana("a step error names another step than the one running");
+    }
+    current->error = error_of(required_field(entry, "error"));
+    current->ended = true;
+  } else if (type == "error") {
+    batch_error_ = error_of(required_field(entry, "error"));
+  } else {
+    not_hrana("unknown cursor entry \"" + std::string(type) + "\"");
+  }
+}
 
 ResponseDecoder::ResponseDecoder() : parser_(std::make_unique<Parser>()) {}
 ResponseDecoder::~ResponseDecoder() = default;
