@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -75,6 +76,30 @@ def tursodb(database: str = ":memory:") -> Iterator[str]:
         process.terminate()
         try:
             process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def hrana_server(*options: str) -> Iterator[str]:
+    """Our Hrana test server (hrana_server.py) with `options`; yields its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, str(SERVERS / "hrana_server.py"), *options],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        ready = process.stdout.readline()
+        if not ready.startswith("listening "):
+            raise RuntimeError(f"the Hrana test server did not start: {ready!r}")
+        yield "http://" + ready.split()[1]
+    finally:
+        process.stdin.close()
+        try:
+            process.wait(timeout=READY_WITHIN_SECONDS)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
