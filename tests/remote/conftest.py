@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from servers.launch import Remote, Server, tursodb
+from servers.launch import Remote, Server, hrana_server, tursodb
 
 ALL_FEATURES = frozenset(
     {
@@ -22,6 +22,7 @@ ALL_FEATURES = frozenset(
         "row_counts",  # affected_row_count and last_insert_rowid
         "pragmas",  # SQLite's pragmas (SQLAlchemy reads some on connect)
         "named_args",  # statement arguments by name
+        "faults",  # fault injection through POST /_fault (our test server)
     }
 )
 
@@ -30,6 +31,8 @@ SERVERS = [
     # and batch only, no batons, affected_row_count 0, last_insert_rowid null,
     # and named arguments bound as NULL.
     Server("tursodb", tursodb, frozenset()),
+    # Ours, proved against the official clients in tests/servers: everything.
+    Server("hrana", hrana_server, ALL_FEATURES),
 ]
 
 _ran: dict[str, int] = {server.name: 0 for server in SERVERS}

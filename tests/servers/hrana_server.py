@@ -11,7 +11,8 @@ rowids as strings.
 Faults for client tests are switched on at run time: POST /_fault with
 {"kind": "stall" | "reset" | "status500" | "status401" | "garbage" | "slow",
 "count": N, "delay": seconds} makes the next N Hrana requests fail that way.
-GET /_stats counts what was served.
+GET /_stats counts what was served; GET /_stalled?count=N answers once N
+requests are stalling.
 
     python hrana_server.py [--database PATH] [--auth-token TOKEN]
                            [--stream-expiry SECONDS] [--base-path /prefix]
@@ -115,6 +116,9 @@ class Stream:
 
     def __init__(self, database: str) -> None:
         self.connection = sqlite3.connect(database, isolation_level=None, check_same_thread=False, timeout=5)
+        # A test server's file need not survive a power cut: commits skip fsync.
+        self.connection.execute("PRAGMA journal_mode = WAL")
+        self.connection.execute("PRAGMA synchronous = OFF")
         self.sql: dict[int, str] = {}
         self.last_used = time.monotonic()
         self.lock = threading.Lock()
@@ -278,6 +282,8 @@ class HranaServer(ThreadingHTTPServer):
         self.faults: list[Fault] = []
         self.stats: Counter[str] = Counter()
         self.stopping = threading.Event()
+        # Notified when a request starts stalling, for GET /_stalled?count=N.
+        self.stalled_changed = threading.Condition(self.lock)
 
     def take_fault(self) -> Fault | None:
         with self.lock:
@@ -324,6 +330,12 @@ class Handler(BaseHTTPRequestHandler):
     server: HranaServer
     protocol_version = "HTTP/1.1"
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: without this, Nagle's
+        # algorithm holds the body back for the client's delayed ACK (40 ms).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass
 
@@ -361,6 +373,9 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(fault.delay)
             return False
         if fault.kind == "stall":
+            with self.server.stalled_changed:
+                self.server.stats["stalled"] += 1
+                self.server.stalled_changed.notify_all()
             self.server.stopping.wait()
         elif fault.kind == "status500":
             self.send_json(500, "Internal Server Error")
@@ -384,6 +399,13 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path_under_base()
         if path in ("/v3", "/v2", "/health"):
             self.send_json(200, "ok")
+        elif self.path.startswith("/_stalled?count="):
+            # Answers once that many requests are stalling: a test knows, not
+            # guesses, that its request reached the server.
+            wanted = int(self.path.split("=", 1)[1])
+            with self.server.stalled_changed:
+                reached = self.server.stalled_changed.wait_for(lambda: self.server.stats["stalled"] >= wanted, 30)
+            self.send_json(200 if reached else 504, {"stalled": self.server.stats["stalled"]})
         elif self.path == "/_stats":
             with self.server.lock:
                 self.send_json(200, dict(self.server.stats))
@@ -517,7 +539,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         database = options.database or os.path.join(directory, "hrana.db")
         server = HranaServer(database, options.auth_token, options.stream_expiry, options.base_path)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         print(f"listening 127.0.0.1:{server.server_address[1]}", flush=True)
         sys.stdin.read()
         server.stopping.set()

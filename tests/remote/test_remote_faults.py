@@ -1,0 +1,126 @@
+"""Network faults give prompt, clear OperationalErrors, never a crash, a hang
+or a blocked event loop, and the connection goes on with the next statement."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+
+import pytest
+from servers.launch import Remote, hrana_server
+
+import aiolibsql
+
+pytestmark = pytest.mark.needs("faults", "batons", "hrana3")
+
+
+def wait_until_stalling(remote: Remote, count: int = 1) -> None:
+    """Returns once `count` requests reached the server and stall there."""
+    with urllib.request.urlopen(remote.url + f"/_stalled?count={count}", timeout=60) as response:
+        assert response.status == 200
+
+
+def inject(remote: Remote, kind: str, count: int = 1, delay: float = 0) -> None:
+    """The next `count` Hrana requests to the server fail as `kind` says."""
+    body = json.dumps({"kind": kind, "count": count, "delay": delay}).encode()
+    with urllib.request.urlopen(urllib.request.Request(remote.url + "/_fault", data=body), timeout=30):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("status500", "answered HTTP 500"),
+        ("status401", "authentication with the remote database failed"),
+        ("garbage", "not valid Hrana"),
+        ("reset", "request to the remote database failed"),
+    ],
+)
+async def test_a_fault_fails_only_its_statement(remote: Remote, kind: str, message: str) -> None:
+    async with aiolibsql.connect(remote.url) as conn:
+        inject(remote, kind)
+        with pytest.raises(aiolibsql.OperationalError, match=message):
+            await conn.execute("SELECT 1")
+        assert await conn.execute_fetchall("SELECT 2") == [(2,)]
+
+
+async def test_a_server_that_stalls_fails_the_statement_at_the_timeout_without_blocking_the_loop(
+    remote: Remote,
+) -> None:
+    async with aiolibsql.connect(remote.url, timeout=0.5) as conn:
+        inject(remote, "stall")
+        stalled = asyncio.ensure_future(conn.execute("SELECT 1"))
+        await asyncio.to_thread(wait_until_stalling, remote)
+        # The loop keeps serving other work while the request waits.
+        async with aiolibsql.connect(remote.url) as other:
+            assert await other.execute_fetchall("SELECT 3") == [(3,)]
+        assert not stalled.done()
+        with pytest.raises(aiolibsql.OperationalError, match="did not answer in time"):
+            await stalled
+        assert await conn.execute_fetchall("SELECT 2") == [(2,)]
+
+
+async def test_a_slow_server_is_waited_for(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url) as conn:
+        inject(remote, "slow", delay=0.2)
+        assert await conn.execute_fetchall("SELECT 1") == [(1,)]
+
+
+async def test_cancelling_a_stalled_statement_aborts_its_request_at_once(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url) as conn:
+        inject(remote, "stall")
+        stalled = asyncio.ensure_future(conn.execute("SELECT 1"))
+        await asyncio.to_thread(wait_until_stalling, remote)
+        stalled.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(stalled, 30)
+        assert await conn.execute_fetchall("SELECT 2") == [(2,)]
+
+
+async def test_a_transaction_lost_to_a_fault_is_reported_until_rolled_back(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url) as conn, aiolibsql.connect(remote.url, autocommit=True) as other:
+        await other.execute("CREATE TABLE t (x)")
+        await conn.execute("INSERT INTO t VALUES (1)")
+        assert conn.in_transaction
+        inject(remote, "reset")
+        with pytest.raises(aiolibsql.OperationalError):
+            await conn.execute("INSERT INTO t VALUES (2)")
+        # Not silently outside the transaction: every statement says it is gone.
+        with pytest.raises(aiolibsql.OperationalError, match="transaction on the remote database was lost"):
+            await conn.execute("INSERT INTO t VALUES (3)")
+        with pytest.raises(aiolibsql.OperationalError, match="lost"):
+            await conn.commit()
+        await conn.rollback()
+        assert not conn.in_transaction
+        # None of it was committed. (The server holds the lost stream's locks
+        # until it expires the stream, so this reads rather than writes.)
+        assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(0,)]
+        assert await other.execute_fetchall("SELECT count(*) FROM t") == [(0,)]
+
+
+async def test_a_statement_cancelled_inside_a_transaction_makes_the_next_one_say_so(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url) as conn:
+        await conn.execute("CREATE TABLE t (x)")
+        await conn.execute("INSERT INTO t VALUES (1)")
+        inject(remote, "stall")
+        stalled = asyncio.ensure_future(conn.execute("INSERT INTO t VALUES (2)"))
+        await asyncio.to_thread(wait_until_stalling, remote)
+        stalled.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await stalled
+        with pytest.raises(aiolibsql.OperationalError, match="lost"):
+            await conn.execute("SELECT count(*) FROM t")
+        await conn.rollback()
+        assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(0,)]
+
+
+async def test_a_wrong_token_is_an_authentication_error_that_never_shows_the_token() -> None:
+    with hrana_server("--auth-token", "right-token") as url:
+        async with aiolibsql.connect(url, auth_token="wrong-token-1234") as conn:
+            with pytest.raises(aiolibsql.OperationalError, match="authentication") as raised:
+                await conn.execute("SELECT 1")
+            assert "wrong-token-1234" not in str(raised.value)
+            assert "wrong-token-1234" not in repr(conn)
+        async with aiolibsql.connect(url + "?authToken=right-token") as conn:
+            assert await conn.execute_fetchall("SELECT 1") == [(1,)]

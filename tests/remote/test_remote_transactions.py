@@ -1,0 +1,147 @@
+"""Transactions on a remote database, in every transaction-control mode, and
+what they cost in round trips."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from servers.launch import Remote
+
+import aiolibsql
+import aiolibsql.dbapi as dbapi
+
+
+def pipelines_served(remote: Remote) -> int:
+    with urllib.request.urlopen(remote.url + "/_stats", timeout=30) as response:
+        return int(json.loads(response.read()).get("pipelines", 0))
+
+
+async def count(conn: aiolibsql.Connection) -> int:
+    [(rows,)] = await conn.execute_fetchall("SELECT count(*) FROM t")
+    return int(rows)
+
+
+@pytest.mark.needs("batons", "hrana3")
+async def test_legacy_control_begins_before_dml_and_rollback_undoes_it(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url) as conn, aiolibsql.connect(remote.url) as other:
+        await conn.execute("CREATE TABLE t (x)")
+        assert not conn.in_transaction
+        await conn.execute("INSERT INTO t VALUES (1)")
+        assert conn.in_transaction
+        assert await count(other) == 0  # not committed: another connection does not see it
+        await conn.rollback()
+        assert not conn.in_transaction
+        assert await count(conn) == 0
+        await conn.execute("INSERT INTO t VALUES (2)")
+        await conn.commit()
+        assert await count(other) == 1
+
+
+@pytest.mark.needs("batons", "hrana3")
+async def test_manual_control_keeps_a_transaction_open_across_commits(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url, autocommit=False) as conn, aiolibsql.connect(remote.url) as other:
+        assert conn.in_transaction
+        await conn.execute("CREATE TABLE t (x)")
+        await conn.execute("INSERT INTO t VALUES (1)")
+        await conn.commit()
+        assert conn.in_transaction
+        assert await count(other) == 1
+        await conn.execute("INSERT INTO t VALUES (2)")
+        await conn.rollback()
+        assert conn.in_transaction
+        assert await count(other) == 1
+
+
+@pytest.mark.needs("batons", "hrana3")
+async def test_autocommit_control_commits_each_statement_and_explicit_begin_still_works(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url, autocommit=True) as conn, aiolibsql.connect(remote.url) as other:
+        await conn.execute("CREATE TABLE t (x)")
+        await conn.execute("INSERT INTO t VALUES (1)")
+        assert not conn.in_transaction
+        assert await count(other) == 1
+        await conn.execute("BEGIN")
+        assert conn.in_transaction
+        await conn.execute("INSERT INTO t VALUES (2)")
+        assert await count(other) == 1
+        await conn.execute("COMMIT")
+        assert not conn.in_transaction
+        assert await count(other) == 2
+
+
+@pytest.mark.needs("batons", "hrana3")
+async def test_switching_autocommit_on_commits_the_open_transaction(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url) as conn, aiolibsql.connect(remote.url) as other:
+        await conn.execute("CREATE TABLE t (x)")
+        await conn.execute("INSERT INTO t VALUES (1)")
+        conn.autocommit = True
+        assert await count(conn) == 1
+        assert not conn.in_transaction
+        assert await count(other) == 1
+
+
+@pytest.mark.needs("batons", "hrana3", "faults")
+async def test_a_transaction_of_k_statements_costs_k_plus_one_round_trips(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url, autocommit=True) as setup:
+        await setup.execute("CREATE TABLE t (x)")
+    async with aiolibsql.connect(remote.url) as conn:
+        before = pipelines_served(remote)
+        for x in range(10):
+            await conn.execute("INSERT INTO t VALUES (?)", (x,))
+        await conn.commit()
+        assert pipelines_served(remote) - before == 11
+        before = pipelines_served(remote)
+        await conn.execute("SELECT 1")
+        await conn.executemany("INSERT INTO t VALUES (?)", [(x,) for x in range(1000)])
+        await conn.commit()
+        assert pipelines_served(remote) - before == 3
+        assert await count(conn) == 1010
+
+
+@pytest.mark.needs("batons", "hrana3", "sequence")
+async def test_executescript_commits_first_then_runs_every_statement(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url) as conn, aiolibsql.connect(remote.url) as other:
+        await conn.execute("CREATE TABLE t (x)")
+        await conn.execute("INSERT INTO t VALUES (1)")
+        await conn.executescript("INSERT INTO t VALUES (2); INSERT INTO t VALUES (3);")
+        assert await count(other) == 3
+        with pytest.raises(aiolibsql.OperationalError, match="no such table"):
+            await conn.executescript("INSERT INTO t VALUES (4); INSERT INTO nope VALUES (5);")
+
+
+@pytest.mark.needs("row_counts")
+async def test_rowcount_and_lastrowid_come_from_the_server(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url, autocommit=True) as conn:
+        await conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, x)")
+        cursor = await conn.execute("INSERT INTO t (x) VALUES (1)")
+        assert (cursor.rowcount, cursor.lastrowid) == (1, 1)
+        await conn.execute("INSERT INTO t (x) VALUES (2)")
+        cursor = await conn.execute("UPDATE t SET x = x + 1")
+        assert cursor.rowcount == 2
+        cursor = await conn.execute("SELECT * FROM t")
+        assert cursor.rowcount == -1
+        cursor = await conn.executemany("INSERT INTO t (x) VALUES (?)", [(3,), (4,), (5,)])
+        assert cursor.rowcount == 3
+
+
+@pytest.mark.needs("named_args")
+async def test_named_parameters_bind_by_name(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url) as conn:
+        assert await conn.execute_fetchall("SELECT :a, @b, $c", {"a": 1, "b": "two", "c": None}) == [(1, "two", None)]
+
+
+@pytest.mark.needs("batons", "hrana3")
+def test_the_blocking_module_runs_transactions_remotely(remote: Remote) -> None:
+    conn = dbapi.connect(remote.url)
+    other = dbapi.connect(remote.url, autocommit=True)
+    try:
+        conn.execute("CREATE TABLE t (x)")
+        conn.execute("INSERT INTO t VALUES (1)")
+        assert conn.in_transaction
+        assert other.execute("SELECT count(*) FROM t").fetchone() == (0,)
+        conn.commit()
+        assert other.execute("SELECT count(*) FROM t").fetchone() == (1,)
+    finally:
+        conn.close()
+        other.close()
