@@ -12,7 +12,7 @@ STAMP := $(VENV)/.requirements-installed
 DEB_PACKAGES := cmake ninja-build g++ clang libgtest-dev libsimdjson-dev libcurl4-openssl-dev cargo python3-dev python3-venv clang-format npm
 
 .PHONY: all setup build test test-cpp test-python test-pythons test-stress test-sqlalchemy-suite demo bench lint stubs clean \
-	sanitize sanitize-address sanitize-thread fuzz
+	sanitize sanitize-address sanitize-thread fuzz remote-server
 
 all: build
 
@@ -161,6 +161,11 @@ sanitize-address: build
 sanitize-thread: build
 	$(call sanitized_build,$(TSAN_BUILD),thread,OFF)
 	$(TSAN_ENV) ctest --test-dir $(TSAN_BUILD) --output-on-failure
+
+# A Hrana server on 127.0.0.1:8080 for trying remote databases (the README's
+# examples use it): the test server, on a file in a temporary directory.
+remote-server: setup
+	$(PY) tests/servers/hrana_server.py --port 8080
 
 bench: build
 	$(PY) -m bench

@@ -14,11 +14,12 @@ Faults for client tests are switched on at run time: POST /_fault with
 GET /_stats counts what was served; GET /_stalled?count=N answers once N
 requests are stalling.
 
-    python hrana_server.py [--database PATH] [--auth-token TOKEN]
+    python hrana_server.py [--database PATH] [--auth-token TOKEN] [--port PORT]
                            [--stream-expiry SECONDS] [--base-path /prefix]
 
-It listens on 127.0.0.1 and a free port, prints ``listening 127.0.0.1:PORT``
-once ready, and serves until its standard input closes.
+It listens on 127.0.0.1 (on a free port unless --port says), prints
+``listening 127.0.0.1:PORT`` once ready, and serves until its standard input
+closes (Ctrl-D in a terminal).
 """
 
 from __future__ import annotations
@@ -268,8 +269,10 @@ class Fault:
 class HranaServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, database: str, auth_token: str | None, stream_expiry: float, base_path: str) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
+    def __init__(
+        self, database: str, auth_token: str | None, stream_expiry: float, base_path: str, port: int = 0
+    ) -> None:
+        super().__init__(("127.0.0.1", port), Handler)
         self.database = database
         self.auth_token = auth_token
         self.stream_expiry = stream_expiry
@@ -535,10 +538,11 @@ def main() -> None:
     parser.add_argument("--auth-token", help="the Bearer token every request must carry")
     parser.add_argument("--stream-expiry", type=float, default=10.0, help="seconds an idle stream lives")
     parser.add_argument("--base-path", default="", help="a path prefix the endpoints live under")
+    parser.add_argument("--port", type=int, default=0, help="the port to listen on (default: a free one)")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         database = options.database or os.path.join(directory, "hrana.db")
-        server = HranaServer(database, options.auth_token, options.stream_expiry, options.base_path)
+        server = HranaServer(database, options.auth_token, options.stream_expiry, options.base_path, options.port)
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         print(f"listening 127.0.0.1:{server.server_address[1]}", flush=True)
         sys.stdin.read()
