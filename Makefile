@@ -12,7 +12,7 @@ STAMP := $(VENV)/.requirements-installed
 DEB_PACKAGES := cmake ninja-build g++ clang libgtest-dev libsimdjson-dev libcurl4-openssl-dev cargo python3-dev python3-venv clang-format npm
 
 .PHONY: all setup build test test-cpp test-python test-pythons test-stress test-sqlalchemy-suite demo bench lint stubs clean \
-	sanitize sanitize-address sanitize-thread fuzz remote-server
+	sanitize sanitize-address sanitize-thread fuzz remote-server bench-remote
 
 all: build
 
@@ -169,6 +169,11 @@ remote-server: setup
 
 bench: build
 	$(PY) -m bench
+
+# Remote databases: ours against the official libsql package, on tursodb and
+# on the Hrana test server (bench/results/remote.md).
+bench-remote: build
+	$(PY) -m bench.remote
 
 lint: setup
 	$(PY) -m ruff check python tests examples bench

@@ -268,6 +268,9 @@ class Fault:
 
 class HranaServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Clients open many connections at once; the default backlog of 5 would
+    # make the rest wait for SYN retries (seconds each).
+    request_queue_size = 1024
 
     def __init__(
         self, database: str, auth_token: str | None, stream_expiry: float, base_path: str, port: int = 0
