@@ -57,8 +57,11 @@ def worker_threads() -> int:
     """Threads of this process that run connections (the core names them)."""
     count = 0
     for task in os.listdir("/proc/self/task"):
-        with open(f"/proc/self/task/{task}/comm") as comm:
-            count += comm.read().strip() == "aiolibsql-db"
+        try:
+            with open(f"/proc/self/task/{task}/comm") as comm:
+                count += comm.read().strip() == "aiolibsql-db"
+        except FileNotFoundError:
+            pass  # the thread ended between the listing and the read
     return count
 
 

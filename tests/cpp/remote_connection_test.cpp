@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -331,6 +333,39 @@ TEST_F(RemoteConnectionTest, AConnectionInheritedThroughForkRefusesWorkAndSendsN
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_EQ(server_->requests_seen(), 1);  // the parent's negotiation only
   EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
+}
+
+}  // namespace
+}  // namespace aiolibsql::remote
+
+namespace aiolibsql::remote {
+namespace {
+
+TEST_F(RemoteConnectionTest, ManyQueuedStatementsFailingAtOnceCompleteWithoutDeepRecursion) {
+  int pipelines = 0;
+  serve([&](const std::string&) {
+    if (++pipelines == 1) return Reply::stall();
+    return pipeline("", {std::string(kOneRow), std::string(kClosed)});
+  });
+  auto connection = connect();
+  auto stalled = std::make_shared<CompletionWaiter>();
+  connection->execute("SELECT 1", {}, stalled, 1);
+  server_->wait_for_requests(2);
+  // Each of these fails before anything is sent (JSON cannot carry an
+  // infinity); once the stalled one ends they all complete in one go.
+  constexpr int kQueued = 200'000;
+  auto failed = std::make_shared<std::atomic<int>>(0);
+  auto counter = std::make_shared<CallbackSink>([failed](std::shared_ptr<Operation> operation) {
+    const auto* error = std::get_if<Error>(&operation->outcome());
+    if (error != nullptr && error->kind == ErrorKind::Data) failed->fetch_add(1);
+  });
+  for (int i = 0; i < kQueued; ++i) {
+    connection->execute("SELECT ?", Params{{std::numeric_limits<double>::infinity()}, {}, false}, counter, 2);
+  }
+  EXPECT_TRUE(connection->cancel(1));
+  EXPECT_EQ(std::get<Error>(wait(stalled)).kind, ErrorKind::Cancelled);
+  EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
+  EXPECT_EQ(failed->load(), kQueued);
 }
 
 }  // namespace

@@ -71,18 +71,39 @@ std::shared_ptr<Operation> RemoteConnection::submit(Sink sink, std::uintptr_t ta
 }
 
 void RemoteConnection::start_next() {
-  std::shared_ptr<Operation> operation;
-  Exchange exchange;
+  {
+    std::lock_guard lock(mutex_);
+    // Already under way, further up this thread's stack (an operation that
+    // failed before it was sent) or on another thread: that call goes round
+    // again, so a long queue of such failures never nests one call per operation.
+    if (starting_) {
+      start_again_ = true;
+      return;
+    }
+    starting_ = true;
+  }
+  while (true) {
+    if (auto next = take_next()) send(std::move(next->first), std::move(next->second), false);
+    std::lock_guard lock(mutex_);
+    if (!start_again_) {
+      starting_ = false;
+      return;
+    }
+    start_again_ = false;
+  }
+}
+
+std::optional<std::pair<std::shared_ptr<Operation>, RemoteConnection::Exchange>> RemoteConnection::take_next() {
   while (true) {
     std::unique_lock lock(mutex_);
-    if (running_) return;
+    if (running_) return std::nullopt;
     if (queue_.empty()) {
       if (closing_) {
         auto close_operation = std::exchange(closing_, nullptr);
         lock.unlock();
         close_stream_then(std::move(close_operation));
       }
-      return;
+      return std::nullopt;
     }
     Pending next = std::move(queue_.front());
     queue_.pop_front();
@@ -94,6 +115,7 @@ void RemoteConnection::start_next() {
                                                                why + "); call rollback() before going on"});
       continue;
     }
+    Exchange exchange;
     try {
       exchange = next.plan();
     } catch (const DbError& error) {
@@ -107,10 +129,8 @@ void RemoteConnection::start_next() {
       continue;
     }
     running_ = next.operation;
-    operation = std::move(next.operation);
-    break;
+    return std::pair{std::move(next.operation), std::move(exchange)};
   }
-  send(std::move(operation), std::move(exchange), false);
 }
 
 void RemoteConnection::send(std::shared_ptr<Operation> operation, Exchange exchange, bool retried) {

@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cancellable.hpp"
@@ -73,7 +74,10 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
   };
 
   std::shared_ptr<Operation> submit(Sink sink, std::uintptr_t tag, Plan plan, bool needs_live_transaction = true);
+  // Sends queued operations until one is in flight or none is left.
   void start_next();
+  // The next operation to send and what it sends, once no other is in flight.
+  std::optional<std::pair<std::shared_ptr<Operation>, Exchange>> take_next();
   void send(std::shared_ptr<Operation> operation, Exchange exchange, bool retried);
   void finish(std::shared_ptr<Operation> operation, Outcome outcome);
   void close_stream_then(std::shared_ptr<Operation> close_operation);
@@ -88,6 +92,9 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
   std::shared_ptr<Operation> closing_;
   bool in_transaction_ = false;
   bool closed_ = false;
+  // See start_next().
+  bool starting_ = false;
+  bool start_again_ = false;
   // Why the open transaction ended without a ROLLBACK from the caller.
   std::optional<std::string> lost_transaction_;
   std::int64_t last_insert_rowid_ = 0;
