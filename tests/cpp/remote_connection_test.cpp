@@ -112,6 +112,21 @@ class RemoteConnectionTest : public ::testing::Test {
     return wait(waiter);
   }
 
+  // A server whose first pipeline never gets an answer, and the statement
+  // that sent it, once the server has it.
+  std::shared_ptr<CompletionWaiter> start_stalled_statement(RemoteConnection& connection, std::uintptr_t tag) {
+    auto waiter = std::make_shared<CompletionWaiter>();
+    connection.execute("SELECT 1", {}, waiter, tag);
+    server_->wait_for_requests(2);  // the negotiation, then this one
+    return waiter;
+  }
+  void serve_stalling_the_first_pipeline() {
+    serve([pipelines = 0](const std::string&) mutable {
+      if (++pipelines == 1) return Reply::stall();
+      return pipeline("", {std::string(kOneRow), std::string(kClosed)});
+    });
+  }
+
   std::unique_ptr<FakeHttpServer> server_;
   Transcript transcript_;
 };
@@ -269,15 +284,9 @@ TEST_F(RemoteConnectionTest, AServerWithoutHrana3IsSpokenToWithV2Pipelines) {
 }
 
 TEST_F(RemoteConnectionTest, CancellingAStatementInFlightEndsItAndTheConnectionGoesOn) {
-  int pipelines = 0;
-  serve([&](const std::string&) {
-    if (++pipelines == 1) return Reply::stall();
-    return pipeline("", {std::string(kOneRow), std::string(kClosed)});
-  });
+  serve_stalling_the_first_pipeline();
   auto connection = connect();
-  auto waiter = std::make_shared<CompletionWaiter>();
-  connection->execute("SELECT 1", {}, waiter, 77);
-  server_->wait_for_requests(2);
+  auto waiter = start_stalled_statement(*connection, 77);
   EXPECT_TRUE(connection->cancel(77));
   EXPECT_EQ(std::get<Error>(wait(waiter)).kind, ErrorKind::Cancelled);
   EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
@@ -300,12 +309,6 @@ TEST_F(RemoteConnectionTest, ClosingFailsQueuedStatementsAndClosesTheStreamOfAnO
   EXPECT_EQ(std::get<Error>(wait(queued)).kind, ErrorKind::Programming);
   EXPECT_EQ(pipelines, 2);
 }
-
-}  // namespace
-}  // namespace aiolibsql::remote
-
-namespace aiolibsql::remote {
-namespace {
 
 TEST_F(RemoteConnectionTest, AConnectionInheritedThroughForkRefusesWorkAndSendsNothingOnTheParentsStream) {
   serve([](const std::string&) { return pipeline("", {std::string(kOneRow), std::string(kClosed)}); });
@@ -335,22 +338,10 @@ TEST_F(RemoteConnectionTest, AConnectionInheritedThroughForkRefusesWorkAndSendsN
   EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
 }
 
-}  // namespace
-}  // namespace aiolibsql::remote
-
-namespace aiolibsql::remote {
-namespace {
-
 TEST_F(RemoteConnectionTest, ManyQueuedStatementsFailingAtOnceCompleteWithoutDeepRecursion) {
-  int pipelines = 0;
-  serve([&](const std::string&) {
-    if (++pipelines == 1) return Reply::stall();
-    return pipeline("", {std::string(kOneRow), std::string(kClosed)});
-  });
+  serve_stalling_the_first_pipeline();
   auto connection = connect();
-  auto stalled = std::make_shared<CompletionWaiter>();
-  connection->execute("SELECT 1", {}, stalled, 1);
-  server_->wait_for_requests(2);
+  auto stalled = start_stalled_statement(*connection, 1);
   // Each of these fails before anything is sent (JSON cannot carry an
   // infinity); once the stalled one ends they all complete in one go.
   constexpr int kQueued = 200'000;
