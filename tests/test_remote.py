@@ -38,6 +38,17 @@ def test_a_websocket_url_is_not_supported(url: str) -> None:
         aiolibsql.connect(url)
 
 
+@pytest.mark.parametrize(
+    ("url", "token"),
+    [("http://db.example", "good\r\nX-Injected: 1"), ("http://db.example?authToken=a%0d%0aX-Injected:%201", None)],
+    ids=["argument", "url"],
+)
+def test_an_auth_token_with_a_line_break_is_refused_before_it_reaches_a_header(url: str, token: str | None) -> None:
+    with pytest.raises(aiolibsql.InterfaceError, match="control character") as raised:
+        aiolibsql.connect(url, auth_token=token)
+    assert "Injected" not in str(raised.value)
+
+
 def test_an_auth_token_that_is_not_a_str_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="auth_token"):
         aiolibsql.connect("libsql://db.example", auth_token=b"token")  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 
@@ -27,6 +28,13 @@ std::optional<std::string> part(CURLU* url, CURLUPart which, unsigned flags = 0)
   char* text = nullptr;
   if (curl_url_get(url, which, &text, flags) != CURLUE_OK || text == nullptr) return std::nullopt;
   return std::string(CurlString(text).get());
+}
+
+std::string url_decoded(std::string_view text) {
+  int length = 0;
+  const CurlString decoded(curl_easy_unescape(nullptr, text.data(), static_cast<int>(text.size()), &length));
+  if (!decoded) throw DbError(ErrorKind::Memory, "out of memory");
+  return std::string(decoded.get(), static_cast<std::size_t>(length));
 }
 
 std::string_view scheme_of(std::string_view database) {
@@ -57,21 +65,23 @@ RemoteEndpoint parse_remote_url(std::string_view database, Secret auth_token) {
     bad_url("user names and fragments are not supported");
   }
   std::optional<bool> tls;
-  if (const auto query = part(url.get(), CURLUPART_QUERY, CURLU_URLDECODE)) {
+  // Split first, decode each part after: a decoded '&' or '=' belongs to its value.
+  if (const auto query = part(url.get(), CURLUPART_QUERY)) {
     std::string_view rest(*query);
     while (!rest.empty()) {
       const auto amp = rest.find('&');
       const std::string_view pair = rest.substr(0, amp);
       rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
       const auto equals = pair.find('=');
-      const std::string_view key = pair.substr(0, equals);
-      const std::string_view value = equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
+      const std::string key = url_decoded(pair.substr(0, equals));
+      const std::string value =
+          url_decoded(equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1));
       if (key == "tls" && (value == "0" || value == "1")) {
         tls = value == "1";
       } else if (key == "authToken") {
-        if (auth_token.empty()) auth_token = Secret(std::string(value));
+        if (auth_token.empty()) auth_token = Secret(value);
       } else {
-        bad_url("unsupported option \"" + std::string(key) + "\" (supported: tls=0|1, authToken)");
+        bad_url("unsupported option \"" + key + "\" (supported: tls=0|1, authToken)");
       }
     }
   }
@@ -84,6 +94,12 @@ RemoteEndpoint parse_remote_url(std::string_view database, Secret auth_token) {
   if (auto path = part(url.get(), CURLUPART_PATH)) {
     while (!path->empty() && path->back() == '/') path->pop_back();
     base += *path;
+  }
+  // It goes into an HTTP header: a line break in it would add headers of its own.
+  const auto token = auth_token.bytes();
+  if (std::any_of(token.begin(), token.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    throw DbError(ErrorKind::Interface, "the auth token contains a control character (a line break?)");
   }
   return RemoteEndpoint{std::move(base), std::move(auth_token)};
 }
