@@ -42,6 +42,7 @@ StatementKind statement_kind(std::string_view sql) {
     kind.transaction_control = kind.transaction_control || starts_with_keyword(text, keyword);
   }
   kind.common_table_expression = starts_with_keyword(text, "WITH");
+  kind.select = starts_with_keyword(text, "SELECT") || starts_with_keyword(text, "VALUES");
   return kind;
 }
 

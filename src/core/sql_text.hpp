@@ -22,6 +22,8 @@ struct StatementKind {
   bool transaction_control = false;
   // WITH: DML or a read, which only the engine can tell.
   bool common_table_expression = false;
+  // SELECT (or VALUES): a read, unless a function it calls writes.
+  bool select = false;
 };
 StatementKind statement_kind(std::string_view sql);
 

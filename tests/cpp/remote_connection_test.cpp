@@ -359,5 +359,30 @@ TEST_F(RemoteConnectionTest, ManyQueuedStatementsFailingAtOnceCompleteWithoutDee
   EXPECT_EQ(failed->load(), kQueued);
 }
 
+TEST_F(RemoteConnectionTest, AReadWhoseConnectionBrokeIsSentOnceMoreAndAWriteNever) {
+  int pipelines = 0;
+  serve([&](const std::string& body) {
+    ++pipelines;
+    // The first read's first attempt, the write, and both attempts of the
+    // second read have their connection reset mid-answer.
+    if (pipelines != 2) {
+      return Reply::reset_after("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"baton\":");
+    }
+    if (body.find("INSERT") != std::string::npos)
+      return pipeline("", {std::string(kInsertedOne), std::string(kClosed)});
+    return pipeline("", {std::string(kOneRow), std::string(kClosed)});
+  });
+  auto connection = connect(TransactionRules{TransactionControl::Autocommit, std::nullopt});
+  EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT x FROM t")));
+  EXPECT_EQ(pipelines, 2);
+  const Outcome write = execute(*connection, "INSERT INTO t VALUES (1)");
+  EXPECT_EQ(std::get<Error>(write).kind, ErrorKind::Operational);
+  EXPECT_EQ(pipelines, 3);
+  // Once only: a read whose second attempt breaks too fails.
+  const Outcome read = execute(*connection, "SELECT x FROM t");
+  EXPECT_EQ(std::get<Error>(read).kind, ErrorKind::Operational);
+  EXPECT_EQ(pipelines, 5);
+}
+
 }  // namespace
 }  // namespace aiolibsql::remote

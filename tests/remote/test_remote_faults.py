@@ -38,11 +38,21 @@ def inject(remote: Remote, kind: str, count: int = 1, delay: float = 0) -> None:
     ],
 )
 async def test_a_fault_fails_only_its_statement(remote: Remote, kind: str, message: str) -> None:
-    async with aiolibsql.connect(remote.url) as conn:
+    async with aiolibsql.connect(remote.url, autocommit=True) as conn:
+        await conn.execute("CREATE TABLE t (x)")
         inject(remote, kind)
         with pytest.raises(aiolibsql.OperationalError, match=message):
-            await conn.execute("SELECT 1")
+            await conn.execute("INSERT INTO t VALUES (1)")
         assert await conn.execute_fetchall("SELECT 2") == [(2,)]
+
+
+async def test_a_read_whose_connection_broke_is_sent_once_more_and_succeeds(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url) as conn:
+        inject(remote, "reset")
+        assert await conn.execute_fetchall("SELECT 1") == [(1,)]
+        inject(remote, "reset", count=2)
+        with pytest.raises(aiolibsql.OperationalError, match="request to the remote database failed"):
+            await conn.execute("SELECT 1")
 
 
 async def test_a_server_that_stalls_fails_the_statement_at_the_timeout_without_blocking_the_loop(

@@ -113,7 +113,7 @@ void HranaStream::send(std::vector<hrana::StreamRequest> requests, Done done) {
       shared->request(path, std::move(body), true),
       [shared, generation, done = std::move(done), sent = std::move(sent)](HttpOutcome outcome) {
         Reply reply = [&]() -> Reply {
-          if (!outcome.response) return StreamFailure{std::move(outcome.failure), false};
+          if (!outcome.response) return StreamFailure{std::move(outcome.failure), false, outcome.connection_broke};
           if (outcome.response->status != 200) return failure_for_status(*outcome.response);
           try {
             return decoder_of_this_thread().decode_pipeline(outcome.response->body, sent);

@@ -25,6 +25,8 @@ namespace aiolibsql::remote {
 struct StreamFailure {
   Error error;
   bool nothing_ran = false;
+  // The connection broke before the whole answer came (see HttpOutcome).
+  bool connection_broke = false;
 };
 
 class HranaStream {

@@ -161,7 +161,11 @@ void RemoteConnection::send(std::shared_ptr<Operation> operation, Exchange excha
     if (auto* failure = std::get_if<StreamFailure>(&reply)) {
       // An idle stream the server let expire: nothing ran, so a statement
       // outside a transaction goes again on a new stream.
-      if (failure->nothing_ran && held_baton && !in_transaction_before && !retried) {
+      // So does a read outside a transaction whose connection broke: it
+      // wrote nothing, so running it twice changes nothing. Once only.
+      const bool expired_idle = failure->nothing_ran && held_baton;
+      const bool broken_read = failure->connection_broke && exchange.idempotent_read;
+      if ((expired_idle || broken_read) && !in_transaction_before && !retried) {
         self->stream_.drop();
         self->send(std::move(operation), std::move(exchange), true);
         return;
@@ -272,6 +276,7 @@ std::shared_ptr<Operation> RemoteConnection::execute(std::string sql, Params par
         });
       };
     } else {
+      exchange.idempotent_read = kind.select && !in_transaction_;
       exchange.requests.emplace_back(hrana::ExecuteRequest{statement(std::move(sql), std::move(params))});
       exchange.read = [to_query_result](std::span<const StreamResult> results) -> Outcome {
         return error_or(results[0], [&](const StreamResult& result) -> Outcome {

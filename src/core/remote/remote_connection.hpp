@@ -63,6 +63,8 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
     std::function<Outcome(std::span<const hrana::StreamResult>)> read;
     // The statements sent may begin or end a transaction.
     bool may_change_transaction = false;
+    // A read outside any transaction: sending it again cannot write twice.
+    bool idempotent_read = false;
   };
   // Builds the exchange once the operation's turn comes, from the state then.
   using Plan = std::function<Exchange()>;

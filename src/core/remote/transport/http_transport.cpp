@@ -222,7 +222,9 @@ struct HttpTransport::Engine {
       const std::string detail = transfer.error_buffer[0] != '\0' ? transfer.error_buffer : curl_easy_strerror(code);
       const char* what = code == CURLE_OPERATION_TIMEDOUT ? "the remote database did not answer in time"
                                                           : "the request to the remote database failed";
-      return HttpOutcome{std::nullopt, network_error(std::string(what) + ": " + detail)};
+      const bool broke = code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR || code == CURLE_GOT_NOTHING ||
+                         code == CURLE_PARTIAL_FILE;
+      return HttpOutcome{std::nullopt, network_error(std::string(what) + ": " + detail), broke};
     }
     curl_easy_getinfo(transfer.easy.get(), CURLINFO_RESPONSE_CODE, &transfer.response.status);
     return HttpOutcome{std::move(transfer.response), {}};

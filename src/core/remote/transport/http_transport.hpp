@@ -42,6 +42,9 @@ struct HttpResponse {
 struct HttpOutcome {
   std::optional<HttpResponse> response;
   Error failure;  // set when there is no response
+  // The connection broke (reset, closed early, nothing or part of an
+  // answer), as opposed to a timeout, a refusal to connect or a cancel.
+  bool connection_broke = false;
 };
 
 class HttpTransport {
