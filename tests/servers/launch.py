@@ -4,6 +4,7 @@ stops them afterwards."""
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
 import subprocess
 import sys
@@ -81,11 +82,28 @@ def tursodb(database: str = ":memory:") -> Iterator[str]:
             process.wait()
 
 
+def server_python() -> str:
+    """An interpreter for the test server: 3.11 or later, whose sqlite3 names
+    each error's code as sqld does, whichever Python the tests run on."""
+    if sys.version_info >= (3, 11):
+        return sys.executable
+    for candidate in ("python3", "python3.13", "python3.12", "python3.11"):
+        path = shutil.which(candidate)
+        if path is None:
+            continue
+        version = subprocess.run(
+            [path, "-c", "import sys; print(sys.version_info >= (3, 11))"], capture_output=True, text=True
+        ).stdout
+        if version.strip() == "True":
+            return path
+    raise RuntimeError("the Hrana test server needs Python 3.11 or later on PATH")
+
+
 @contextlib.contextmanager
 def hrana_server(*options: str) -> Iterator[str]:
     """Our Hrana test server (hrana_server.py) with `options`; yields its base URL."""
     process = subprocess.Popen(
-        [sys.executable, str(SERVERS / "hrana_server.py"), *options],
+        [server_python(), str(SERVERS / "hrana_server.py"), *options],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
