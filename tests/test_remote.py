@@ -4,11 +4,19 @@ server that is not there). The behaviour against servers is in tests/servers."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 import aiolibsql
 import aiolibsql.dbapi as dbapi
+
+
+@pytest.fixture(params=["connect", "create_pool"])
+def open_remote(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """Each way to open a remote database: one connection, or a pool of streams."""
+    return getattr(aiolibsql, request.param)  # type: ignore[no-any-return]
 
 
 def closed_port() -> int:
@@ -27,15 +35,17 @@ def closed_port() -> int:
         ("libsql://", "cannot be parsed"),
     ],
 )
-def test_a_remote_url_the_driver_cannot_use_raises_interface_error_at_call_time(url: str, message: str) -> None:
+def test_a_remote_url_the_driver_cannot_use_raises_interface_error_at_call_time(
+    open_remote: Callable[..., Any], url: str, message: str
+) -> None:
     with pytest.raises(aiolibsql.InterfaceError, match=message):
-        aiolibsql.connect(url)
+        open_remote(url)
 
 
 @pytest.mark.parametrize("url", ["wss://db.example", "ws://db.example"])
-def test_a_websocket_url_is_not_supported(url: str) -> None:
+def test_a_websocket_url_is_not_supported(open_remote: Callable[..., Any], url: str) -> None:
     with pytest.raises(aiolibsql.NotSupportedError, match="WebSocket"):
-        aiolibsql.connect(url)
+        open_remote(url)
 
 
 @pytest.mark.parametrize(
@@ -43,29 +53,36 @@ def test_a_websocket_url_is_not_supported(url: str) -> None:
     [("http://db.example", "good\r\nX-Injected: 1"), ("http://db.example?authToken=a%0d%0aX-Injected:%201", None)],
     ids=["argument", "url"],
 )
-def test_an_auth_token_with_a_line_break_is_refused_before_it_reaches_a_header(url: str, token: str | None) -> None:
+def test_an_auth_token_with_a_line_break_is_refused_before_it_reaches_a_header(
+    open_remote: Callable[..., Any], url: str, token: str | None
+) -> None:
     with pytest.raises(aiolibsql.InterfaceError, match="control character") as raised:
-        aiolibsql.connect(url, auth_token=token)
+        open_remote(url, auth_token=token)
     assert "Injected" not in str(raised.value)
 
 
-def test_an_auth_token_that_is_not_a_str_is_a_type_error() -> None:
+def test_an_auth_token_that_is_not_a_str_is_a_type_error(open_remote: Callable[..., Any]) -> None:
     with pytest.raises(TypeError, match="auth_token"):
-        aiolibsql.connect("libsql://db.example", auth_token=b"token")  # type: ignore[arg-type]
+        open_remote("libsql://db.example", auth_token=b"token")  # type: ignore[arg-type]
 
 
-def test_an_encryption_key_for_a_remote_database_is_not_supported() -> None:
+def test_an_encryption_key_for_a_remote_database_is_not_supported(open_remote: Callable[..., Any]) -> None:
     with pytest.raises(aiolibsql.NotSupportedError, match="encryption_key"):
-        aiolibsql.connect("libsql://db.example", encryption_key="key")
+        open_remote("libsql://db.example", encryption_key="key")
 
 
-async def test_a_server_that_is_not_there_is_an_operational_error_at_connect() -> None:
+async def test_a_server_that_is_not_there_is_an_operational_error_at_connect(open_remote: Callable[..., Any]) -> None:
     with pytest.raises(aiolibsql.OperationalError, match="request to the remote database failed") as raised:
-        await aiolibsql.connect(f"http://127.0.0.1:{closed_port()}", auth_token="secret-token-1234")
+        await open_remote(f"http://127.0.0.1:{closed_port()}", auth_token="secret-token-1234")
     assert "secret-token-1234" not in str(raised.value)
     # The driver still opens local databases afterwards.
     async with aiolibsql.connect(":memory:") as conn:
         assert await conn.execute_fetchall("SELECT 1") == [(1,)]
+
+
+def test_pragmas_for_a_remote_pool_are_not_supported() -> None:
+    with pytest.raises(aiolibsql.NotSupportedError, match="pragmas"):
+        aiolibsql.create_pool("libsql://db.example", pragmas={"cache_size": 10})
 
 
 def test_the_blocking_module_reports_a_server_that_is_not_there_as_operational_error() -> None:

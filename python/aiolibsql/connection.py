@@ -265,6 +265,13 @@ def _isolation_level(isolation_level: object) -> str | None:
     return isolation_level.upper()
 
 
+def _remote_url_text(url: bytes) -> str:
+    try:
+        return url.decode()
+    except UnicodeDecodeError:
+        raise ValueError("a remote database URL must be valid UTF-8") from None
+
+
 def _connect_remote(
     url: bytes,
     auth_token: str | None,
@@ -277,11 +284,7 @@ def _connect_remote(
         raise TypeError("auth_token must be a str")
     if encryption_key is not None:
         raise NotSupportedError("encryption_key is for local files: a remote database is encrypted by its server")
-    try:
-        text = url.decode()
-    except UnicodeDecodeError:
-        raise ValueError("a remote database URL must be valid UTF-8") from None
-    native = _native.NativeRemoteConnection(text, auth_token, float(timeout), isolation_level, mode)
+    native = _native.NativeRemoteConnection(_remote_url_text(url), auth_token, float(timeout), isolation_level, mode)
 
     async def open_connection() -> Connection:
         connection = Connection(native, isolation_level, mode)

@@ -18,19 +18,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from . import _native
 from ._opening import Opening
 from ._runner import Runner, inline_reads_default
 from .connection import (
+    _REMOTE_SCHEMES,
     DEFAULT_CIPHER,
     DatabasePath,
     _check_encryption,
     _check_open_options,
     _check_timeout,
     _database_path,
+    _remote_url_text,
 )
 from .cursor import Parameters, ResultReader, RowFactory
 from .exceptions import NotSupportedError, OperationalError, ProgrammingError
@@ -108,7 +110,7 @@ class Transaction:
 
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
-        self._native = _native.NativeTransaction(pool._native)
+        self._native: _native.NativeTransaction | _native.NativeRemotePinned = pool._native.transaction()
 
     async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
         """Run one statement inside the transaction."""
@@ -123,13 +125,10 @@ class Transaction:
 
     async def __aenter__(self) -> Transaction:
         self._pool._refuse_waiting_on_own_transaction("a nested pool.transaction()")
-        try:
-            await self._pool._runner.submit(self._native.begin)
-        except BaseException:
-            # Cancelled or failed while beginning: give the writer back.
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._native.end(self._pool._runner.port(), False))
-            raise
+        port = self._pool._runner.port()
+        self._native = await _begin_when_free(
+            self._pool, self._pool._native.transaction, lambda native: native.end(port, False)
+        )
         self._pool._transaction_owner = asyncio.current_task()
         return self
 
@@ -146,7 +145,7 @@ class Snapshot:
 
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
-        self._native = _native.NativeSnapshot(pool._native)
+        self._native: _native.NativeSnapshot | _native.NativeRemotePinned = pool._native.snapshot()
 
     async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
         """Run one read-only statement in the snapshot."""
@@ -154,37 +153,46 @@ class Snapshot:
         return PoolCursor(self._pool._runner, self._pool.row_factory, rows)
 
     async def __aenter__(self) -> Snapshot:
-        try:
-            await self._begin_when_a_reader_is_free()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._native.end(self._pool._runner.port()))
-            raise
+        port = self._pool._runner.port()
+        self._native = await _begin_when_free(self._pool, self._pool._native.snapshot, lambda native: native.end(port))
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await asyncio.shield(self._native.end(self._pool._runner.port()))
 
-    async def _begin_when_a_reader_is_free(self) -> None:
-        """Readers held by other snapshots or unfinished results free up
-        soon; wait for one up to the pool's timeout, as for a lock."""
-        deadline = asyncio.get_running_loop().time() + self._pool._timeout
-        pause = 0.001
-        while True:
-            try:
-                await self._pool._runner.submit(self._native.begin)
-                return
-            except OperationalError as error:
-                if error.sqlite_errorname != "SQLITE_BUSY" or asyncio.get_running_loop().time() >= deadline:
-                    raise
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.02)
+
+_Pinned = TypeVar("_Pinned", _native.NativeTransaction, _native.NativeSnapshot, _native.NativeRemotePinned)
+
+
+async def _begin_when_free(
+    pool: ConnectionPool, make: Callable[[], _Pinned], end: Callable[[_Pinned], Awaitable[object]]
+) -> _Pinned:
+    """Begins a transaction or snapshot on a connection it pins. Connections
+    held by other transactions, snapshots or unfinished results free up soon:
+    wait for one up to the pool's timeout, as for a lock. Every failed or
+    cancelled attempt gives its connection back."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + pool._timeout
+    pause = 0.001
+    while True:
+        native = make()
+        try:
+            await pool._runner.submit(native.begin)
+            return native
+        except BaseException as error:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(end(native))
+            busy = isinstance(error, OperationalError) and error.sqlite_errorname == "SQLITE_BUSY"
+            if not busy or loop.time() >= deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.02)
 
 
 class ConnectionPool:
     """One writer and ``size - 1`` readers on one database file in WAL mode."""
 
-    def __init__(self, native: _native.NativePool, timeout: float) -> None:
+    def __init__(self, native: _native.NativePool | _native.NativeRemotePool, timeout: float) -> None:
         self._native = native
         self._timeout = timeout
         self._runner = Runner(native, "Cannot operate on a closed pool.")
@@ -201,8 +209,14 @@ class ConnectionPool:
 
     @property
     def reader_count(self) -> int:
-        """Reader connections (``size - 1``)."""
+        """Reader connections (``size - 1``); remotely, the streams a
+        transaction or snapshot may pin (also ``size - 1``)."""
         return self._native.reader_count
+
+    @property
+    def is_remote(self) -> bool:
+        """Whether the pool's streams go to a remote database."""
+        return isinstance(self._native, _native.NativeRemotePool)
 
     async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
         """Run one statement on a reader when it only reads, on the writer
@@ -273,7 +287,8 @@ class ConnectionPool:
 
     def __repr__(self) -> str:
         state = "closed" if self._native.closed else "open"
-        return f"<aiolibsql.ConnectionPool size={self.size} {state}>"
+        where = " remote" if self.is_remote else ""
+        return f"<aiolibsql.ConnectionPool{where} size={self.size} {state}>"
 
 
 def create_pool(
@@ -290,6 +305,7 @@ def create_pool(
     inline_reads: bool | None = None,
     cipher: str = DEFAULT_CIPHER,
     uri: bool = False,
+    auth_token: str | None = None,
 ) -> Opening[ConnectionPool]:
     """Open a pool of ``size`` connections (1 writer + ``size - 1`` readers) on one file.
 
@@ -303,10 +319,24 @@ def create_pool(
     event loop's thread. ``uri`` is as for :func:`aiolibsql.connect`: without
     it, a name that starts with ``file:`` is a plain path. ``:memory:`` is refused:
     an in-memory database is private to one connection, so a pool cannot share it.
+
+    A ``libsql://``, ``https://`` or ``http://`` URL (as for
+    :func:`aiolibsql.connect`, with ``auth_token``) opens ``size`` streams to
+    a remote database. Each statement outside a transaction goes to the least
+    loaded stream, writes included: the server orders them, and each commits
+    on its own (``executemany`` and ``executebatch`` are one atomic batch, in
+    one round trip). ``transaction()`` and ``snapshot()`` pin a stream until
+    they end; one stream is never pinned. ``timeout`` bounds connecting, each
+    request and the wait for a stream to pin. ``pragmas`` and
+    ``encryption_key`` raise NotSupportedError there (the server owns both);
+    the local tuning options (group commit, statement cache, inline reads)
+    do not apply and are ignored.
     """
     path = _database_path(database)
     if isinstance(size, bool) or not isinstance(size, int) or not 2 <= size <= _MAX_SIZE:
         raise ValueError(f"size must be an int from 2 (one writer and one reader) to {_MAX_SIZE}")
+    if path.startswith(_REMOTE_SCHEMES):
+        return _create_remote_pool(path, size, timeout, auth_token, encryption_key, pragmas)
     if path in (b"", b":memory:") or b"mode=memory" in path:
         raise NotSupportedError("a pool needs a database file: an in-memory database is private to one connection")
     _check_encryption(encryption_key, cipher)
@@ -342,6 +372,36 @@ def create_pool(
             await pool._runner.submit(native.open)
         except BaseException:
             # Cancelled or failed: stop opening and let every connection's thread go.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(native.close(pool._runner.port()))
+            raise
+        return pool
+
+    return Opening(open_pool)
+
+
+def _create_remote_pool(
+    url: bytes,
+    size: int,
+    timeout: float,
+    auth_token: str | None,
+    encryption_key: str | bytes | None,
+    pragmas: Mapping[str, str | int] | None,
+) -> Opening[ConnectionPool]:
+    if encryption_key is not None:
+        raise NotSupportedError("encryption_key is for local files: a remote database is encrypted by its server")
+    if pragmas:
+        raise NotSupportedError("pragmas are for local files: a remote database's server sets its own")
+    if auth_token is not None and not isinstance(auth_token, str):
+        raise TypeError("auth_token must be a str")
+    _check_timeout(timeout)
+    native = _native.NativeRemotePool(_remote_url_text(url), auth_token, float(timeout), size)
+
+    async def open_pool() -> ConnectionPool:
+        pool = ConnectionPool(native, float(timeout))
+        try:
+            await pool._runner.submit(native.open)
+        except BaseException:
             with contextlib.suppress(Exception):
                 await asyncio.shield(native.close(pool._runner.port()))
             raise

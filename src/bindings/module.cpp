@@ -12,6 +12,7 @@
 #include "native_future.hpp"
 #include "native_pool.hpp"
 #include "native_remote_connection.hpp"
+#include "native_remote_pool.hpp"
 #include "result_rows.hpp"
 #include "shutdown.hpp"
 
@@ -110,21 +111,47 @@ NB_MODULE(_native, m) {
       .def("executebatch", &NativePool::executebatch, port, nb::arg("statements"))
       .def("close", &NativePool::close, port)
       .def("stats", &NativePool::stats)
+      .def("transaction", [](const NativePool& pool) { return NativeTransaction(pool); })
+      .def("snapshot", [](const NativePool& pool) { return NativeSnapshot(pool); })
       .def_prop_ro("size", &NativePool::size)
       .def_prop_ro("reader_count", &NativePool::reader_count)
       .def_prop_ro("closed", &NativePool::closed);
 
   nb::class_<NativeTransaction>(m, "NativeTransaction",
                                 "An explicit transaction on a pool's writer; rolls back if dropped unended.")
-      .def(nb::init<const NativePool&>(), nb::arg("pool"))
       .def("begin", &NativeTransaction::begin, port)
       .def("execute", &NativeTransaction::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
       .def("executemany", &NativeTransaction::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
       .def("end", &NativeTransaction::end, port, nb::arg("commit"));
 
   nb::class_<NativeSnapshot>(m, "NativeSnapshot", "A read transaction pinned to one of a pool's readers.")
-      .def(nb::init<const NativePool&>(), nb::arg("pool"))
       .def("begin", &NativeSnapshot::begin, port)
       .def("execute", &NativeSnapshot::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
       .def("end", &NativeSnapshot::end, port);
+
+  nb::class_<NativeRemotePool>(m, "NativeRemotePool",
+                               "Streams to one remote database: statements on the least loaded, transactions and "
+                               "snapshots pinning one.")
+      .def(nb::init<const std::string&, nb::handle, double, std::size_t>(), nb::arg("url"),
+           nb::arg("auth_token").none(), nb::arg("timeout"), nb::arg("size"))
+      .def("open", &NativeRemotePool::open, port)
+      .def("execute", &NativeRemotePool::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
+      .def("executemany", &NativeRemotePool::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
+      .def("goes_to_writer", &NativeRemotePool::goes_to_writer, nb::arg("sql").none())
+      .def("executebatch", &NativeRemotePool::executebatch, port, nb::arg("statements"))
+      .def("close", &NativeRemotePool::close, port)
+      .def("stats", &NativeRemotePool::stats)
+      .def("transaction", &NativeRemotePool::transaction)
+      .def("snapshot", &NativeRemotePool::snapshot)
+      .def_prop_ro("size", &NativeRemotePool::size)
+      .def_prop_ro("reader_count", &NativeRemotePool::reader_count)
+      .def_prop_ro("closed", &NativeRemotePool::closed);
+
+  nb::class_<NativeRemotePinned>(m, "NativeRemotePinned",
+                                 "A transaction or snapshot on one stream of a remote pool; rolls back if dropped "
+                                 "unended.")
+      .def("begin", &NativeRemotePinned::begin, port)
+      .def("execute", &NativeRemotePinned::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
+      .def("executemany", &NativeRemotePinned::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
+      .def("end", &NativeRemotePinned::end, port, nb::arg("commit") = false);
 }

@@ -150,8 +150,7 @@ nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle
 
 nb::object NativeConnection::executemany(nb::handle port, nb::handle sql, nb::handle batch) {
   std::string text = sql_text(sql, "the SQL statement");
-  std::vector<Params> converted;
-  for (nb::handle parameters : batch) converted.push_back(to_params(parameters));
+  auto converted = parameter_sets(batch);
   return start(port, [&](auto sink, auto tag) {
     return core_->execute_many(std::move(text), std::move(converted), std::move(sink), tag);
   });
@@ -160,6 +159,24 @@ nb::object NativeConnection::executemany(nb::handle port, nb::handle sql, nb::ha
 nb::object NativeConnection::executescript(nb::handle port, nb::handle script) {
   std::string text = sql_text(script, "the script");
   return start(port, [&](auto sink, auto tag) { return core_->execute_script(std::move(text), std::move(sink), tag); });
+}
+
+std::vector<Params> parameter_sets(nb::handle batch) {
+  std::vector<Params> converted;
+  for (nb::handle parameters : batch) converted.push_back(to_params(parameters));
+  return converted;
+}
+
+std::vector<std::pair<std::string, Params>> statement_pairs(nb::handle statements) {
+  std::vector<std::pair<std::string, Params>> converted;
+  for (nb::handle item : statements) {
+    nb::tuple pair;
+    if (!nb::try_cast(item, pair) || pair.size() < 1 || pair.size() > 2) {
+      raise(ErrorKind::Programming, "executebatch() takes a sequence of (sql, parameters) pairs");
+    }
+    converted.emplace_back(sql_text(pair[0], "the SQL statement"), pair.size() == 2 ? to_params(pair[1]) : Params{});
+  }
+  return converted;
 }
 
 Secret secret_key(nb::handle key) {

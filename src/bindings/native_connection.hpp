@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "async_connection.hpp"
 #include "errors.hpp"
@@ -98,5 +100,10 @@ Secret secret_key(nb::handle key);
 // for anything else.
 std::string_view sql_view(nb::handle sql, const char* what);
 inline std::string sql_text(nb::handle sql, const char* what) { return std::string(sql_view(sql, what)); }
+
+// The parameter sets of an executemany().
+std::vector<Params> parameter_sets(nb::handle batch);
+// The (sql, parameters) or (sql,) pairs of an executebatch(); ProgrammingError for anything else.
+std::vector<std::pair<std::string, Params>> statement_pairs(nb::handle statements);
 
 }  // namespace aiolibsql::py

@@ -9,16 +9,6 @@
 
 namespace aiolibsql::py {
 
-namespace {
-
-std::vector<Params> parameter_sets(nb::handle batch) {
-  std::vector<Params> converted;
-  for (nb::handle parameters : batch) converted.push_back(to_params(parameters));
-  return converted;
-}
-
-}  // namespace
-
 NativePool::NativePool(nb::bytes database, bool uri, std::size_t size, double timeout,
                        std::vector<std::string> setup_statements, std::size_t largest_group,
                        double group_gather_seconds, std::size_t cached_statements, bool inline_reads,
@@ -70,14 +60,7 @@ nb::object NativePool::executemany(nb::handle port, nb::handle sql, nb::handle b
 }
 
 nb::object NativePool::executebatch(nb::handle port, nb::handle statements) {
-  std::vector<std::pair<std::string, Params>> converted;
-  for (nb::handle item : statements) {
-    nb::tuple pair;
-    if (!nb::try_cast(item, pair) || pair.size() < 1 || pair.size() > 2) {
-      raise(ErrorKind::Programming, "executebatch() takes a sequence of (sql, parameters) pairs");
-    }
-    converted.emplace_back(sql_text(pair[0], "the SQL statement"), pair.size() == 2 ? to_params(pair[1]) : Params{});
-  }
+  auto converted = statement_pairs(statements);
   return start_operation(
       port, core_, [&](auto sink, auto tag) { core_->execute_batch(std::move(converted), std::move(sink), tag); });
 }

@@ -22,18 +22,23 @@ std::chrono::milliseconds milliseconds(double seconds) {
 
 }  // namespace
 
-NativeRemoteConnection::NativeRemoteConnection(const std::string& url, nb::handle auth_token, double timeout,
-                                               std::optional<std::string> isolation_level, int autocommit) {
+remote::RemoteOptions remote_options(const std::string& url, nb::handle auth_token, double timeout) {
   remote::RemoteOptions options;
   try {
     options.endpoint = remote::parse_remote_url(url, secret_key(auth_token));
   } catch (const DbError& error) {
     raise(error.error());
   }
-  options.transactions = TransactionRules{transaction_control(autocommit), std::move(isolation_level)};
   // Zero means no bound, as libcurl reads it.
   options.http.connect_timeout = milliseconds(timeout);
   options.http.request_timeout = milliseconds(timeout);
+  return options;
+}
+
+NativeRemoteConnection::NativeRemoteConnection(const std::string& url, nb::handle auth_token, double timeout,
+                                               std::optional<std::string> isolation_level, int autocommit) {
+  remote::RemoteOptions options = remote_options(url, auth_token, timeout);
+  options.transactions = TransactionRules{transaction_control(autocommit), std::move(isolation_level)};
   core_ = std::make_shared<remote::RemoteConnection>(std::move(options));
 }
 
@@ -57,8 +62,7 @@ nb::object NativeRemoteConnection::execute(nb::handle port, nb::handle sql, nb::
 
 nb::object NativeRemoteConnection::executemany(nb::handle port, nb::handle sql, nb::handle batch) {
   std::string text = sql_text(sql, "the SQL statement");
-  std::vector<Params> converted;
-  for (nb::handle parameters : batch) converted.push_back(to_params(parameters));
+  auto converted = parameter_sets(batch);
   return start_operation(port, core_, [&](auto sink, auto tag) {
     core_->execute_many(std::move(text), std::move(converted), std::move(sink), tag);
   });

@@ -15,6 +15,10 @@ namespace aiolibsql::py {
 
 namespace nb = nanobind;
 
+// A remote endpoint and its HTTP bounds from connect()'s arguments;
+// InterfaceError for a URL that is not a remote database's.
+remote::RemoteOptions remote_options(const std::string& url, nb::handle auth_token, double timeout);
+
 class NativeRemoteConnection {
  public:
   // Throws InterfaceError for a URL that is not a remote database's.

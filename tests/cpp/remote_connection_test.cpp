@@ -7,6 +7,7 @@
 #include <atomic>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,22 @@ std::string batch_of(std::vector<std::string_view> step_results) {
 
 constexpr std::string_view kEmptyResult = R"({"cols":[],"rows":[],"affected_row_count":0,"last_insert_rowid":null})";
 constexpr std::string_view kInsertResult = R"({"cols":[],"rows":[],"affected_row_count":1,"last_insert_rowid":"7"})";
+
+// A batch whose step `failed` failed with a constraint error; null entries were skipped.
+std::string batch_failing_at(std::vector<std::optional<std::string_view>> step_results, std::size_t failed) {
+  std::string results = "[";
+  std::string errors = "[";
+  for (std::size_t i = 0; i < step_results.size(); ++i) {
+    if (i > 0) {
+      results += ',';
+      errors += ',';
+    }
+    results.append(step_results[i].value_or("null"));
+    errors += i == failed ? R"({"message":"UNIQUE constraint failed: t.x","code":"SQLITE_CONSTRAINT_UNIQUE"})" : "null";
+  }
+  return R"({"type":"ok","response":{"type":"batch","result":{"step_results":)" + results + R"(],"step_errors":)" +
+         errors + "]}}}";
+}
 
 Reply pipeline(std::string baton, std::vector<std::string> results) {
   std::string body =
@@ -382,6 +399,87 @@ TEST_F(RemoteConnectionTest, AReadWhoseConnectionBrokeIsSentOnceMoreAndAWriteNev
   const Outcome read = execute(*connection, "SELECT x FROM t");
   EXPECT_EQ(std::get<Error>(read).kind, ErrorKind::Operational);
   EXPECT_EQ(pipelines, 5);
+}
+
+TEST_F(RemoteConnectionTest, AnAtomicBatchIsOneRequestAndAFailingStatementRollsBackTheWholeBatch) {
+  serve([](const std::string&) {
+    // BEGIN, the first insert, the failing one; COMMIT skipped, ROLLBACK ran.
+    return pipeline("", {batch_failing_at({kEmptyResult, kInsertResult, std::nullopt, std::nullopt, kEmptyResult}, 2),
+                         autocommit(true)});
+  });
+  auto connection = connect(TransactionRules{TransactionControl::Autocommit, std::nullopt});
+  std::vector<std::pair<std::string, Params>> statements{{"INSERT INTO t VALUES (1)", {}},
+                                                         {"INSERT INTO t VALUES (1)", {}}};
+  const Outcome outcome = run([&](auto sink) { connection->execute_atomically(std::move(statements), sink, 3); });
+  ASSERT_TRUE(std::holds_alternative<Error>(outcome));
+  EXPECT_EQ(std::get<Error>(outcome).kind, ErrorKind::Integrity);
+  const auto entries = transcript_.entries();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_NE(entries[1].find(R"({"stmt":{"sql":"BEGIN")"), std::string::npos) << entries[1];
+  EXPECT_NE(entries[1].find(R"({"condition":{"type":"ok","step":2},"stmt":{"sql":"COMMIT")"), std::string::npos);
+  EXPECT_NE(entries[1].find(R"({"condition":{"type":"not","cond":{"type":"ok","step":3}},"stmt":{"sql":"ROLLBACK")"),
+            std::string::npos)
+      << entries[1];
+  EXPECT_FALSE(connection->in_transaction());
+}
+
+TEST_F(RemoteConnectionTest, AnAtomicBatchCountsTheRowsItsStatementsChanged) {
+  serve([](const std::string&) {
+    return pipeline("",
+                    {batch_of({kEmptyResult, kInsertResult, kInsertResult, kEmptyResult, "null"}), autocommit(true)});
+  });
+  auto connection = connect(TransactionRules{TransactionControl::Autocommit, std::nullopt});
+  std::vector<std::pair<std::string, Params>> statements{{"INSERT INTO t VALUES (1)", {}},
+                                                         {"INSERT INTO t VALUES (2)", {}}};
+  const Outcome outcome = run([&](auto sink) { connection->execute_atomically(std::move(statements), sink, 3); });
+  EXPECT_EQ(std::get<std::int64_t>(outcome), 2);
+}
+
+TEST_F(RemoteConnectionTest, EndingATransactionWhoseCommitFailsRollsItBackAndCannotBeCancelled) {
+  int pipelines = 0;
+  serve([&](const std::string&) {
+    if (++pipelines == 1) return pipeline("b1", {batch_of({kEmptyResult}), autocommit(false)});
+    return pipeline("b2", {batch_failing_at({std::nullopt, kEmptyResult}, 0), autocommit(true)});
+  });
+  auto connection = connect(TransactionRules{TransactionControl::Autocommit, std::nullopt});
+  EXPECT_TRUE(
+      std::holds_alternative<std::monostate>(run([&](auto sink) { connection->begin({"BEGIN IMMEDIATE"}, sink, 3); })));
+  EXPECT_TRUE(connection->in_transaction());
+  const Outcome ended = run([&](auto sink) {
+    connection->end_transaction(true, sink, 4);
+    EXPECT_FALSE(connection->cancel(4));
+  });
+  ASSERT_TRUE(std::holds_alternative<Error>(ended));
+  EXPECT_EQ(std::get<Error>(ended).kind, ErrorKind::Integrity);
+  EXPECT_FALSE(connection->in_transaction());
+  const auto entries = transcript_.entries();
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_NE(entries[2].find(R"("steps":[{"stmt":{"sql":"COMMIT")"), std::string::npos) << entries[2];
+  EXPECT_NE(entries[2].find(R"({"condition":{"type":"not","cond":{"type":"ok","step":0}},"stmt":{"sql":"ROLLBACK")"),
+            std::string::npos)
+      << entries[2];
+}
+
+TEST_F(RemoteConnectionTest, EndingALostTransactionSendsNothingAndFailsOnlyACommit) {
+  int pipelines = 0;
+  serve([&](const std::string&) {
+    switch (++pipelines) {
+      case 1:
+        return pipeline("b1", {batch_of({kEmptyResult}), autocommit(false)});
+      case 2:
+        return Reply::reset_after("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"baton\":");
+      default:
+        return pipeline("", {std::string(kOneRow), std::string(kClosed)});
+    }
+  });
+  auto connection = connect(TransactionRules{TransactionControl::Autocommit, std::nullopt});
+  run([&](auto sink) { connection->begin({"BEGIN IMMEDIATE"}, sink, 3); });
+  EXPECT_TRUE(std::holds_alternative<Error>(execute(*connection, "INSERT INTO t VALUES (1)")));
+  const Outcome ended = run([&](auto sink) { connection->end_transaction(true, sink, 4); });
+  ASSERT_TRUE(std::holds_alternative<Error>(ended));
+  EXPECT_NE(std::get<Error>(ended).message.find("nothing was committed"), std::string::npos);
+  EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
+  EXPECT_EQ(pipelines, 3);
 }
 
 }  // namespace

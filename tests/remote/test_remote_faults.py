@@ -4,28 +4,14 @@ or a blocked event loop, and the connection goes on with the next statement."""
 from __future__ import annotations
 
 import asyncio
-import json
-import urllib.request
 
 import pytest
+from servers.control import inject, wait_until_stalling
 from servers.launch import Remote, hrana_server
 
 import aiolibsql
 
 pytestmark = pytest.mark.needs("faults", "batons", "hrana3")
-
-
-def wait_until_stalling(remote: Remote, count: int = 1) -> None:
-    """Returns once `count` requests reached the server and stall there."""
-    with urllib.request.urlopen(remote.url + f"/_stalled?count={count}", timeout=60) as response:
-        assert response.status == 200
-
-
-def inject(remote: Remote, kind: str, count: int = 1, delay: float = 0) -> None:
-    """The next `count` Hrana requests to the server fail as `kind` says."""
-    body = json.dumps({"kind": kind, "count": count, "delay": delay}).encode()
-    with urllib.request.urlopen(urllib.request.Request(remote.url + "/_fault", data=body), timeout=30):
-        pass
 
 
 @pytest.mark.parametrize(

@@ -3,19 +3,12 @@ what they cost in round trips."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
-
 import pytest
+from servers.control import pipelines_served
 from servers.launch import Remote
 
 import aiolibsql
 import aiolibsql.dbapi as dbapi
-
-
-def pipelines_served(remote: Remote) -> int:
-    with urllib.request.urlopen(remote.url + "/_stats", timeout=30) as response:
-        return int(json.loads(response.read()).get("pipelines", 0))
 
 
 async def count(conn: aiolibsql.Connection) -> int:

@@ -209,6 +209,7 @@ void RemoteConnection::finish(std::shared_ptr<Operation> operation, Outcome outc
   {
     std::lock_guard lock(mutex_);
     if (running_ == operation) running_ = nullptr;
+    ++completed_;
   }
   Operation::complete(std::move(operation), std::move(outcome));
   start_next();
@@ -338,6 +339,112 @@ std::shared_ptr<Operation> RemoteConnection::execute_script(std::string script, 
   });
 }
 
+std::shared_ptr<Operation> RemoteConnection::execute_atomically(std::vector<std::pair<std::string, Params>> statements,
+                                                                Sink sink, std::uintptr_t tag) {
+  return submit(std::move(sink), tag, [this, statements = std::move(statements)]() mutable {
+    if (in_transaction_) {
+      throw DbError(Error{ErrorKind::Programming, -1, "an atomic batch cannot run inside an open transaction"});
+    }
+    Exchange exchange;
+    exchange.may_change_transaction = true;
+    if (statements.empty()) {
+      exchange.read = [](std::span<const StreamResult>) -> Outcome { return std::int64_t{0}; };
+      return exchange;
+    }
+    BatchRequest request;
+    request.batch.push_back(BatchStep{nullptr, statement("BEGIN")});
+    std::vector<bool> dml;
+    for (auto& [sql, params] : statements) {
+      const StatementKind kind = statement_kind(sql);
+      if (kind.transaction_control) {
+        throw DbError(Error{ErrorKind::Programming, -1,
+                            "these statements run in a transaction of their own: leave out BEGIN, COMMIT, ROLLBACK, "
+                            "SAVEPOINT and RELEASE"});
+      }
+      dml.push_back(kind.dml);
+      auto step = statement(std::move(sql), std::move(params));
+      step.want_rows = false;
+      const auto previous = static_cast<std::uint32_t>(request.batch.size() - 1);
+      request.batch.push_back(BatchStep{BatchCondition::ok(previous), std::move(step)});
+    }
+    const auto commit_step = static_cast<std::uint32_t>(request.batch.size());
+    request.batch.push_back(BatchStep{BatchCondition::ok(commit_step - 1), statement("COMMIT")});
+    request.batch.push_back(
+        BatchStep{BatchCondition::negation(BatchCondition::ok(commit_step)), statement("ROLLBACK")});
+    exchange.requests.emplace_back(std::move(request));
+    exchange.read = [dml = std::move(dml), commit_step](std::span<const StreamResult> results) -> Outcome {
+      return error_or(results[0], [&](const StreamResult& result) -> Outcome {
+        const auto& batch = std::get<BatchResult>(result);
+        if (batch.step_errors.size() != commit_step + 2) {
+          return Error{ErrorKind::Operational, -1, "malformed batch result"};
+        }
+        // The first failure is the answer, not the ROLLBACK that followed it.
+        for (std::uint32_t i = 0; i <= commit_step; ++i) {
+          if (batch.step_errors[i]) return *batch.step_errors[i];
+        }
+        if (!batch.step_results[commit_step]) {
+          return Error{ErrorKind::Operational, -1, "the server skipped the COMMIT of an atomic batch"};
+        }
+        std::int64_t changes = 0;
+        for (std::size_t i = 0; i < dml.size(); ++i) {
+          if (dml[i] && batch.step_results[i + 1]) {
+            changes += static_cast<std::int64_t>(batch.step_results[i + 1]->affected_row_count);
+          }
+        }
+        return changes;
+      });
+    };
+    return exchange;
+  });
+}
+
+std::shared_ptr<Operation> RemoteConnection::begin(TransactionSteps steps, Sink sink, std::uintptr_t tag) {
+  return submit(std::move(sink), tag, [this, steps = std::move(steps)] { return run_steps(steps, {}); });
+}
+
+std::shared_ptr<Operation> RemoteConnection::end_transaction(bool commit, Sink sink, std::uintptr_t tag) {
+  auto operation = submit(
+      std::move(sink), tag,
+      [this, commit] {
+        Exchange exchange;
+        exchange.may_change_transaction = true;
+        if (lost_transaction_) {
+          // The server rolled it back already.
+          std::string why = *std::exchange(lost_transaction_, std::nullopt);
+          exchange.read = [commit, why = std::move(why)](std::span<const StreamResult>) -> Outcome {
+            if (!commit) return {};
+            return Error{ErrorKind::Operational, -1,
+                         "the transaction on the remote database was lost (" + why + "); nothing was committed"};
+          };
+          return exchange;
+        }
+        // Hrana 2 cannot say whether a transaction is open; a stream it keeps may hold one.
+        const bool open = stream_.speaks_v3() ? in_transaction_ : stream_.holds_baton();
+        exchange.read = [](std::span<const StreamResult> results) -> Outcome {
+          if (results.empty()) return {};
+          return error_or(results[0], [&](const StreamResult& result) -> Outcome {
+            const auto& batch = std::get<BatchResult>(result);
+            if (!batch.step_errors.empty() && batch.step_errors[0]) return *batch.step_errors[0];
+            return {};
+          });
+        };
+        if (!open) return exchange;
+        BatchRequest request;
+        if (commit) {
+          request.batch.push_back(BatchStep{nullptr, statement("COMMIT")});
+          request.batch.push_back(BatchStep{BatchCondition::negation(BatchCondition::ok(0)), statement("ROLLBACK")});
+        } else {
+          request.batch.push_back(BatchStep{nullptr, statement("ROLLBACK")});
+        }
+        exchange.requests.emplace_back(std::move(request));
+        return exchange;
+      },
+      false);
+  // Dropped, it would leave the stream in a transaction for whoever runs on it next.
+  operation->refuse_cancellation();
+  return operation;
+}
+
 std::shared_ptr<Operation> RemoteConnection::commit(Sink sink, std::uintptr_t tag) {
   return submit(std::move(sink), tag, [this] { return run_steps(rules_.commit(in_transaction_), {}); });
 }
@@ -405,14 +512,14 @@ bool RemoteConnection::cancel(std::uintptr_t tag) {
   {
     std::lock_guard lock(mutex_);
     for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-      if (it->operation->tag() == tag) {
+      if (it->operation->tag() == tag && it->operation->cancellable()) {
         removed = std::move(it->operation);
         queue_.erase(it);
         break;
       }
     }
     if (!removed) {
-      if (!running_ || running_->tag() != tag) return false;
+      if (!running_ || running_->tag() != tag || !running_->cancellable()) return false;
     }
   }
   if (removed) {
@@ -426,6 +533,16 @@ bool RemoteConnection::cancel(std::uintptr_t tag) {
 bool RemoteConnection::in_transaction() const {
   std::lock_guard lock(mutex_);
   return in_transaction_;
+}
+
+std::size_t RemoteConnection::load() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size() + (running_ ? 1 : 0);
+}
+
+std::uint64_t RemoteConnection::completed() const {
+  std::lock_guard lock(mutex_);
+  return completed_;
 }
 
 bool RemoteConnection::is_closed() const {

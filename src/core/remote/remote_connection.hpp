@@ -42,6 +42,17 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
   // One round trip for the whole batch, stopping at the first failure.
   std::shared_ptr<Operation> execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> execute_script(std::string script, Sink sink, std::uintptr_t tag);
+  // Statements that all take effect or none does, in one round trip: a
+  // transaction of their own, committed, or rolled back at the first failure.
+  // Completes with the rows they changed. Needs autocommit (no open transaction).
+  std::shared_ptr<Operation> execute_atomically(std::vector<std::pair<std::string, Params>> statements, Sink sink,
+                                                std::uintptr_t tag);
+  // Runs `steps` (a BEGIN and what starts it) whatever the transaction control.
+  std::shared_ptr<Operation> begin(TransactionSteps steps, Sink sink, std::uintptr_t tag);
+  // Ends the open transaction whatever the transaction control: a COMMIT
+  // that fails is rolled back, so the stream never stays in a transaction,
+  // and a lost transaction is forgotten (reported as the failure of a commit).
+  std::shared_ptr<Operation> end_transaction(bool commit, Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> commit(Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> rollback(Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> set_transaction_control(TransactionControl control, Sink sink, std::uintptr_t tag);
@@ -50,6 +61,9 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
 
   bool cancel(std::uintptr_t tag) override;
   bool in_transaction() const;
+  // Operations queued or in flight.
+  std::size_t load() const;
+  std::uint64_t completed() const;
   // Created before a fork() in a parent of this process: every operation
   // fails with InterfaceError, and nothing is sent on the parent's streams.
   bool is_inherited() const noexcept;
@@ -100,6 +114,7 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
   // Why the open transaction ended without a ROLLBACK from the caller.
   std::optional<std::string> lost_transaction_;
   std::int64_t last_insert_rowid_ = 0;
+  std::uint64_t completed_ = 0;
 };
 
 }  // namespace aiolibsql::remote

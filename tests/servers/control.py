@@ -1,0 +1,27 @@
+"""What a test asks the running Hrana test server (hrana_server.py): faults
+for its next requests, whether a request is stalling there, and counts."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from servers.launch import Remote
+
+
+def inject(remote: Remote, kind: str, count: int = 1, delay: float = 0) -> None:
+    """The next `count` Hrana requests to the server fail as `kind` says."""
+    body = json.dumps({"kind": kind, "count": count, "delay": delay}).encode()
+    with urllib.request.urlopen(urllib.request.Request(remote.url + "/_fault", data=body), timeout=30):
+        pass
+
+
+def wait_until_stalling(remote: Remote, count: int = 1) -> None:
+    """Returns once `count` requests reached the server and stall there."""
+    with urllib.request.urlopen(remote.url + f"/_stalled?count={count}", timeout=60) as response:
+        assert response.status == 200
+
+
+def pipelines_served(remote: Remote) -> int:
+    with urllib.request.urlopen(remote.url + "/_stats", timeout=30) as response:
+        return int(json.loads(response.read()).get("pipelines", 0))
