@@ -1,195 +1,150 @@
-"""``python -m bench.remote``: remote databases over Hrana, ours against the
-official ``libsql`` package (each call in ``asyncio.to_thread``, as an
-asyncio application would use it), on the same servers in one run.
+"""``python -m bench.remote`` (part of ``make bench``): remote databases over
+Hrana, ours against every Python client of libSQL, on the same servers in one
+run, on loopback and through a proxy that adds 20 ms of round-trip time.
 
-Servers: tursodb from npm for the autocommit workloads (native and fast, so
-the clients are what is measured) and the Hrana test server for the
-transaction, which tursodb cannot run; the test server also counts the
-round trips each operation costs. Results go to bench/results/remote.md.
+Clients (bench/remote_clients.py), each measured in a fresh process in its
+own environment: ours; the official ``libsql`` package (blocking, so through
+``asyncio.to_thread``); ``aiolibsql`` 0.3.0 (Rust, the libsql crate); and
+``libsql-client`` (asyncio, sqld's stream-less v1 API over http://).
+
+Servers: tursodb from npm (native; only /v2 pipelines, no streams) and the
+Hrana test server, which runs every workload and counts the round trips
+each costs. Results go to bench/results/remote.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import statistics
 import sys
-import time
-import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-import libsql  # noqa: E402
 from servers.launch import hrana_server, tursodb  # noqa: E402
 
 import aiolibsql  # noqa: E402
+from bench.envs import ensure_env  # noqa: E402
+from bench.latency_proxy import latency_proxy  # noqa: E402
+from bench.remote_measure import MARKER, TASKS  # noqa: E402
 
-TASKS = 100
-ROWS = 1000
-
-
-class Ours:
-    label = "aiolibsql (ours)"
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    async def connect(self, autocommit: bool = True) -> Any:
-        # A generous request timeout: under 100 tasks a server queues requests.
-        return await aiolibsql.connect(self.url, autocommit=autocommit, timeout=120)
-
-    async def select(self, conn: Any, key: int) -> Any:
-        return await conn.execute_fetchall("SELECT v FROM kv WHERE k = ?", (key,))
-
-    async def insert(self, conn: Any, key: int) -> None:
-        await conn.execute("INSERT INTO log (k) VALUES (?)", (key,))
-
-    async def executemany(self, conn: Any, rows: list[tuple[int]]) -> None:
-        await conn.executemany("INSERT INTO log (k) VALUES (?)", rows)
-
-    async def transaction(self, conn: Any, start: int) -> None:
-        await conn.execute("BEGIN")
-        for key in range(start, start + 9):
-            await conn.execute("INSERT INTO log (k) VALUES (?)", (key,))
-        await conn.execute("COMMIT")
-
-    async def close(self, conn: Any) -> None:
-        await conn.close()
+ROUND_TRIP = 0.020
+# Nothing here is allowed to hang the benchmark.
+CHILD_TIMEOUT_S = 900
 
 
-class Official:
-    label = "libsql (official, to_thread)"
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    async def connect(self, autocommit: bool = True) -> Any:
-        return await asyncio.to_thread(libsql.connect, self.url, isolation_level=None)
-
-    async def select(self, conn: Any, key: int) -> Any:
-        return await asyncio.to_thread(lambda: conn.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchall())
-
-    async def insert(self, conn: Any, key: int) -> None:
-        await asyncio.to_thread(conn.execute, "INSERT INTO log (k) VALUES (?)", (key,))
-
-    async def executemany(self, conn: Any, rows: list[tuple[int]]) -> None:
-        await asyncio.to_thread(conn.executemany, "INSERT INTO log (k) VALUES (?)", rows)
-
-    async def transaction(self, conn: Any, start: int) -> None:
-        def run() -> None:
-            conn.execute("BEGIN")
-            for key in range(start, start + 9):
-                conn.execute("INSERT INTO log (k) VALUES (?)", (key,))
-            conn.execute("COMMIT")
-
-        await asyncio.to_thread(run)
-
-    async def close(self, conn: Any) -> None:
-        await asyncio.to_thread(conn.close)
+@dataclass(frozen=True)
+class Client:
+    key: str  # in bench.remote_clients.CLIENTS
+    label: str
+    env: str | None  # bench/.venv-<env>; None: this interpreter, with ours on the path
+    requirements: tuple[str, ...] = ()
 
 
-def pipelines_served(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url + "/_stats", timeout=30) as response:
-            return int(json.loads(response.read()).get("pipelines", 0))
-    except OSError:
-        return None
+CLIENTS = (
+    Client("ours", "aiolibsql (ours)", None),
+    Client("official", "libsql (official, to_thread)", None),
+    Client("aiolibsql-0.3.0", "aiolibsql 0.3.0", "aiolibsql-0.3.0", ("aiolibsql==0.3.0",)),
+    Client("libsql-client", "libsql-client", "libsql-client", ("libsql-client==0.3.1",)),
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    start: Callable[[], contextlib.AbstractContextManager[str]]
+    transactions: bool  # the server keeps streams between requests
+    counts_round_trips: bool
+    delayed: bool
+
+
+SETTINGS = (
+    Setting("tursodb, loopback", tursodb, False, False, False),
+    Setting("Hrana test server, loopback", hrana_server, True, True, False),
+    Setting("Hrana test server, 20 ms round trips", hrana_server, True, True, True),
+)
+
+
+def workload_sizes(scale: int, delayed: bool) -> dict[str, int]:
+    # Through the proxy every request costs 20 ms, so the blocking clients'
+    # one request per row would take minutes for 10,000 rows.
+    return {
+        "sequential": (50 if delayed else 200) * scale,
+        "per_task": 5 * scale,
+        "many_rows": 1_000 if delayed else 10_000,
+        "transactions": 5 * scale if delayed else 10 * scale,
+    }
 
 
 async def prepare(url: str) -> None:
     async with aiolibsql.connect(url, autocommit=True) as conn:
         await conn.execute("CREATE TABLE IF NOT EXISTS kv (k INTEGER PRIMARY KEY, v TEXT)")
         await conn.execute("CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, k INTEGER)")
-        await conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", [(k, f"value {k}") for k in range(ROWS)])
+        await conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", [(k, f"value {k}") for k in range(1000)])
 
 
-async def timed(operations: int, run: Callable[[], Awaitable[None]]) -> float:
-    """Operations per second of one run."""
-    started = time.perf_counter()
-    await run()
-    return operations / (time.perf_counter() - started)
-
-
-async def point_selects_sequential(client: Any, conn: Any, count: int) -> None:
-    for i in range(count):
-        await client.select(conn, i % ROWS)
-
-
-async def in_tasks(client: Any, each: Callable[[Any, int], Awaitable[None]]) -> None:
-    connections = await asyncio.gather(*(client.connect() for _ in range(TASKS)))
+async def run_client(python: Path, client: Client, spec: dict[str, Any]) -> dict[str, Any]:
+    environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
+    paths = [str(ROOT)] + ([str(ROOT / "python")] if client.env is None else [])
+    environment["PYTHONPATH"] = os.pathsep.join(paths)
+    environment["PYTHONNOUSERSITE"] = "1"
+    process = await asyncio.create_subprocess_exec(
+        str(python),
+        "-m",
+        "bench.remote_measure",
+        json.dumps(spec),
+        cwd=ROOT,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
-        await asyncio.gather(*(each(conn, task) for task, conn in enumerate(connections)))
-    finally:
-        await asyncio.gather(*(client.close(conn) for conn in connections))
+        stdout, stderr = await asyncio.wait_for(process.communicate(), CHILD_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        process.kill()
+        await process.wait()
+        return {"error": f"timed out after {CHILD_TIMEOUT_S} s"}
+    lines = [line for line in stdout.decode().splitlines() if line.startswith(MARKER)]
+    if lines:
+        return json.loads(lines[-1][len(MARKER) :])  # type: ignore[no-any-return]
+    return {"error": "exited without a result: " + " | ".join(stderr.decode().strip().splitlines()[-2:])}
 
 
-async def measure(client: Any, url: str, scale: int) -> dict[str, float]:
-    conn = await client.connect()
-    figures: dict[str, float] = {}
-    try:
-        sequential = 200 * scale
-        figures["point selects, sequential (ops/s)"] = await timed(
-            sequential, lambda: point_selects_sequential(client, conn, sequential)
-        )
-        per_task = 5 * scale
-
-        async def selects(task_conn: Any, task: int) -> None:
-            for i in range(per_task):
-                await client.select(task_conn, (task * per_task + i) % ROWS)
-
-        async def inserts(task_conn: Any, task: int) -> None:
-            for i in range(per_task):
-                await client.insert(task_conn, task * per_task + i)
-
-        figures[f"point selects, {TASKS} tasks (ops/s)"] = await timed(
-            TASKS * per_task, lambda: in_tasks(client, selects)
-        )
-        figures[f"single-row inserts, {TASKS} tasks (ops/s)"] = await timed(
-            TASKS * per_task, lambda: in_tasks(client, inserts)
-        )
-        rows = [(k,) for k in range(10_000)]
-        figures["executemany of 10,000 rows (rows/s)"] = await timed(10_000, lambda: client.executemany(conn, rows))
-    finally:
-        await client.close(conn)
-    return figures
+@contextlib.contextmanager
+def started(setting: Setting) -> Iterator[str]:
+    with setting.start() as url:
+        yield url
 
 
-async def measure_transactions(client: Any, url: str, scale: int) -> dict[str, float]:
-    conn = await client.connect(autocommit=True)
-    count = 10 * scale
-    try:
-        before = pipelines_served(url)
-
-        async def run() -> None:
-            for i in range(count):
-                await client.transaction(conn, i * 10)
-
-        rate = await timed(count, run)
-        after = pipelines_served(url)
-    finally:
-        await client.close(conn)
-    figures = {"transactions of 10 statements (tx/s)": rate}
-    if before is not None and after is not None:
-        figures["round trips per transaction"] = (after - before) / count
-    return figures
-
-
-async def run_on(server: Any, client_type: Any, scale: int, transactions: bool) -> dict[str, float] | str:
-    """Every workload on a fresh server; the reason instead when the client fails there."""
-    with server() as url:
+async def measure_once(setting: Setting, client: Client, python: Path, scale: int) -> dict[str, Any]:
+    """Every workload on a fresh server; round trips per transaction where the server counts them."""
+    with started(setting) as url:
         await prepare(url)
-        try:
-            figures = await measure(client_type(url), url, scale)
-            if transactions:
-                figures.update(await measure_transactions(client_type(url), url, scale))
-        except Exception as error:
-            return f"fails: {str(error).splitlines()[0][:80]}"
-    return figures
+        async with contextlib.AsyncExitStack() as stack:
+            target = url
+            if setting.delayed:
+                port = await stack.enter_async_context(latency_proxy(urlsplit(url).port or 80, ROUND_TRIP))
+                target = f"http://127.0.0.1:{port}"
+            spec: dict[str, Any] = {"client": client.key, "url": target, **workload_sizes(scale, setting.delayed)}
+            spec["transactions"] = spec["transactions"] if setting.transactions else 0
+            spec["stats_url"] = url + "/_stats" if setting.counts_round_trips else None
+            return await run_client(python, client, spec)
+
+
+def cell(values: list[Any]) -> str:
+    numbers = [value for value in values if isinstance(value, (int, float))]
+    if numbers:
+        return f"{statistics.median(numbers):,.1f}"
+    return str(values[0]) if values else "-"
 
 
 async def main() -> None:
@@ -199,40 +154,50 @@ async def main() -> None:
     options = parser.parse_args()
     scale = 1 if options.quick else 2
     reps = 1 if options.quick else 3
-    lines = ["# Remote databases over Hrana (loopback)", "", f"Medians of {reps} runs.", ""]
-    # tursodb keeps no stream between requests, so it cannot run a transaction.
-    for server_name, server, transactions in (
-        ("tursodb", tursodb, False),
-        ("Hrana test server", hrana_server, True),
-    ):
-        results: dict[str, dict[str, list[float]] | str] = {}
-        for client_type in (Ours, Official):
-            collected: dict[str, list[float]] = {}
-            for _ in range(reps):
-                figures = await run_on(server, client_type, scale, transactions)
-                if isinstance(figures, str):
-                    results[client_type.label] = figures
-                    break
+    pythons: dict[str, Path] = {}
+    unavailable: dict[str, str] = {}
+    log: list[str] = []
+    for client in CLIENTS:
+        if client.env is None:
+            pythons[client.key] = Path(sys.executable)
+            continue
+        env = ensure_env(ROOT / "bench", client.env, list(client.requirements), log)
+        if env.failed:
+            unavailable[client.key] = "; ".join(env.failed.values())
+        else:
+            pythons[client.key] = env.python
+    lines = [
+        "# Remote databases over Hrana",
+        "",
+        f"Medians of {reps} runs; each run on a fresh server. {TASKS} tasks means {TASKS} connections, "
+        f"one per task. The 20 ms rows go through a proxy that delays each direction by "
+        f"{ROUND_TRIP * 500:.0f} ms.",
+        "",
+    ]
+    for setting in SETTINGS:
+        results: dict[str, dict[str, list[Any]]] = {}
+        for client in CLIENTS:
+            collected: dict[str, list[Any]] = {}
+            if client.key in unavailable:
+                collected["error"] = [f"not installed: {unavailable[client.key]}"]
+            for _ in range(reps if client.key in pythons else 0):
+                figures = await measure_once(setting, client, pythons[client.key], scale)
                 for name, value in figures.items():
                     collected.setdefault(name, []).append(value)
-            else:
-                results[client_type.label] = collected
-        lines += [f"## {server_name}", "", "| Workload | " + " | ".join(results) + " | ours / official |"]
-        lines.append("|---|" + "---|" * (len(results) + 1))
-        ours = results[Ours.label]
-        assert not isinstance(ours, str), ours
-        for name in ours:
+                if "error" in figures:
+                    break
+            results[client.label] = collected
+            print(f"{setting.name}: {client.label}: {collected}", flush=True)
+        names: list[str] = []
+        for collected in results.values():
+            names += [name for name in collected if name != "error" and name not in names]
+        lines += [f"## {setting.name}", "", "| Workload | " + " | ".join(results) + " |"]
+        lines.append("|---|" + "---|" * len(results))
+        for name in names:
             cells = []
-            medians = []
-            for figures in results.values():
-                if isinstance(figures, str):
-                    cells.append(figures)
-                    medians.append(float("nan"))
-                else:
-                    medians.append(statistics.median(figures.get(name, [float("nan")])))
-                    cells.append(f"{medians[-1]:,.1f}")
-            ratio = f"{medians[0] / medians[1]:.2f}x" if medians[1] == medians[1] and medians[1] else "-"
-            lines.append(f"| {name} | " + " | ".join(cells) + f" | {ratio} |")
+            for collected in results.values():
+                cells.append(cell(collected[name]) if name in collected else cell(collected.get("error", ["-"])))
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines.append("")
     report = "\n".join(lines)
     options.out.mkdir(parents=True, exist_ok=True)

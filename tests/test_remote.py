@@ -88,3 +88,20 @@ def test_pragmas_for_a_remote_pool_are_not_supported() -> None:
 def test_the_blocking_module_reports_a_server_that_is_not_there_as_operational_error() -> None:
     with pytest.raises(aiolibsql.OperationalError, match="request to the remote database failed"):
         dbapi.connect(f"http://127.0.0.1:{closed_port()}")
+
+
+def test_executemany_chunks_are_counted_locally_and_sized_remotely() -> None:
+    from aiolibsql._chunks import LOCAL_CHUNK_SETS, REMOTE_CHUNK_BYTES, parameter_chunks
+
+    assert [len(chunk) for chunk in parameter_chunks(iter([(1,)] * 10_000), remote=False)] == [
+        LOCAL_CHUNK_SETS,
+        LOCAL_CHUNK_SETS,
+        10_000 - 2 * LOCAL_CHUNK_SETS,
+    ]
+    assert [len(chunk) for chunk in parameter_chunks(iter([(1,)] * 10_000), remote=True)] == [10_000]
+    blob = bytes(REMOTE_CHUNK_BYTES // 3)
+    sizes = [len(chunk) for chunk in parameter_chunks(iter([{"b": blob}] * 5), remote=True)]
+    assert sizes == [3, 2]
+    # Something that is not a parameter set is passed on for the engine to refuse.
+    assert list(parameter_chunks(iter([None, 5]), remote=True)) == [[None, 5]]
+    assert list(parameter_chunks(iter([]), remote=True)) == []

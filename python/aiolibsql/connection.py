@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import math
 import os
 import sys
@@ -11,6 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import _native
+from ._chunks import parameter_chunks
 from ._opening import Opening
 from ._runner import Runner, inline_reads_default
 from .cursor import Cursor, Parameters, RowFactory
@@ -25,8 +25,6 @@ _ISOLATION_LEVELS = ("", "DEFERRED", "IMMEDIATE", "EXCLUSIVE")
 _REMOTE_SCHEMES = (b"libsql://", b"http://", b"https://", b"ws://", b"wss://")
 #: What connect() and the blocking module take as a database: a path or a ``file:`` URI.
 DatabasePath = str | bytes | os.PathLike[str] | os.PathLike[bytes]
-# Parameter sets converted per trip to the database thread in executemany.
-_EXECUTEMANY_BATCH = 4096
 
 
 class Connection:
@@ -58,7 +56,7 @@ class Connection:
         except TypeError:
             raise ProgrammingError("executemany() needs an iterable of parameter sets") from None
         changed = 0
-        while batch := list(itertools.islice(iterator, _EXECUTEMANY_BATCH)):
+        for batch in parameter_chunks(iterator, self.is_remote):
             changed += await self._runner.submit(self._native.executemany, sql, batch)
         if changed == 0:
             # Even with no parameter sets the statement must be valid DML.

@@ -21,7 +21,6 @@ differences from ``sqlite3`` are listed in ``connect``'s docstring.
 from __future__ import annotations
 
 import datetime
-import itertools
 import re
 import threading
 import time
@@ -32,6 +31,7 @@ from typing import Any, NoReturn
 import aiolibsql
 
 from . import _native
+from ._chunks import parameter_chunks
 from .connection import _REMOTE_SCHEMES, DEFAULT_CIPHER, DatabasePath, _autocommit_mode, _database_path
 from .cursor import shape_rows
 from .exceptions import (
@@ -198,9 +198,6 @@ _ISOLATION_LEVELS = ("", "DEFERRED", "IMMEDIATE", "EXCLUSIVE")
 # The statements before which sqlite3's legacy mode opens a transaction: its
 # own rule, the first keyword after whitespace and comments.
 _DML_START = re.compile(r"(?:[ \t\f\n\r]+|--[^\n]*\n|/\*.*?\*/)*(?:INSERT|UPDATE|DELETE|REPLACE)", re.I | re.S)
-# Parameter sets converted per trip to the engine in executemany: big enough
-# to amortise the trip, small enough that a generator is never held whole.
-_EXECUTEMANY_BATCH = 4096
 _CLOSED_DATABASE = "Cannot operate on a closed database."
 _CLOSED_CURSOR = "Cannot operate on a closed cursor."
 
@@ -653,17 +650,14 @@ class Cursor:
         self.rowcount = -1
         changed = 0
         ran = False
-        while True:
-            batch = list(itertools.islice(iterator, _EXECUTEMANY_BATCH))
-            if not batch and ran:
-                break
-            # Even with no parameter sets the statement must be valid DML.
-            if connection._begin_statement is not None and batch:
+        for batch in parameter_chunks(iterator, connection.is_remote):
+            if connection._begin_statement is not None:
                 connection._begin_if_needed(sql)
             changed += self._executemany_batch(sql, batch)
             ran = True
-            if not batch:
-                break
+        if not ran:
+            # Even with no parameter sets the statement must be valid DML.
+            changed = self._executemany_batch(sql, [])
         self.rowcount = changed
         return self
 

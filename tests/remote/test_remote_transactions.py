@@ -138,3 +138,17 @@ def test_the_blocking_module_runs_transactions_remotely(remote: Remote) -> None:
     finally:
         conn.close()
         other.close()
+
+
+@pytest.mark.needs("hrana3")
+async def test_executemany_costs_one_round_trip_per_few_mib_of_parameters(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url, autocommit=True) as conn:
+        await conn.execute("CREATE TABLE t (x)")
+        before = pipelines_served(remote)
+        await conn.executemany("INSERT INTO t VALUES (?)", ((i,) for i in range(20_000)))
+        assert pipelines_served(remote) - before == 1
+        before = pipelines_served(remote)
+        text = "x" * 100_000
+        await conn.executemany("INSERT INTO t VALUES (?)", ((text,) for _ in range(60)))
+        assert pipelines_served(remote) - before == 3  # about 2 MiB of text each
+        assert await count(conn) == 20_060

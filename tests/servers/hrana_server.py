@@ -2,7 +2,8 @@
 
 It covers what clients use: GET v3/v2, v3 and v2 pipelines (execute, batch
 with conditions, sequence, describe, store_sql, close_sql, get_autocommit,
-close), v3 cursors, batons, stream expiry, Bearer authentication and an
+close), v3 cursors, sqld's older stream-less POST /v1/execute and /v1/batch
+(which libsql-client speaks over http://), batons, stream expiry, Bearer authentication and an
 optional base path. Where the Hrana 3 spec leaves room it answers as sqld
 does: a new baton for every request on a stream, HTTP 400 for a stale baton
 or an expired stream, SQL errors inside results with HTTP 200, integers and
@@ -429,7 +430,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, {})
             return
         path = self.path_under_base()
-        if path not in ("/v2/pipeline", "/v3/pipeline", "/v3/cursor"):
+        if path not in ("/v1/execute", "/v1/batch", "/v2/pipeline", "/v3/pipeline", "/v3/cursor"):
             self.send_json(404, "Not Found")
             return
         if not self.authorized():
@@ -440,6 +441,8 @@ class Handler(BaseHTTPRequestHandler):
             request = json.loads(body)
             if path == "/v3/cursor":
                 status, answer = 200, self.cursor(request)
+            elif path.startswith("/v1/"):
+                status, answer = 200, json.dumps(self.stream_less(path, request)).encode()
             else:
                 status, answer = 200, json.dumps(self.pipeline(request, v3=path == "/v3/pipeline")).encode()
         except HttpError as error:
@@ -480,6 +483,21 @@ class Handler(BaseHTTPRequestHandler):
             self.server.close_stream(stream_id, stream)
             return {"baton": None, "base_url": None, "results": results}
         return {"baton": self.server.next_baton(stream_id, stream), "base_url": None, "results": results}
+
+    def stream_less(self, path: str, request: Json) -> Json:
+        """One statement or batch on a stream of its own; an SQL error fails the request, as sqld's v1 does."""
+        stream_id, stream = self.server.open_stream(None)
+        try:
+            with stream.lock:
+                if path == "/v1/execute":
+                    return {"result": stream.execute(request["stmt"])}
+                return {"result": stream.batch(request["batch"])}
+        except HranaError as error:
+            raise HttpError(400, error.message, error.code) from None
+        finally:
+            with self.server.lock:
+                self.server.stats["pipelines"] += 1
+            self.server.close_stream(stream_id, stream)
 
     def stream_request(self, stream: Stream, request: Json, v3: bool) -> Json:
         kind = request.get("type")
