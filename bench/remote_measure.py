@@ -44,8 +44,11 @@ class Figures(dict[str, "float | str"]):
         the whole call) cost where the server counts them."""
         before = pipelines_served(self.stats_url)
         started = time.perf_counter()
+        cpu_started = time.process_time()
         await run()
         self[f"{name} ({unit}/s)"] = operations / (time.perf_counter() - started)
+        # All of the client process's threads: its own cost, whatever the server's speed.
+        self[f"{name}: client CPU µs per {unit[:-1]}"] = (time.process_time() - cpu_started) * 1e6 / operations
         after = pipelines_served(self.stats_url)
         if before is not None and after is not None:
             per = "call" if whole_call else unit[:-1]
@@ -61,8 +64,7 @@ async def in_tasks(client: Any, each: Callable[[Any, int], Awaitable[None]]) -> 
         await asyncio.gather(*(client.close(conn) for conn in connections))
 
 
-async def measure(client: Any, spec: dict[str, Any]) -> dict[str, float | str]:
-    figures = Figures(spec.get("stats_url"))
+async def measure(client: Any, spec: dict[str, Any], figures: Figures) -> None:
     conn = await client.connect()
     try:
         sequential = spec["sequential"]
@@ -109,16 +111,17 @@ async def measure(client: Any, spec: dict[str, Any]) -> dict[str, float | str]:
                 figures["transactions of 10 statements (txs/s)"] = f"not supported: {missing}"
     finally:
         await client.close(conn)
-    return figures
 
 
 def main(argv: list[str]) -> int:
     spec = json.loads(argv[0])
+    figures = Figures(spec.get("stats_url"))
+    outcome: dict[str, Any] = figures
     try:
-        client = CLIENTS[spec["client"]](spec["url"])
-        outcome: dict[str, Any] = asyncio.run(measure(client, spec))
-    except Exception as error:  # any failure is reported, never a figure
-        outcome = {"error": f"{type(error).__name__}: {str(error).splitlines()[0][:100] if str(error) else ''}"}
+        asyncio.run(measure(CLIENTS[spec["client"]](spec["url"]), spec, figures))
+    except Exception as error:  # reported beside the figures measured before it, never as one
+        first_line = str(error).splitlines()[0][:100] if str(error) else ""
+        outcome = {**figures, "error": f"{type(error).__name__}: {first_line}"}
     print(MARKER + json.dumps(outcome), flush=True)
     return 0
 
