@@ -167,11 +167,14 @@ sanitize-thread: build
 remote-server: setup
 	$(PY) tests/servers/hrana_server.py --port 8080
 
+# Local files against every peer (bench/results/results.md), then remote
+# databases (bench/results/remote.md).
 bench: build
 	$(PY) -m bench
+	$(PY) -m bench.remote
 
-# Remote databases: ours against the official libsql package, on tursodb and
-# on the Hrana test server (bench/results/remote.md).
+# Remote databases alone: ours against every Python client of libSQL, on
+# tursodb and on the Hrana test server, on loopback and at 20 ms.
 bench-remote: build
 	$(PY) -m bench.remote
 

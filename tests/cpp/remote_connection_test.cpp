@@ -93,6 +93,12 @@ Reply pipeline(std::string baton, std::vector<std::string> results) {
   return Reply::http(200, body + "]}");
 }
 
+Reply pipeline_moved_to(std::string base_url, std::string baton, std::vector<std::string> results) {
+  std::string body = R"({"baton":")" + baton + R"(","base_url":")" + base_url + R"(","results":[)";
+  for (std::size_t i = 0; i < results.size(); ++i) body += (i ? "," : "") + results[i];
+  return Reply::http(200, body + "]}");
+}
+
 Outcome wait(const std::shared_ptr<CompletionWaiter>& waiter) { return waiter->wait()->outcome(); }
 
 class RemoteConnectionTest : public ::testing::Test {
@@ -202,6 +208,63 @@ TEST_F(RemoteConnectionTest, LegacyControlSendsTheBeginWithTheFirstDmlAndKeepsTh
   // After the commit the stream is closed by the next autocommit statement.
   EXPECT_NE(entries[4].find(R"({"baton":"b3","requests":[{"type":"execute")"), std::string::npos) << entries[4];
   EXPECT_NE(entries[4].find(R"({"type":"close"}]})"), std::string::npos);
+}
+
+TEST_F(RemoteConnectionTest, AStreamTheServerMovesSendsItsNextRequestsThereUntilItEnds) {
+  int pipelines = 0;
+  serve([&](const std::string&) {
+    switch (++pipelines) {
+      case 1:
+        return pipeline_moved_to(server_->url("/moved"), "b1",
+                                 {batch_of({kEmptyResult, kInsertResult}), autocommit(false)});
+      case 2:
+        return pipeline("b2", {batch_of({kEmptyResult}), autocommit(true)});
+      default:
+        return pipeline("", {std::string(kOneRow), std::string(kClosed)});
+    }
+  });
+  auto connection = connect();
+  ASSERT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "INSERT INTO t SELECT 1")));
+  ASSERT_TRUE(std::holds_alternative<std::monostate>(run([&](auto sink) { connection->commit(sink, 3); })));
+  ASSERT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
+  ASSERT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
+  const auto entries = transcript_.entries();
+  ASSERT_EQ(entries.size(), 5u);
+  EXPECT_TRUE(entries[1].starts_with("POST /v3/pipeline ")) << entries[1];
+  EXPECT_TRUE(entries[2].starts_with(R"(POST /moved/v3/pipeline {"baton":"b1")")) << entries[2];
+  // The server left the base_url out once more: the stream stays where it was moved.
+  EXPECT_TRUE(entries[3].starts_with(R"(POST /moved/v3/pipeline {"baton":"b2")")) << entries[3];
+  // That statement closed the stream: a new one starts at the URL connected to.
+  EXPECT_TRUE(entries[4].starts_with(R"(POST /v3/pipeline {"baton":null)")) << entries[4];
+}
+
+TEST_F(RemoteConnectionTest, AStreamMovedToAUrlThatIsNotHttpFailsItsStatementAndTheConnectionGoesOn) {
+  int pipelines = 0;
+  serve([&](const std::string&) {
+    if (++pipelines == 1) {
+      return pipeline_moved_to("ftp://127.0.0.1/elsewhere", "b1", {std::string(kOneRow), std::string(kClosed)});
+    }
+    return pipeline("", {std::string(kOneRow), std::string(kClosed)});
+  });
+  auto connection = connect(TransactionRules{TransactionControl::Autocommit, std::nullopt});
+  const Outcome refused = execute(*connection, "SELECT 1");
+  ASSERT_TRUE(std::holds_alternative<Error>(refused));
+  EXPECT_EQ(std::get<Error>(refused).kind, ErrorKind::Operational);
+  EXPECT_NE(std::get<Error>(refused).message.find("moved the stream"), std::string::npos);
+  ASSERT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
+  const auto entries = transcript_.entries();
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_TRUE(entries[2].starts_with(R"(POST /v3/pipeline {"baton":null)")) << entries[2];
+}
+
+TEST(StreamUrlTest, AStreamMayMoveToHttpsAlwaysAndToHttpOnlyFromHttp) {
+  EXPECT_TRUE(acceptable_stream_url("https://replica.example/db", "https://primary.example"));
+  EXPECT_TRUE(acceptable_stream_url("https://replica.example", "http://127.0.0.1:8080"));
+  EXPECT_TRUE(acceptable_stream_url("http://127.0.0.1:9090", "http://127.0.0.1:8080"));
+  EXPECT_FALSE(acceptable_stream_url("http://replica.example", "https://primary.example"));
+  EXPECT_FALSE(acceptable_stream_url("ftp://replica.example", "http://127.0.0.1:8080"));
+  EXPECT_FALSE(acceptable_stream_url("https://", "https://primary.example"));
+  EXPECT_FALSE(acceptable_stream_url("", "http://127.0.0.1:8080"));
 }
 
 TEST_F(RemoteConnectionTest, CommitOutsideATransactionCostsNoRoundTrip) {

@@ -4,8 +4,8 @@ what they cost in round trips."""
 from __future__ import annotations
 
 import pytest
-from servers.control import pipelines_served
-from servers.launch import Remote
+from servers.control import pipelines_served, served
+from servers.launch import Remote, hrana_server
 
 import aiolibsql
 import aiolibsql.dbapi as dbapi
@@ -152,3 +152,19 @@ async def test_executemany_costs_one_round_trip_per_few_mib_of_parameters(remote
         await conn.executemany("INSERT INTO t VALUES (?)", ((text,) for _ in range(60)))
         assert pipelines_served(remote) - before == 3  # about 2 MiB of text each
         assert await count(conn) == 20_060
+
+
+async def test_a_transaction_follows_its_stream_to_the_base_url_the_server_moves_it_to() -> None:
+    with hrana_server("--move-streams") as url:
+        async with aiolibsql.connect(url) as conn, aiolibsql.connect(url) as other:
+            await conn.execute("CREATE TABLE t (x)")
+            await conn.execute("INSERT INTO t VALUES (1)")
+            await conn.execute("INSERT INTO t VALUES (2)")
+            assert conn.in_transaction
+            await conn.commit()
+            assert await count(other) == 2
+            await conn.execute("INSERT INTO t VALUES (3)")
+            await conn.rollback()
+            assert await count(other) == 2
+        # The second insert, the commit and the rollback went where the stream was moved.
+        assert served(url, "moved_pipelines") >= 3

@@ -22,6 +22,11 @@ def wait_until_stalling(remote: Remote, count: int = 1) -> None:
         assert response.status == 200
 
 
+def served(url: str, what: str = "pipelines") -> int:
+    """How many of `what` the server at `url` has served (its GET /_stats)."""
+    with urllib.request.urlopen(url + "/_stats", timeout=30) as response:
+        return int(json.loads(response.read()).get(what, 0))
+
+
 def pipelines_served(remote: Remote) -> int:
-    with urllib.request.urlopen(remote.url + "/_stats", timeout=30) as response:
-        return int(json.loads(response.read()).get("pipelines", 0))
+    return served(remote.url)

@@ -4,7 +4,9 @@ It covers what clients use: GET v3/v2, v3 and v2 pipelines (execute, batch
 with conditions, sequence, describe, store_sql, close_sql, get_autocommit,
 close), v3 cursors, sqld's older stream-less POST /v1/execute and /v1/batch
 (which libsql-client speaks over http://), batons, stream expiry, Bearer authentication and an
-optional base path. Where the Hrana 3 spec leaves room it answers as sqld
+optional base path. With --move-streams every answer that keeps a stream
+open gives it a base_url of its own (/streams/ID under the base path), and a
+baton that comes back anywhere else is refused. Where the Hrana 3 spec leaves room it answers as sqld
 does: a new baton for every request on a stream, HTTP 400 for a stale baton
 or an expired stream, SQL errors inside results with HTTP 200, integers and
 rowids as strings.
@@ -17,6 +19,7 @@ requests are stalling.
 
     python hrana_server.py [--database PATH] [--auth-token TOKEN] [--port PORT]
                            [--stream-expiry SECONDS] [--base-path /prefix]
+                           [--move-streams]
 
 It listens on 127.0.0.1 (on a free port unless --port says), prints
 ``listening 127.0.0.1:PORT`` once ready, and serves until its standard input
@@ -274,13 +277,20 @@ class HranaServer(ThreadingHTTPServer):
     request_queue_size = 1024
 
     def __init__(
-        self, database: str, auth_token: str | None, stream_expiry: float, base_path: str, port: int = 0
+        self,
+        database: str,
+        auth_token: str | None,
+        stream_expiry: float,
+        base_path: str,
+        port: int = 0,
+        move_streams: bool = False,
     ) -> None:
         super().__init__(("127.0.0.1", port), Handler)
         self.database = database
         self.auth_token = auth_token
         self.stream_expiry = stream_expiry
         self.base_path = base_path.rstrip("/")
+        self.move_streams = move_streams
         self.streams: dict[str, Stream] = {}
         # The one baton each open stream answers to now.
         self.batons: dict[str, Stream] = {}
@@ -327,6 +337,12 @@ class HranaServer(ThreadingHTTPServer):
         stream.last_used = time.monotonic()
         return baton
 
+    def stream_url(self, stream_id: str) -> str | None:
+        """The base_url a stream's answers give, if streams are moved."""
+        if not self.move_streams:
+            return None
+        return f"http://127.0.0.1:{self.server_address[1]}{self.base_path}/streams/{stream_id}"
+
     def close_stream(self, stream_id: str, stream: Stream) -> None:
         with self.lock:
             self.streams.pop(stream_id, None)
@@ -336,6 +352,8 @@ class HranaServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: HranaServer
     protocol_version = "HTTP/1.1"
+    # The stream a request came to under /streams/ID, for --move-streams.
+    moved_stream: str | None = None
 
     def setup(self) -> None:
         super().setup()
@@ -368,6 +386,10 @@ class Handler(BaseHTTPRequestHandler):
             if not path.startswith(base + "/"):
                 return None
             path = path[len(base) :]
+        self.moved_stream = None
+        if path.startswith("/streams/"):
+            self.moved_stream, _, rest = path[len("/streams/") :].partition("/")
+            path = "/" + rest
         return path
 
     def authorized(self) -> bool:
@@ -457,8 +479,17 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer)
 
+    def open_stream(self, baton: str | None) -> tuple[str, Stream]:
+        """The stream a request's baton names, checked against where the request came."""
+        if self.server.move_streams and (baton is not None or self.moved_stream is not None):
+            if baton is None or baton.partition(".")[0] != self.moved_stream:
+                raise HttpError(400, "Received a baton away from its stream's base_url")
+            with self.server.lock:
+                self.server.stats["moved_pipelines"] += 1
+        return self.server.open_stream(baton)
+
     def pipeline(self, request: Json, v3: bool) -> Json:
-        stream_id, stream = self.server.open_stream(request.get("baton"))
+        stream_id, stream = self.open_stream(request.get("baton"))
         results = []
         closed = False
         with stream.lock:
@@ -482,7 +513,8 @@ class Handler(BaseHTTPRequestHandler):
         if closed:
             self.server.close_stream(stream_id, stream)
             return {"baton": None, "base_url": None, "results": results}
-        return {"baton": self.server.next_baton(stream_id, stream), "base_url": None, "results": results}
+        baton = self.server.next_baton(stream_id, stream)
+        return {"baton": baton, "base_url": self.server.stream_url(stream_id), "results": results}
 
     def stream_less(self, path: str, request: Json) -> Json:
         """One statement or batch on a stream of its own; an SQL error fails the request, as sqld's v1 does."""
@@ -523,7 +555,7 @@ class Handler(BaseHTTPRequestHandler):
         raise HttpError(400, f"unknown request type {kind!r}")
 
     def cursor(self, request: Json) -> bytes:
-        stream_id, stream = self.server.open_stream(request.get("baton"))
+        stream_id, stream = self.open_stream(request.get("baton"))
         lines: list[Json] = []
         with stream.lock:
             results: list[Json | None] = []
@@ -549,7 +581,7 @@ class Handler(BaseHTTPRequestHandler):
                 errors.append(error)
         with self.server.lock:
             self.server.stats["cursors"] += 1
-        header = {"baton": self.server.next_baton(stream_id, stream), "base_url": None}
+        header = {"baton": self.server.next_baton(stream_id, stream), "base_url": self.server.stream_url(stream_id)}
         return "".join(json.dumps(line) + "\n" for line in [header, *lines]).encode()
 
 
@@ -560,10 +592,18 @@ def main() -> None:
     parser.add_argument("--stream-expiry", type=float, default=10.0, help="seconds an idle stream lives")
     parser.add_argument("--base-path", default="", help="a path prefix the endpoints live under")
     parser.add_argument("--port", type=int, default=0, help="the port to listen on (default: a free one)")
+    parser.add_argument("--move-streams", action="store_true", help="give each open stream a base_url of its own")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         database = options.database or os.path.join(directory, "hrana.db")
-        server = HranaServer(database, options.auth_token, options.stream_expiry, options.base_path, options.port)
+        server = HranaServer(
+            database,
+            options.auth_token,
+            options.stream_expiry,
+            options.base_path,
+            options.port,
+            options.move_streams,
+        )
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         print(f"listening 127.0.0.1:{server.server_address[1]}", flush=True)
         sys.stdin.read()

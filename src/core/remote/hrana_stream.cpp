@@ -116,7 +116,17 @@ void HranaStream::send(std::vector<hrana::StreamRequest> requests, Done done) {
           if (!outcome.response) return StreamFailure{std::move(outcome.failure), false, outcome.connection_broke};
           if (outcome.response->status != 200) return failure_for_status(*outcome.response);
           try {
-            return decoder_of_this_thread().decode_pipeline(outcome.response->body, sent);
+            auto response = decoder_of_this_thread().decode_pipeline(outcome.response->body, sent);
+            if (response.base_url && !acceptable_stream_url(*response.base_url, shared->endpoint.base_url)) {
+              // What the pipeline did stands, but the stream cannot go on
+              // there: a transaction on it is lost, as on a broken connection.
+              return StreamFailure{Error{ErrorKind::Operational, -1,
+                                         "the remote database moved the stream to a URL that is not https:// like "
+                                         "the one connected to (or not an http URL at all); refused, so that the "
+                                         "token is never sent in the clear"},
+                                   false};
+            }
+            return response;
           } catch (const DbError& error) {
             return StreamFailure{error.error(), false};
           }

@@ -104,4 +104,10 @@ RemoteEndpoint parse_remote_url(std::string_view database, Secret auth_token) {
   return RemoteEndpoint{std::move(base), std::move(auth_token)};
 }
 
+bool acceptable_stream_url(std::string_view url, std::string_view connected_to) {
+  if (url.starts_with("https://")) return url.size() > std::string_view("https://").size();
+  return url.starts_with("http://") && url.size() > std::string_view("http://").size() &&
+         !connected_to.starts_with("https://");
+}
+
 }  // namespace aiolibsql::remote

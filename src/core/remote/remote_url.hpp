@@ -24,4 +24,9 @@ bool is_remote_url(std::string_view database);
 // NotSupportedError for a WebSocket URL.
 RemoteEndpoint parse_remote_url(std::string_view database, Secret auth_token);
 
+// Whether a stream may move to `url`, a base_url the server answered: an
+// https:// URL always; an http:// URL only if the database was reached over
+// http:// already, so that a token sent over TLS is never sent in the clear.
+bool acceptable_stream_url(std::string_view url, std::string_view connected_to);
+
 }  // namespace aiolibsql::remote
