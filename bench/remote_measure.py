@@ -24,12 +24,12 @@ TASKS = 100
 KEYS = 1000
 
 
-def pipelines_served(stats_url: str | None) -> int | None:
-    """What the Hrana test server has served so far; None for servers that do not count."""
+def round_trips_served(stats_url: str | None) -> int | None:
+    """Hrana requests the test server has answered so far; None for servers that do not count."""
     if stats_url is None:
         return None
     with urllib.request.urlopen(stats_url, timeout=30) as response:
-        return int(json.loads(response.read()).get("pipelines", 0))
+        return int(json.loads(response.read()).get("round_trips", 0))
 
 
 class Figures(dict[str, "float | str"]):
@@ -42,14 +42,14 @@ class Figures(dict[str, "float | str"]):
     ) -> None:
         """Operations per second of one run, and the round trips each (or
         the whole call) cost where the server counts them."""
-        before = pipelines_served(self.stats_url)
+        before = round_trips_served(self.stats_url)
         started = time.perf_counter()
         cpu_started = time.process_time()
         await run()
         self[f"{name} ({unit}/s)"] = operations / (time.perf_counter() - started)
         # All of the client process's threads: its own cost, whatever the server's speed.
         self[f"{name}: client CPU µs per {unit[:-1]}"] = (time.process_time() - cpu_started) * 1e6 / operations
-        after = pipelines_served(self.stats_url)
+        after = round_trips_served(self.stats_url)
         if before is not None and after is not None:
             per = "call" if whole_call else unit[:-1]
             self[f"{name}: round trips per {per}"] = (after - before) / (1 if whole_call else operations)

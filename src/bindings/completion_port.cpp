@@ -34,10 +34,9 @@ nb::object CompletionPort::loop() const {
 nb::object fetch_more(nb::handle port, nb::handle rows) {
   auto cursor = nb::cast<ResultRows&>(rows).open_cursor();
   if (!cursor) return port.is_none() ? nb::none() : nb::cast<CompletionPort&>(port).finished(nb::none());
-  auto owner = cursor->owner();
-  if (!owner) raise(ErrorKind::Programming, "Cannot operate on a closed database.");
-  return start_operation(port, owner,
-                         [&](auto sink, auto tag) { owner->fetch(std::move(cursor), std::move(sink), tag); });
+  auto fetcher = cursor->fetcher();
+  if (!fetcher) raise(ErrorKind::Programming, "Cannot operate on a closed database.");
+  return start_operation(port, fetcher, [&](auto sink, auto tag) { cursor->fetch(cursor, std::move(sink), tag); });
 }
 
 namespace {

@@ -4,8 +4,21 @@
 
 namespace aiolibsql {
 
-OpenCursor::~OpenCursor() {
+EngineCursor::~EngineCursor() {
   if (auto owner = owner_.lock()) owner->release(id_);
+}
+
+std::shared_ptr<Cancellable> EngineCursor::fetcher() const { return owner_.lock(); }
+
+void EngineCursor::fetch(std::shared_ptr<OpenCursor> self, std::shared_ptr<CompletionSink> sink, std::uintptr_t tag) {
+  auto owner = owner_.lock();
+  if (!owner) {
+    auto operation = std::make_shared<Operation>(nullptr, std::move(sink), tag);
+    Operation::complete(std::move(operation),
+                        Error{ErrorKind::Programming, -1, "Cannot operate on a closed database."});
+    return;
+  }
+  owner->fetch(std::static_pointer_cast<EngineCursor>(std::move(self)), std::move(sink), tag);
 }
 
 AsyncConnection::AsyncConnection() : executor_([this] { connection_.interrupt(); }) {
@@ -31,9 +44,9 @@ std::shared_ptr<Operation> AsyncConnection::open(OpenOptions options, Sink sink,
       std::move(sink), tag);
 }
 
-QueryResult AsyncConnection::with_open_cursor(QueryResult result, std::shared_ptr<OpenCursor> cursor) {
+QueryResult AsyncConnection::with_open_cursor(QueryResult result, std::shared_ptr<EngineCursor> cursor) {
   if (result.cursor_id == 0) return result;
-  result.open_cursor = cursor ? std::move(cursor) : std::make_shared<OpenCursor>(weak_from_this(), result.cursor_id);
+  result.open_cursor = cursor ? std::move(cursor) : std::make_shared<EngineCursor>(weak_from_this(), result.cursor_id);
   return result;
 }
 
@@ -61,7 +74,7 @@ std::optional<QueryResult> AsyncConnection::try_execute_inline(std::string_view 
   return result;
 }
 
-std::shared_ptr<Operation> AsyncConnection::fetch(std::shared_ptr<OpenCursor> cursor, Sink sink, std::uintptr_t tag) {
+std::shared_ptr<Operation> AsyncConnection::fetch(std::shared_ptr<EngineCursor> cursor, Sink sink, std::uintptr_t tag) {
   return submit(
       [this, cursor = std::move(cursor)]() -> Outcome {
         cursor->check_fetch();

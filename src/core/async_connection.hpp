@@ -15,13 +15,10 @@
 #include "cancellable.hpp"
 #include "connection.hpp"
 #include "executor.hpp"
+#include "open_cursor.hpp"
 
 namespace aiolibsql {
 
-// The first trip returns a small chunk so short results cost one trip; later
-// trips, asked for by a reader that wants more, return bigger ones.
-inline constexpr FetchLimits kFirstChunk{256, 1 << 20};
-inline constexpr FetchLimits kNextChunk{8192, 8 << 20};
 // What a statement may do inline before it goes to the worker instead: tens
 // of engine steps' microseconds, a time bound for steps that read the disk,
 // and values small enough to build at once, so an inline read never stalls
@@ -30,23 +27,22 @@ inline constexpr InlineBudget kInlineBudget{20000, std::chrono::microseconds(200
 
 class AsyncConnection;
 
-// The rest of a result still in the engine. Shared by every chunk and every
-// fetch of that result; the last one to let go releases the statement.
-class OpenCursor {
+// The rest of a result still in the engine, fetched on its connection's worker.
+class EngineCursor final : public OpenCursor {
  public:
   // `check` runs on the worker before each fetch and throws to refuse it
   // (a pool transaction's rows, once the transaction has ended).
-  OpenCursor(std::weak_ptr<AsyncConnection> owner, std::uint64_t id, std::function<void()> check = nullptr)
+  EngineCursor(std::weak_ptr<AsyncConnection> owner, std::uint64_t id, std::function<void()> check = nullptr)
       : owner_(std::move(owner)), id_(id), check_(std::move(check)) {}
-  ~OpenCursor();
-  OpenCursor(const OpenCursor&) = delete;
-  OpenCursor& operator=(const OpenCursor&) = delete;
+  ~EngineCursor() override;
+  EngineCursor(const EngineCursor&) = delete;
+  EngineCursor& operator=(const EngineCursor&) = delete;
   std::uint64_t id() const noexcept { return id_; }
-  // The connection the rows come from, unless it is gone.
-  std::shared_ptr<AsyncConnection> owner() const noexcept { return owner_.lock(); }
   void check_fetch() const {
     if (check_) check_();
   }
+  std::shared_ptr<Cancellable> fetcher() const override;
+  void fetch(std::shared_ptr<OpenCursor> self, std::shared_ptr<CompletionSink> sink, std::uintptr_t tag) override;
 
  private:
   std::weak_ptr<AsyncConnection> owner_;
@@ -77,8 +73,6 @@ class AsyncConnection final : public std::enable_shared_from_this<AsyncConnectio
   // to the last row (the worker is busy, so no later fetch could be served).
   // Throws DbError for its errors.
   QueryResult execute_nested(std::string_view sql, Params& params);
-  // The next chunk of a result that had more rows.
-  std::shared_ptr<Operation> fetch(std::shared_ptr<OpenCursor> cursor, Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> execute_script(std::string script, Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> commit(Sink sink, std::uintptr_t tag);
@@ -109,7 +103,7 @@ class AsyncConnection final : public std::enable_shared_from_this<AsyncConnectio
   QueryResult keep_open(QueryResult result, std::function<void()> check_fetch = nullptr) {
     if (result.cursor_id == 0) return result;
     return with_open_cursor(std::move(result),
-                            std::make_shared<OpenCursor>(weak_from_this(), result.cursor_id, std::move(check_fetch)));
+                            std::make_shared<EngineCursor>(weak_from_this(), result.cursor_id, std::move(check_fetch)));
   }
   Executor& executor() noexcept { return executor_; }
   // Runs groups of groupable operations with `runner` (see Executor::GroupRunner).
@@ -136,12 +130,14 @@ class AsyncConnection final : public std::enable_shared_from_this<AsyncConnectio
   std::size_t open_results() const noexcept { return connection_.open_results(); }
 
  private:
-  friend class OpenCursor;
+  friend class EngineCursor;
   std::shared_ptr<Operation> submit(Operation::Work work, Sink sink, std::uintptr_t tag);
   // Forgets the rest of a result; nobody waits for this.
   void release(std::uint64_t cursor_id);
   // Ties the engine-side rest of `result` to an OpenCursor.
-  QueryResult with_open_cursor(QueryResult result, std::shared_ptr<OpenCursor> cursor);
+  // The next chunk of a result that had more rows.
+  std::shared_ptr<Operation> fetch(std::shared_ptr<EngineCursor> cursor, Sink sink, std::uintptr_t tag);
+  QueryResult with_open_cursor(QueryResult result, std::shared_ptr<EngineCursor> cursor);
 
   // User functions run Python: never on the caller's thread, where a slow one
   // would stall the event loop beyond any step budget.

@@ -42,4 +42,18 @@ void RowChunk::append_current_row(sqlite3_stmt* statement) {
   }
 }
 
+void RowChunk::append_rows(RowChunk&& other) {
+  if (cells_.empty()) {
+    *this = std::move(other);
+    return;
+  }
+  const std::size_t shift = arena_.size();
+  cells_.reserve(cells_.size() + other.cells_.size());
+  for (Cell cell : other.cells_) {
+    if (cell.type == ValueType::Text || cell.type == ValueType::Blob) cell.offset += shift;
+    cells_.push_back(cell);
+  }
+  arena_.append(other.arena_);
+}
+
 }  // namespace aiolibsql

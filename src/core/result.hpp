@@ -35,6 +35,12 @@ struct Columns {
   std::vector<std::string> decltypes;
 };
 
+// How much of a result one trip to the engine may buffer.
+struct FetchLimits {
+  std::size_t max_rows;
+  std::size_t max_bytes;
+};
+
 // Rows of one result, in engine order.
 class RowChunk {
  public:
@@ -61,6 +67,12 @@ class RowChunk {
   }
   void append_text(std::string_view text) { append_bytes(ValueType::Text, text); }
   void append_blob(std::string_view bytes) { append_bytes(ValueType::Blob, bytes); }
+  // Moves the rows of a chunk of the same width after these.
+  void append_rows(RowChunk&& other);
+  // Whether it holds as much as one trip may buffer.
+  bool reaches(const FetchLimits& limits) const noexcept {
+    return row_count() >= limits.max_rows || byte_size() >= limits.max_bytes;
+  }
 
  private:
   void append_bytes(ValueType type, std::string_view bytes) {
@@ -73,14 +85,14 @@ class RowChunk {
   std::string arena_;
 };
 
-// How much of a result one trip to the engine may buffer.
-struct FetchLimits {
-  std::size_t max_rows;
-  std::size_t max_bytes;
-};
-
 // For work that must finish its statement before returning (group commit, pragmas).
 inline constexpr FetchLimits kWholeResult{SIZE_MAX, SIZE_MAX};
+
+// The first trip returns a small chunk so short results cost one trip; later
+// trips, asked for by a reader that wants more, return bigger ones. Remote
+// results arrive in the same chunks, and no more than one waits unread.
+inline constexpr FetchLimits kFirstChunk{256, 1 << 20};
+inline constexpr FetchLimits kNextChunk{8192, 8 << 20};
 
 // What an execution returns: the first rows, and what to fetch the rest with.
 struct QueryResult {

@@ -677,7 +677,7 @@ TEST(AsyncConnection, ExecutesFetchesAndClosesOnItsWorker) {
   ASSERT_NE(head.cursor_id, 0u);
 
   ASSERT_NE(head.open_cursor, nullptr);
-  const auto second = await([&](auto sink) { connection.fetch(head.open_cursor, sink, 4); });
+  const auto second = await([&](auto sink) { head.open_cursor->fetch(head.open_cursor, sink, 4); });
   const QueryResult& tail = result_of(second);
   EXPECT_EQ(tail.rows.row_count(), 1000 - kFirstChunk.max_rows);
   EXPECT_EQ(tail.cursor_id, 0u);

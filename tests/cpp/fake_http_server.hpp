@@ -26,7 +26,7 @@ struct ReceivedRequest {
 
 // What the server does with one request.
 struct Reply {
-  enum class Kind { Send, Stall, ResetAfterSending };
+  enum class Kind { Send, Stall, ResetAfterSending, StallAfterSending };
   Kind kind = Kind::Send;
   std::string bytes;  // the raw response (or the part sent before a reset)
 
@@ -36,6 +36,7 @@ struct Reply {
   }
   static Reply stall() { return Reply{Kind::Stall, {}}; }
   static Reply reset_after(std::string bytes) { return Reply{Kind::ResetAfterSending, std::move(bytes)}; }
+  static Reply stall_after(std::string bytes) { return Reply{Kind::StallAfterSending, std::move(bytes)}; }
 };
 
 class FakeHttpServer {
@@ -101,13 +102,13 @@ class FakeHttpServer {
         ++requests_seen_;
       }
       arrived_.notify_all();
-      if (reply.kind == Reply::Kind::Stall) {
+      if (reply.kind != Reply::Kind::Stall && !send_all(client, reply.bytes)) return;
+      if (reply.kind == Reply::Kind::Stall || reply.kind == Reply::Kind::StallAfterSending) {
         char ignored;
         while (::recv(client, &ignored, 1, 0) > 0) {
         }
         return;
       }
-      if (!send_all(client, reply.bytes)) return;
       if (reply.kind == Reply::Kind::ResetAfterSending) {
         linger reset{1, 0};  // close with RST, not FIN
         ::setsockopt(client, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);

@@ -11,161 +11,52 @@
 #include <string>
 #include <vector>
 
-#include "completion_queue.hpp"
-#include "fake_http_server.hpp"
+#include "remote_test_support.hpp"
 
 namespace aiolibsql::remote {
 namespace {
 
-using testing::FakeHttpServer;
-using testing::ReceivedRequest;
-using testing::Reply;
-
-// What the fake server saw: "GET /v3" or "POST /v3/pipeline <body>".
-class Transcript {
- public:
-  void add(const ReceivedRequest& request) {
-    const auto line_end = request.head.find(' ', request.head.find(' ') + 1);
-    std::lock_guard lock(mutex_);
-    entries_.push_back(request.head.substr(0, line_end) + (request.body.empty() ? "" : " " + request.body));
-  }
-  std::vector<std::string> entries() const {
-    std::lock_guard lock(mutex_);
-    return entries_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<std::string> entries_;
-};
-
-constexpr std::string_view kOneRow =
-    R"({"type":"ok","response":{"type":"execute","result":{"cols":[{"name":"x","decltype":null}],)"
-    R"("rows":[[{"type":"integer","value":"4611686018427387907"}]],"affected_row_count":0,"last_insert_rowid":null}}})";
-constexpr std::string_view kInsertedOne =
-    R"({"type":"ok","response":{"type":"execute","result":{"cols":[],"rows":[],"affected_row_count":1,)"
-    R"("last_insert_rowid":"42"}}})";
-constexpr std::string_view kClosed = R"({"type":"ok","response":{"type":"close"}})";
-
-std::string autocommit(bool is_autocommit) {
-  return std::string(R"({"type":"ok","response":{"type":"get_autocommit","is_autocommit":)") +
-         (is_autocommit ? "true" : "false") + "}}";
-}
-
-std::string batch_of(std::vector<std::string_view> step_results) {
-  std::string results = "[";
-  std::string errors = "[";
-  for (std::size_t i = 0; i < step_results.size(); ++i) {
-    if (i > 0) {
-      results += ',';
-      errors += ',';
-    }
-    results.append(step_results[i]);
-    errors += "null";
-  }
-  return R"({"type":"ok","response":{"type":"batch","result":{"step_results":)" + results + R"(],"step_errors":)" +
-         errors + "]}}}";
-}
-
-constexpr std::string_view kEmptyResult = R"({"cols":[],"rows":[],"affected_row_count":0,"last_insert_rowid":null})";
-constexpr std::string_view kInsertResult = R"({"cols":[],"rows":[],"affected_row_count":1,"last_insert_rowid":"7"})";
-
-// A batch whose step `failed` failed with a constraint error; null entries were skipped.
-std::string batch_failing_at(std::vector<std::optional<std::string_view>> step_results, std::size_t failed) {
-  std::string results = "[";
-  std::string errors = "[";
-  for (std::size_t i = 0; i < step_results.size(); ++i) {
-    if (i > 0) {
-      results += ',';
-      errors += ',';
-    }
-    results.append(step_results[i].value_or("null"));
-    errors += i == failed ? R"({"message":"UNIQUE constraint failed: t.x","code":"SQLITE_CONSTRAINT_UNIQUE"})" : "null";
-  }
-  return R"({"type":"ok","response":{"type":"batch","result":{"step_results":)" + results + R"(],"step_errors":)" +
-         errors + "]}}}";
-}
-
-Reply pipeline(std::string baton, std::vector<std::string> results) {
-  std::string body =
-      R"({"baton":)" + (baton.empty() ? std::string("null") : "\"" + baton + "\"") + R"(,"base_url":null,"results":[)";
-  for (std::size_t i = 0; i < results.size(); ++i) body += (i ? "," : "") + results[i];
-  return Reply::http(200, body + "]}");
-}
-
-Reply pipeline_moved_to(std::string base_url, std::string baton, std::vector<std::string> results) {
-  std::string body = R"({"baton":")" + baton + R"(","base_url":")" + base_url + R"(","results":[)";
-  for (std::size_t i = 0; i < results.size(); ++i) body += (i ? "," : "") + results[i];
-  return Reply::http(200, body + "]}");
-}
-
-Outcome wait(const std::shared_ptr<CompletionWaiter>& waiter) { return waiter->wait()->outcome(); }
-
-class RemoteConnectionTest : public ::testing::Test {
- protected:
-  // `answer` gets each pipeline body in turn (GET /v3 is answered 200).
-  void serve(std::function<Reply(const std::string& body)> answer) {
-    server_ = std::make_unique<FakeHttpServer>([this, answer](const ReceivedRequest& request) {
-      transcript_.add(request);
-      if (request.head.starts_with("GET /v3 ")) return Reply::http(200, "");
-      return answer(request.body);
-    });
-  }
-
-  std::shared_ptr<RemoteConnection> connect(TransactionRules rules = {}) {
-    auto connection = std::make_shared<RemoteConnection>(
-        RemoteOptions{RemoteEndpoint{server_->url(""), Secret("token")}, std::move(rules), HttpOptions{}});
-    auto waiter = std::make_shared<CompletionWaiter>();
-    connection->open(waiter, 1);
-    const Outcome opened = wait(waiter);
-    EXPECT_TRUE(std::holds_alternative<std::monostate>(opened));
-    return connection;
-  }
-
-  Outcome execute(RemoteConnection& connection, std::string sql, Params params = {}) {
-    auto waiter = std::make_shared<CompletionWaiter>();
-    connection.execute(std::move(sql), std::move(params), waiter, 2);
-    return wait(waiter);
-  }
-
-  template <typename Start>
-  Outcome run(Start start) {
-    auto waiter = std::make_shared<CompletionWaiter>();
-    start(waiter);
-    return wait(waiter);
-  }
-
-  // A server whose first pipeline never gets an answer, and the statement
-  // that sent it, once the server has it.
-  std::shared_ptr<CompletionWaiter> start_stalled_statement(RemoteConnection& connection, std::uintptr_t tag) {
-    auto waiter = std::make_shared<CompletionWaiter>();
-    connection.execute("SELECT 1", {}, waiter, tag);
-    server_->wait_for_requests(2);  // the negotiation, then this one
-    return waiter;
-  }
-  void serve_stalling_the_first_pipeline() {
-    serve([pipelines = 0](const std::string&) mutable {
-      if (++pipelines == 1) return Reply::stall();
-      return pipeline("", {std::string(kOneRow), std::string(kClosed)});
-    });
-  }
-
-  std::unique_ptr<FakeHttpServer> server_;
-  Transcript transcript_;
-};
+using namespace aiolibsql::remote::testing;
 
 TEST_F(RemoteConnectionTest, AStatementOutsideATransactionIsOneRequestThatLeavesNoStreamOpen) {
   serve([](const std::string&) { return pipeline("", {std::string(kOneRow), std::string(kClosed)}); });
   auto connection = connect();
-  const Outcome outcome = execute(*connection, "SELECT ?", Params{{std::int64_t{(1LL << 62) + 3}}, {}, false});
+  const Outcome outcome =
+      execute(*connection, "PRAGMA user_version = ?", Params{{std::int64_t{(1LL << 62) + 3}}, {}, false});
   const auto& result = std::get<QueryResult>(outcome);
   EXPECT_EQ(result.rows.cell(0, 0).integer, (1LL << 62) + 3);
   EXPECT_EQ(result.rowcount, -1);
   EXPECT_EQ(transcript_.entries(),
-            (std::vector<std::string>{
-                "GET /v3",
-                R"(POST /v3/pipeline {"baton":null,"requests":[{"type":"execute","stmt":{"sql":"SELECT ?","args":[)"
-                R"({"type":"integer","value":"4611686018427387907"}],"want_rows":true}},{"type":"close"}]})"}));
+            (std::vector<std::string>{"GET /v3",
+                                      R"(POST /v3/pipeline {"baton":null,"requests":[{"type":"execute","stmt":{"sql":)"
+                                      R"("PRAGMA user_version = ?","args":[{"type":"integer","value":)"
+                                      R"("4611686018427387907"}],"want_rows":true}},{"type":"close"}]})"}));
+  EXPECT_FALSE(connection->in_transaction());
+}
+
+TEST_F(RemoteConnectionTest, AReadGoesThroughACursorWhoseStreamTheNextStatementCloses) {
+  serve(
+      [](const std::string&) {
+        return pipeline("", {std::string(kOneRow), std::string(kClosed)});
+      },
+      [](const std::string&) { return Reply::http(200, cursor_answer("c1", 3), "text/plain"); });
+  auto connection = connect();
+  const Outcome outcome = execute(*connection, "SELECT ?", Params{{std::int64_t{(1LL << 62) + 3}}, {}, false});
+  const auto& result = std::get<QueryResult>(outcome);
+  ASSERT_EQ(result.rows.row_count(), 3u);
+  EXPECT_EQ(result.rows.cell(2, 0).integer, 3);
+  EXPECT_EQ(result.columns->names, std::vector<std::string>{"x"});
+  EXPECT_EQ(result.rowcount, -1);
+  EXPECT_EQ(result.open_cursor, nullptr);
+  ASSERT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "DROP TABLE IF EXISTS u")));
+  EXPECT_EQ(
+      transcript_.entries(),
+      (std::vector<std::string>{
+          "GET /v3",
+          R"(POST /v3/cursor {"baton":null,"batch":{"steps":[{"stmt":{"sql":"SELECT ?","args":[)"
+          R"({"type":"integer","value":"4611686018427387907"}],"want_rows":true}}]}})",
+          R"(POST /v3/pipeline {"baton":"c1","requests":[{"type":"execute","stmt":{"sql":"DROP TABLE IF EXISTS u",)"
+          R"("args":[],"want_rows":true}},{"type":"close"}]})"}));
   EXPECT_FALSE(connection->in_transaction());
 }
 
@@ -191,7 +82,7 @@ TEST_F(RemoteConnectionTest, LegacyControlSendsTheBeginWithTheFirstDmlAndKeepsTh
   EXPECT_EQ(std::get<QueryResult>(execute(*connection, "INSERT INTO t SELECT 2")).lastrowid, 42);
   EXPECT_TRUE(std::holds_alternative<std::monostate>(run([&](auto sink) { connection->commit(sink, 3); })));
   EXPECT_FALSE(connection->in_transaction());
-  execute(*connection, "SELECT 1");
+  execute(*connection, "DROP TABLE IF EXISTS u");
   const auto entries = transcript_.entries();
   ASSERT_EQ(entries.size(), 5u);  // the negotiation, then one round trip per statement
   EXPECT_NE(
@@ -226,8 +117,8 @@ TEST_F(RemoteConnectionTest, AStreamTheServerMovesSendsItsNextRequestsThereUntil
   auto connection = connect();
   ASSERT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "INSERT INTO t SELECT 1")));
   ASSERT_TRUE(std::holds_alternative<std::monostate>(run([&](auto sink) { connection->commit(sink, 3); })));
-  ASSERT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
-  ASSERT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
+  ASSERT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "DROP TABLE IF EXISTS u")));
+  ASSERT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "DROP TABLE IF EXISTS v")));
   const auto entries = transcript_.entries();
   ASSERT_EQ(entries.size(), 5u);
   EXPECT_TRUE(entries[1].starts_with("POST /v3/pipeline ")) << entries[1];
@@ -247,11 +138,11 @@ TEST_F(RemoteConnectionTest, AStreamMovedToAUrlThatIsNotHttpFailsItsStatementAnd
     return pipeline("", {std::string(kOneRow), std::string(kClosed)});
   });
   auto connection = connect(TransactionRules{TransactionControl::Autocommit, std::nullopt});
-  const Outcome refused = execute(*connection, "SELECT 1");
+  const Outcome refused = execute(*connection, "DROP TABLE IF EXISTS u");
   ASSERT_TRUE(std::holds_alternative<Error>(refused));
   EXPECT_EQ(std::get<Error>(refused).kind, ErrorKind::Operational);
   EXPECT_NE(std::get<Error>(refused).message.find("moved the stream"), std::string::npos);
-  ASSERT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
+  ASSERT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "DROP TABLE IF EXISTS u")));
   const auto entries = transcript_.entries();
   ASSERT_EQ(entries.size(), 3u);
   EXPECT_TRUE(entries[2].starts_with(R"(POST /v3/pipeline {"baton":null)")) << entries[2];
@@ -287,13 +178,13 @@ TEST_F(RemoteConnectionTest, AnIdleStreamTheServerLetExpireIsReplacedWithoutLosi
   });
   auto connection = connect();
   ASSERT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "COMMIT")));
-  const Outcome outcome = execute(*connection, "SELECT 1");
+  const Outcome outcome = execute(*connection, "DROP TABLE IF EXISTS u");
   ASSERT_TRUE(std::holds_alternative<QueryResult>(outcome)) << std::get<Error>(outcome).message;
   const auto entries = transcript_.entries();
   ASSERT_EQ(entries.size(), 4u);
-  EXPECT_NE(entries[2].find(R"({"baton":"b1","requests":[{"type":"execute","stmt":{"sql":"SELECT 1")"),
+  EXPECT_NE(entries[2].find(R"({"baton":"b1","requests":[{"type":"execute","stmt":{"sql":"DROP TABLE IF EXISTS u")"),
             std::string::npos);
-  EXPECT_NE(entries[3].find(R"({"baton":null,"requests":[{"type":"execute","stmt":{"sql":"SELECT 1")"),
+  EXPECT_NE(entries[3].find(R"({"baton":null,"requests":[{"type":"execute","stmt":{"sql":"DROP TABLE IF EXISTS u")"),
             std::string::npos);
 }
 
@@ -319,7 +210,7 @@ TEST_F(RemoteConnectionTest, ATransactionLostWithItsStreamIsReportedUntilRolledB
   const Outcome refused_commit = run([&](auto sink) { connection->commit(sink, 3); });
   EXPECT_TRUE(std::holds_alternative<Error>(refused_commit));
   EXPECT_TRUE(std::holds_alternative<std::monostate>(run([&](auto sink) { connection->rollback(sink, 3); })));
-  EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
+  EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "DROP TABLE IF EXISTS u")));
   EXPECT_EQ(pipelines, 3);  // the rollback needed no request: the server had already dropped the transaction
 }
 
@@ -341,7 +232,8 @@ TEST_F(RemoteConnectionTest, AServerErrorInsideAResultMapsToItsDbApiClassAndTheC
 }
 
 TEST_F(RemoteConnectionTest, ARefusedTokenIsAnAuthenticationError) {
-  serve([](const std::string&) { return Reply::http(401, "Unauthorized", "text/plain"); });
+  auto refuse = [](const std::string&) { return Reply::http(401, "Unauthorized", "text/plain"); };
+  serve(refuse, refuse);
   auto connection = connect();
   const Error error = std::get<Error>(execute(*connection, "SELECT 1"));
   EXPECT_EQ(error.kind, ErrorKind::Operational);
@@ -440,28 +332,28 @@ TEST_F(RemoteConnectionTest, ManyQueuedStatementsFailingAtOnceCompleteWithoutDee
 }
 
 TEST_F(RemoteConnectionTest, AReadWhoseConnectionBrokeIsSentOnceMoreAndAWriteNever) {
-  int pipelines = 0;
-  serve([&](const std::string& body) {
-    ++pipelines;
-    // The first read's first attempt, the write, and both attempts of the
-    // second read have their connection reset mid-answer.
-    if (pipelines != 2) {
-      return Reply::reset_after("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"baton\":");
-    }
-    if (body.find("INSERT") != std::string::npos)
-      return pipeline("", {std::string(kInsertedOne), std::string(kClosed)});
-    return pipeline("", {std::string(kOneRow), std::string(kClosed)});
-  });
+  int requests = 0;
+  // The first read's first attempt, the write, and both attempts of the
+  // second read have their connection reset mid-answer.
+  auto answer = [&](Reply whole) {
+    if (++requests != 2) return Reply::reset_after("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"baton\":");
+    return whole;
+  };
+  serve(
+      [&](const std::string&) {
+        return answer(pipeline("", {std::string(kInsertedOne), std::string(kClosed)}));
+      },
+      [&](const std::string&) { return answer(Reply::http(200, cursor_answer("", 1), "text/plain")); });
   auto connection = connect(TransactionRules{TransactionControl::Autocommit, std::nullopt});
   EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT x FROM t")));
-  EXPECT_EQ(pipelines, 2);
+  EXPECT_EQ(requests, 2);
   const Outcome write = execute(*connection, "INSERT INTO t VALUES (1)");
   EXPECT_EQ(std::get<Error>(write).kind, ErrorKind::Operational);
-  EXPECT_EQ(pipelines, 3);
+  EXPECT_EQ(requests, 3);
   // Once only: a read whose second attempt breaks too fails.
   const Outcome read = execute(*connection, "SELECT x FROM t");
   EXPECT_EQ(std::get<Error>(read).kind, ErrorKind::Operational);
-  EXPECT_EQ(pipelines, 5);
+  EXPECT_EQ(requests, 5);
 }
 
 TEST_F(RemoteConnectionTest, AnAtomicBatchIsOneRequestAndAFailingStatementRollsBackTheWholeBatch) {
@@ -541,7 +433,7 @@ TEST_F(RemoteConnectionTest, EndingALostTransactionSendsNothingAndFailsOnlyAComm
   const Outcome ended = run([&](auto sink) { connection->end_transaction(true, sink, 4); });
   ASSERT_TRUE(std::holds_alternative<Error>(ended));
   EXPECT_NE(std::get<Error>(ended).message.find("nothing was committed"), std::string::npos);
-  EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
+  EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "DROP TABLE IF EXISTS u")));
   EXPECT_EQ(pipelines, 3);
 }
 

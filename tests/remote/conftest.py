@@ -18,6 +18,7 @@ ALL_FEATURES = frozenset(
     {
         "batons",  # interactive transactions: a stream kept between requests
         "hrana3",  # /v3 pipelines: get_autocommit, close, sequence
+        "cursors",  # /v3/cursor: rows streamed as they are fetched
         "sequence",  # executescript
         "row_counts",  # affected_row_count and last_insert_rowid
         "pragmas",  # SQLite's pragmas (SQLAlchemy reads some on connect)

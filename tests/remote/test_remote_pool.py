@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 
 import pytest
-from servers.control import inject, pipelines_served, wait_until_stalling
+from servers.control import inject, round_trips_served, wait_until_stalling
 from servers.launch import Remote, hrana_server
 
 import aiolibsql
@@ -75,9 +75,9 @@ async def test_executebatch_commits_every_statement_or_none_of_them(remote: Remo
 @pytest.mark.needs("hrana3")
 async def test_executemany_of_many_rows_costs_one_round_trip(remote: Remote) -> None:
     async with await items_pool(remote) as pool:
-        before = pipelines_served(remote)
+        before = round_trips_served(remote)
         await pool.executemany("INSERT INTO items (name) VALUES (?)", [(f"n{i}",) for i in range(1000)])
-        assert pipelines_served(remote) - before == 1
+        assert round_trips_served(remote) - before == 1
         assert len(await names(pool)) == 1000
 
 

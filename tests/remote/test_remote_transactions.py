@@ -4,7 +4,7 @@ what they cost in round trips."""
 from __future__ import annotations
 
 import pytest
-from servers.control import pipelines_served, served
+from servers.control import round_trips_served, served
 from servers.launch import Remote, hrana_server
 
 import aiolibsql
@@ -79,16 +79,16 @@ async def test_a_transaction_of_k_statements_costs_k_plus_one_round_trips(remote
     async with aiolibsql.connect(remote.url, autocommit=True) as setup:
         await setup.execute("CREATE TABLE t (x)")
     async with aiolibsql.connect(remote.url) as conn:
-        before = pipelines_served(remote)
+        before = round_trips_served(remote)
         for x in range(10):
             await conn.execute("INSERT INTO t VALUES (?)", (x,))
         await conn.commit()
-        assert pipelines_served(remote) - before == 11
-        before = pipelines_served(remote)
+        assert round_trips_served(remote) - before == 11
+        before = round_trips_served(remote)
         await conn.execute("SELECT 1")
         await conn.executemany("INSERT INTO t VALUES (?)", [(x,) for x in range(1000)])
         await conn.commit()
-        assert pipelines_served(remote) - before == 3
+        assert round_trips_served(remote) - before == 3
         assert await count(conn) == 1010
 
 
@@ -144,13 +144,13 @@ def test_the_blocking_module_runs_transactions_remotely(remote: Remote) -> None:
 async def test_executemany_costs_one_round_trip_per_few_mib_of_parameters(remote: Remote) -> None:
     async with aiolibsql.connect(remote.url, autocommit=True) as conn:
         await conn.execute("CREATE TABLE t (x)")
-        before = pipelines_served(remote)
+        before = round_trips_served(remote)
         await conn.executemany("INSERT INTO t VALUES (?)", ((i,) for i in range(20_000)))
-        assert pipelines_served(remote) - before == 1
-        before = pipelines_served(remote)
+        assert round_trips_served(remote) - before == 1
+        before = round_trips_served(remote)
         text = "x" * 100_000
         await conn.executemany("INSERT INTO t VALUES (?)", ((text,) for _ in range(60)))
-        assert pipelines_served(remote) - before == 3  # about 2 MiB of text each
+        assert round_trips_served(remote) - before == 3  # about 2 MiB of text each
         assert await count(conn) == 20_060
 
 

@@ -28,5 +28,6 @@ def served(url: str, what: str = "pipelines") -> int:
         return int(json.loads(response.read()).get(what, 0))
 
 
-def pipelines_served(remote: Remote) -> int:
-    return served(remote.url)
+def round_trips_served(remote: Remote) -> int:
+    """Every Hrana request the server answered: pipelines, cursors and v1 requests."""
+    return served(remote.url, "round_trips")

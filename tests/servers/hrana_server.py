@@ -14,7 +14,7 @@ rowids as strings.
 Faults for client tests are switched on at run time: POST /_fault with
 {"kind": "stall" | "reset" | "status500" | "status401" | "garbage" | "slow",
 "count": N, "delay": seconds} makes the next N Hrana requests fail that way.
-GET /_stats counts what was served; GET /_stalled?count=N answers once N
+GET /_stats counts what was served (round_trips: every Hrana request); GET /_stalled?count=N answers once N
 requests are stalling.
 
     python hrana_server.py [--database PATH] [--auth-token TOKEN] [--port PORT]
@@ -455,6 +455,8 @@ class Handler(BaseHTTPRequestHandler):
         if path not in ("/v1/execute", "/v1/batch", "/v2/pipeline", "/v3/pipeline", "/v3/cursor"):
             self.send_json(404, "Not Found")
             return
+        with self.server.lock:
+            self.server.stats["round_trips"] += 1
         if not self.authorized():
             self.send_json(401, {"message": "Authentication failed: the token is missing or wrong"})
             return

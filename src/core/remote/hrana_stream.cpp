@@ -41,12 +41,13 @@ struct HranaStream::Shared {
   mutable std::mutex mutex;
   std::optional<std::string> baton;
   std::optional<std::string> stream_url;  // the server's base_url for this stream
+  std::chrono::steady_clock::time_point last_answer;
   bool v3 = true;
-  // The transport's id of the pipeline in flight, once send() has it; the
-  // answer may arrive first, which the generations tell.
+  // The transport's id of the request in flight, once dispatch() has it;
+  // the answer may arrive first, which the generations tell.
   std::optional<std::uint64_t> in_flight;
-  std::uint64_t pipelines_sent = 0;
-  std::uint64_t pipelines_answered = 0;
+  std::uint64_t requests_sent = 0;
+  std::uint64_t requests_answered = 0;
 
   HttpRequest request(std::string_view path, std::string body, bool post) {
     HttpRequest request;
@@ -58,7 +59,60 @@ struct HranaStream::Shared {
     request.options = options;
     return request;
   }
+
+  // Sends one request of this stream; `answered` gets its outcome once the
+  // stream has taken it off its books, and says where the stream goes on:
+  // the baton and base_url of a whole answer, or nothing.
+  using Answered = std::function<void(HttpOutcome)>;
+  void dispatch(HttpRequest request, Answered answered, std::shared_ptr<Shared> self) {
+    std::uint64_t generation = 0;
+    {
+      std::lock_guard lock(mutex);
+      generation = ++requests_sent;
+    }
+    // Not under the lock: the transport may answer at once.
+    const auto id =
+        transport->send(std::move(request), [self, generation, answered = std::move(answered)](HttpOutcome outcome) {
+          {
+            std::lock_guard lock(self->mutex);
+            self->in_flight.reset();
+            self->requests_answered = generation;
+            self->last_answer = std::chrono::steady_clock::now();
+          }
+          answered(std::move(outcome));
+        });
+    std::lock_guard lock(mutex);
+    if (requests_answered != generation) in_flight = id;
+  }
+
+  // Where the stream goes on after an answer: nowhere (it ended or broke) or
+  // the baton and URL the server gave.
+  void go_on(const std::optional<std::string>& next_baton, const std::optional<std::string>& base_url) {
+    std::lock_guard lock(mutex);
+    baton = next_baton;
+    if (!next_baton) {
+      stream_url.reset();
+    } else if (base_url) {
+      stream_url = *base_url;
+    }
+  }
 };
+
+namespace {
+
+// Why an answer that moved the stream cannot be followed, if it cannot.
+std::optional<StreamFailure> refused_move(const std::optional<std::string>& base_url, const RemoteEndpoint& endpoint) {
+  if (!base_url || acceptable_stream_url(*base_url, endpoint.base_url)) return std::nullopt;
+  // What the request did stands, but the stream cannot go on there: a
+  // transaction on it is lost, as on a broken connection.
+  return StreamFailure{Error{ErrorKind::Operational, -1,
+                             "the remote database moved the stream to a URL that is not https:// like the one "
+                             "connected to (or not an http URL at all); refused, so that the token is never sent "
+                             "in the clear"},
+                       false};
+}
+
+}  // namespace
 
 HranaStream::HranaStream(std::shared_ptr<HttpTransport> transport, RemoteEndpoint endpoint, HttpOptions options)
     : shared_(std::make_shared<Shared>()) {
@@ -101,56 +155,101 @@ void HranaStream::send(std::vector<hrana::StreamRequest> requests, Done done) {
   try {
     body = hrana::encode_pipeline(pipeline);
   } catch (const DbError& error) {
-    return done(StreamFailure{error.error(), true});
+    return done(StreamFailure{error.error(), true, false, true});
   }
-  std::uint64_t generation = 0;
-  {
-    std::lock_guard lock(shared->mutex);
-    generation = ++shared->pipelines_sent;
-  }
-  // Not under the stream's lock: the transport may answer at once.
-  const auto id = shared->transport->send(
+  shared->dispatch(
       shared->request(path, std::move(body), true),
-      [shared, generation, done = std::move(done), sent = std::move(sent)](HttpOutcome outcome) {
+      [shared, done = std::move(done), sent = std::move(sent)](HttpOutcome outcome) {
         Reply reply = [&]() -> Reply {
           if (!outcome.response) return StreamFailure{std::move(outcome.failure), false, outcome.connection_broke};
           if (outcome.response->status != 200) return failure_for_status(*outcome.response);
           try {
             auto response = decoder_of_this_thread().decode_pipeline(outcome.response->body, sent);
-            if (response.base_url && !acceptable_stream_url(*response.base_url, shared->endpoint.base_url)) {
-              // What the pipeline did stands, but the stream cannot go on
-              // there: a transaction on it is lost, as on a broken connection.
-              return StreamFailure{Error{ErrorKind::Operational, -1,
-                                         "the remote database moved the stream to a URL that is not https:// like "
-                                         "the one connected to (or not an http URL at all); refused, so that the "
-                                         "token is never sent in the clear"},
-                                   false};
-            }
+            if (auto refused = refused_move(response.base_url, shared->endpoint)) return std::move(*refused);
             return response;
           } catch (const DbError& error) {
             return StreamFailure{error.error(), false};
           }
         }();
-        {
-          std::lock_guard lock(shared->mutex);
-          shared->in_flight.reset();
-          shared->pipelines_answered = generation;
-          if (const auto* response = std::get_if<hrana::PipelineResponse>(&reply)) {
-            shared->baton = response->baton;
-            if (!response->baton) {
-              shared->stream_url.reset();
-            } else if (response->base_url) {
-              shared->stream_url = *response->base_url;
-            }
-          } else {
-            shared->baton.reset();
-            shared->stream_url.reset();
-          }
+        if (const auto* response = std::get_if<hrana::PipelineResponse>(&reply)) {
+          shared->go_on(response->baton, response->base_url);
+        } else {
+          shared->go_on(std::nullopt, std::nullopt);
         }
         done(std::move(reply));
-      });
-  std::lock_guard lock(shared->mutex);
-  if (shared->pipelines_answered != generation) shared->in_flight = id;
+      },
+      shared);
+}
+
+void HranaStream::send_cursor(hrana::Batch batch, std::shared_ptr<CursorReader> reader) {
+  auto shared = shared_;
+  hrana::CursorRequest cursor;
+  {
+    std::lock_guard lock(shared->mutex);
+    cursor.baton = shared->baton;
+  }
+  cursor.batch = std::move(batch);
+  std::string body;
+  try {
+    body = hrana::encode_cursor(cursor);
+  } catch (const DbError& error) {
+    return reader->ended(StreamFailure{error.error(), true, false, true});
+  }
+  // Both touched on the transport's thread only.
+  auto decoder = std::make_shared<hrana::CursorDecoder>();
+  auto not_a_cursor = std::make_shared<std::optional<Error>>();
+  HttpRequest request = shared->request("/v3/cursor", std::move(body), true);
+  request.stream_body = [decoder, not_a_cursor, reader](std::string_view piece) {
+    if (!reader->wants_more()) return BodyVerdict::Pause;
+    try {
+      decoder->feed(piece);
+    } catch (const DbError& error) {
+      *not_a_cursor = error.error();
+      return BodyVerdict::Stop;
+    }
+    reader->read(*decoder);
+    return BodyVerdict::Take;
+  };
+  shared->dispatch(
+      std::move(request),
+      [shared, decoder, not_a_cursor, reader](HttpOutcome outcome) {
+        std::optional<StreamFailure> failure = [&]() -> std::optional<StreamFailure> {
+          if (*not_a_cursor) return StreamFailure{**not_a_cursor, false};
+          if (!outcome.response) return StreamFailure{std::move(outcome.failure), false, outcome.connection_broke};
+          if (outcome.response->status != 200) return failure_for_status(*outcome.response);
+          try {
+            decoder->finish();
+          } catch (const DbError& error) {
+            return StreamFailure{error.error(), false};
+          }
+          reader->read(*decoder);
+          return refused_move(decoder->base_url(), shared->endpoint);
+        }();
+        if (failure) {
+          shared->go_on(std::nullopt, std::nullopt);
+        } else {
+          shared->go_on(decoder->baton(), decoder->base_url());
+        }
+        reader->ended(std::move(failure));
+      },
+      shared);
+}
+
+void HranaStream::resume() {
+  std::optional<std::uint64_t> in_flight;
+  {
+    std::lock_guard lock(shared_->mutex);
+    in_flight = shared_->in_flight;
+  }
+  if (in_flight) shared_->transport->resume(*in_flight);
+}
+
+void HranaStream::drop_if_idle_for(std::chrono::milliseconds idle) {
+  std::lock_guard lock(shared_->mutex);
+  if (shared_->baton && std::chrono::steady_clock::now() - shared_->last_answer > idle) {
+    shared_->baton.reset();
+    shared_->stream_url.reset();
+  }
 }
 
 void HranaStream::cancel() {

@@ -42,6 +42,17 @@ Outcome error_or(const StreamResult& result, auto&& read) {
 
 Error closed_error() { return Error{ErrorKind::Programming, -1, "Cannot operate on a closed database."}; }
 
+// Whether a request that failed may go again on a new stream, outside a
+// transaction and once only: an idle stream the server let expire (nothing
+// ran), or a read whose connection broke (running it twice changes nothing).
+bool worth_sending_again(const StreamFailure& failure, bool held_baton, bool idempotent_read,
+                         bool in_transaction_before, bool retried) {
+  if (failure.not_sent) return false;
+  const bool expired_idle = failure.nothing_ran && held_baton;
+  const bool broken_read = failure.connection_broke && idempotent_read;
+  return (expired_idle || broken_read) && !in_transaction_before && !retried;
+}
+
 }  // namespace
 
 RemoteConnection::RemoteConnection(RemoteOptions options)
@@ -56,6 +67,8 @@ std::shared_ptr<Operation> RemoteConnection::submit(Sink sink, std::uintptr_t ta
     Operation::complete(operation, inherited_error());
     return operation;
   }
+  bool busy = false;
+  std::shared_ptr<RemoteCursor> streaming;
   {
     std::unique_lock lock(mutex_);
     if (closed_) {
@@ -64,9 +77,12 @@ std::shared_ptr<Operation> RemoteConnection::submit(Sink sink, std::uintptr_t ta
       return operation;
     }
     queue_.push_back(Pending{operation, std::move(plan), needs_live_transaction});
-    if (running_) return operation;
+    busy = running_ != nullptr || streaming_ != nullptr;
+    streaming = streaming_;
   }
-  start_next();
+  // The operation needs the stream: the cursor holding it reads the rest now.
+  if (streaming) streaming->drain();
+  if (!busy) start_next();
   return operation;
 }
 
@@ -96,7 +112,7 @@ void RemoteConnection::start_next() {
 std::optional<std::pair<std::shared_ptr<Operation>, RemoteConnection::Exchange>> RemoteConnection::take_next() {
   while (true) {
     std::unique_lock lock(mutex_);
-    if (running_) return std::nullopt;
+    if (running_ || streaming_) return std::nullopt;
     if (queue_.empty()) {
       if (closing_) {
         auto close_operation = std::exchange(closing_, nullptr);
@@ -123,7 +139,7 @@ std::optional<std::pair<std::shared_ptr<Operation>, RemoteConnection::Exchange>>
       Operation::complete(std::move(next.operation), error.error());
       continue;
     }
-    if (exchange.requests.empty()) {
+    if (exchange.requests.empty() && !exchange.streamed) {
       lock.unlock();
       Operation::complete(std::move(next.operation), exchange.read({}));
       continue;
@@ -134,6 +150,10 @@ std::optional<std::pair<std::shared_ptr<Operation>, RemoteConnection::Exchange>>
 }
 
 void RemoteConnection::send(std::shared_ptr<Operation> operation, Exchange exchange, bool retried) {
+  if (!retried) forget_idle_stream();
+  if (exchange.streamed) {
+    return send_streamed(std::move(operation), std::move(*exchange.streamed), exchange.idempotent_read, retried);
+  }
   const bool v3 = stream_.speaks_v3();
   const bool held_baton = stream_.holds_baton();
   bool in_transaction_before = false;
@@ -159,13 +179,8 @@ void RemoteConnection::send(std::shared_ptr<Operation> operation, Exchange excha
   stream_.send(std::move(requests), [self, operation, exchange = std::move(exchange), own, retried, held_baton,
                                      in_transaction_before](HranaStream::Reply reply) mutable {
     if (auto* failure = std::get_if<StreamFailure>(&reply)) {
-      // An idle stream the server let expire: nothing ran, so a statement
-      // outside a transaction goes again on a new stream.
-      // So does a read outside a transaction whose connection broke: it
-      // wrote nothing, so running it twice changes nothing. Once only.
-      const bool expired_idle = failure->nothing_ran && held_baton;
-      const bool broken_read = failure->connection_broke && exchange.idempotent_read;
-      if ((expired_idle || broken_read) && !in_transaction_before && !retried) {
+      if (failure->not_sent) return self->finish(std::move(operation), std::move(failure->error));
+      if (worth_sending_again(*failure, held_baton, exchange.idempotent_read, in_transaction_before, retried)) {
         self->stream_.drop();
         self->send(std::move(operation), std::move(exchange), true);
         return;
@@ -203,6 +218,79 @@ void RemoteConnection::send(std::shared_ptr<Operation> operation, Exchange excha
     }
     self->finish(std::move(operation), std::move(outcome));
   });
+}
+
+void RemoteConnection::send_streamed(std::shared_ptr<Operation> operation, hrana::Statement statement,
+                                     bool idempotent_read, bool retried) {
+  const bool held_baton = stream_.holds_baton();
+  bool in_transaction = false;
+  std::int64_t lastrowid = 0;
+  {
+    std::lock_guard lock(mutex_);
+    in_transaction = in_transaction_;
+    lastrowid = last_insert_rowid_;
+  }
+  // Weak: the cursor lives as long as its rows' handles, which may outlive this.
+  const std::weak_ptr<RemoteConnection> weak = weak_from_this();
+  RemoteCursor::Connection connection{[weak] {
+                                        if (auto self = weak.lock(); self && !self->is_inherited())
+                                          self->stream_.resume();
+                                      },
+                                      [weak] {
+                                        if (auto self = weak.lock(); self && !self->is_inherited())
+                                          self->stream_.cancel();
+                                      },
+                                      [weak](const std::shared_ptr<Operation>& answered) {
+                                        if (auto self = weak.lock()) {
+                                          std::lock_guard lock(self->mutex_);
+                                          if (self->running_ == answered) self->running_ = nullptr;
+                                          ++self->completed_;
+                                        }
+                                      },
+                                      [weak, statement, held_baton, idempotent_read, in_transaction, retried](
+                                          const StreamFailure* failure, std::shared_ptr<Operation> unanswered) {
+                                        auto self = weak.lock();
+                                        if (!self) return;
+                                        const bool may_retry =
+                                            failure && worth_sending_again(*failure, held_baton, idempotent_read,
+                                                                           in_transaction, retried);
+                                        self->cursor_ended(failure, std::move(unanswered), statement, may_retry);
+                                      }};
+  auto cursor = std::make_shared<RemoteCursor>(std::move(operation), in_transaction, lastrowid, std::move(connection));
+  {
+    std::lock_guard lock(mutex_);
+    streaming_ = cursor;
+  }
+  hrana::Batch batch;
+  batch.push_back(BatchStep{nullptr, std::move(statement)});
+  stream_.send_cursor(std::move(batch), std::move(cursor));
+}
+
+void RemoteConnection::cursor_ended(const StreamFailure* failure, std::shared_ptr<Operation> unanswered,
+                                    const hrana::Statement& statement, bool may_retry) {
+  const bool stream_lost = failure && !failure->not_sent;
+  {
+    std::lock_guard lock(mutex_);
+    streaming_ = nullptr;
+    if (stream_lost && in_transaction_) {
+      lost_transaction_ = failure->error.message;
+      in_transaction_ = false;
+    }
+  }
+  if (stream_lost) stream_.drop();
+  if (!unanswered) return start_next();
+  if (may_retry) return send_streamed(std::move(unanswered), statement, true, true);
+  finish(std::move(unanswered),
+         failure ? failure->error : Error{ErrorKind::Operational, -1, "the remote database's cursor ended early"});
+}
+
+void RemoteConnection::forget_idle_stream() {
+  {
+    std::lock_guard lock(mutex_);
+    // Hrana 2 cannot say whether the stream holds a transaction.
+    if (in_transaction_ || !stream_.speaks_v3()) return;
+  }
+  stream_.drop_if_idle_for(kStreamReuseWindow);
 }
 
 void RemoteConnection::finish(std::shared_ptr<Operation> operation, Outcome outcome) {
@@ -278,6 +366,10 @@ std::shared_ptr<Operation> RemoteConnection::execute(std::string sql, Params par
       };
     } else {
       exchange.idempotent_read = kind.select && !in_transaction_;
+      if (stream_.speaks_v3() && (kind.select || kind.common_table_expression)) {
+        exchange.streamed = statement(std::move(sql), std::move(params));
+        return exchange;
+      }
       exchange.requests.emplace_back(hrana::ExecuteRequest{statement(std::move(sql), std::move(params))});
       exchange.read = [to_query_result](std::span<const StreamResult> results) -> Outcome {
         return error_or(results[0], [&](const StreamResult& result) -> Outcome {
@@ -478,6 +570,7 @@ std::shared_ptr<Operation> RemoteConnection::close(Sink sink, std::uintptr_t tag
     return operation;
   }
   std::deque<Pending> failed;
+  std::shared_ptr<RemoteCursor> streaming;
   bool idle = false;
   {
     std::lock_guard lock(mutex_);
@@ -487,11 +580,14 @@ std::shared_ptr<Operation> RemoteConnection::close(Sink sink, std::uintptr_t tag
       closed_ = true;
       failed.swap(queue_);
       closing_ = operation;
-      idle = running_ == nullptr;
+      streaming = streaming_;
+      idle = running_ == nullptr && streaming_ == nullptr;
       if (idle) closing_ = nullptr;
     }
   }
   for (auto& pending : failed) Operation::complete(std::move(pending.operation), closed_error());
+  // Its rows are no longer anyone's; the close goes out once its answer ended.
+  if (streaming) streaming->close();
   if (idle) close_stream_then(operation);
   return operation;
 }
@@ -537,7 +633,7 @@ bool RemoteConnection::in_transaction() const {
 
 std::size_t RemoteConnection::load() const {
   std::lock_guard lock(mutex_);
-  return queue_.size() + (running_ ? 1 : 0);
+  return queue_.size() + (running_ || streaming_ ? 1 : 0);
 }
 
 std::uint64_t RemoteConnection::completed() const {

@@ -1,8 +1,10 @@
 // A connection to a remote database over Hrana: the same operations as a
 // local connection, completing into the same sinks. Operations run in
-// submission order, one pipeline at a time on one stream; a statement
+// submission order, one request at a time on one stream; a statement
 // outside a transaction opens no server state (it travels with a close),
-// while a transaction keeps its stream's baton until it ends.
+// while a transaction keeps its stream's baton until it ends. A read goes
+// through a cursor instead (Hrana 3), its rows read as the reader fetches
+// them, and its stream is closed by the next statement.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +21,7 @@
 #include "cancellable.hpp"
 #include "executor.hpp"
 #include "hrana_stream.hpp"
+#include "remote_cursor.hpp"
 #include "transaction_rules.hpp"
 
 namespace aiolibsql::remote {
@@ -79,6 +82,8 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
     bool may_change_transaction = false;
     // A read outside any transaction: sending it again cannot write twice.
     bool idempotent_read = false;
+    // A statement whose rows are read through a cursor (then `requests` is empty).
+    std::optional<hrana::Statement> streamed;
   };
   // Builds the exchange once the operation's turn comes, from the state then.
   using Plan = std::function<Exchange()>;
@@ -95,6 +100,13 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
   // The next operation to send and what it sends, once no other is in flight.
   std::optional<std::pair<std::shared_ptr<Operation>, Exchange>> take_next();
   void send(std::shared_ptr<Operation> operation, Exchange exchange, bool retried);
+  void send_streamed(std::shared_ptr<Operation> operation, hrana::Statement statement, bool idempotent_read,
+                     bool retried);
+  // The cursor's answer ended (see RemoteCursor::Connection::ended).
+  void cursor_ended(const StreamFailure* failure, std::shared_ptr<Operation> unanswered,
+                    const hrana::Statement& statement, bool may_retry);
+  // Outside a transaction, leaves a stream that may have expired to expire.
+  void forget_idle_stream();
   void finish(std::shared_ptr<Operation> operation, Outcome outcome);
   void close_stream_then(std::shared_ptr<Operation> close_operation);
   Exchange run_steps(const TransactionSteps& steps, Outcome done);
@@ -105,6 +117,8 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
   TransactionRules rules_;
   std::deque<Pending> queue_;
   std::shared_ptr<Operation> running_;
+  // The cursor whose answer holds the stream, until it ends.
+  std::shared_ptr<RemoteCursor> streaming_;
   std::shared_ptr<Operation> closing_;
   bool in_transaction_ = false;
   bool closed_ = false;

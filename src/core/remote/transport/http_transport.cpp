@@ -71,16 +71,37 @@ struct Transfer {
   HttpResponse response;
   char error_buffer[CURL_ERROR_SIZE] = {};
   bool out_of_memory = false;
+  bool paused = false;
+  bool stopped_by_reader = false;
 
   static size_t write_body(char* data, size_t size, size_t count, void* self) noexcept {
     auto& transfer = *static_cast<Transfer*>(self);
+    const std::string_view piece(data, size * count);
     try {
-      transfer.response.body.append(data, size * count);
-      return size * count;
+      if (transfer.request.stream_body && transfer.status() == 200) {
+        switch (transfer.request.stream_body(piece)) {
+          case BodyVerdict::Take:
+            return piece.size();
+          case BodyVerdict::Pause:
+            transfer.paused = true;
+            return CURL_WRITEFUNC_PAUSE;
+          case BodyVerdict::Stop:
+            transfer.stopped_by_reader = true;
+            return 0;  // aborts the transfer
+        }
+      }
+      transfer.response.body.append(piece);
+      return piece.size();
     } catch (...) {
       transfer.out_of_memory = true;
-      return 0;  // aborts the transfer
+      return 0;
     }
+  }
+
+  long status() const noexcept {
+    long code = 0;
+    curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &code);
+    return code;
   }
 };
 
@@ -132,21 +153,33 @@ struct HttpTransport::Engine {
     curl_multi_wakeup(multi.get());
   }
 
+  void resume(std::uint64_t id) {
+    {
+      std::lock_guard lock(mutex);
+      resumed.push_back(id);
+    }
+    curl_multi_wakeup(multi.get());
+  }
+
   void run() {
     while (true) {
       std::deque<std::unique_ptr<Transfer>> starting;
       std::vector<std::uint64_t> cancelling;
+      std::vector<std::uint64_t> resuming;
       bool stop = false;
       {
         std::lock_guard lock(mutex);
         starting.swap(submitted);
         cancelling.swap(cancelled);
+        resuming.swap(resumed);
         stop = stopping;
       }
       for (auto& transfer : starting) start(std::move(transfer));
+      // Cancels first: a request both cancelled and resumed reads no more.
       for (const auto id : cancelling) {
         finish(id, HttpOutcome{std::nullopt, Error{ErrorKind::Cancelled, -1, "the request was cancelled"}});
       }
+      for (const auto id : resuming) unpause(id);
       if (stop) break;
       int running = 0;
       curl_multi_perform(multi.get(), &running);
@@ -189,7 +222,14 @@ struct HttpTransport::Engine {
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error_buffer);
     const HttpOptions& options = transfer->request.options;
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.request_timeout.count()));
+    if (!transfer->request.stream_body) {
+      curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.request_timeout.count()));
+    } else if (options.request_timeout.count() > 0) {
+      // libcurl leaves paused transfers out of this check.
+      const auto seconds = std::chrono::ceil<std::chrono::seconds>(options.request_timeout).count();
+      curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+      curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(seconds));
+    }
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, options.verify_tls ? 1L : 0L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
     // HTTP/2 over TLS when the server offers it; requests then share one
@@ -216,8 +256,19 @@ struct HttpTransport::Engine {
     }
   }
 
+  void unpause(std::uint64_t id) {
+    const auto found = in_flight.find(id);
+    if (found == in_flight.end() || !found->second->paused) return;
+    found->second->paused = false;
+    // May hand the held piece to the reader at once, which may pause again.
+    curl_easy_pause(found->second->easy.get(), CURLPAUSE_CONT);
+  }
+
   HttpOutcome outcome_of(Transfer& transfer, CURLcode code) {
     if (transfer.out_of_memory) return HttpOutcome{std::nullopt, Error{ErrorKind::Memory, -1, "out of memory"}};
+    if (transfer.stopped_by_reader) {
+      return HttpOutcome{std::nullopt, Error{ErrorKind::Operational, -1, "the reader of the answer stopped it"}};
+    }
     if (code != CURLE_OK) {
       const std::string detail = transfer.error_buffer[0] != '\0' ? transfer.error_buffer : curl_easy_strerror(code);
       const char* what = code == CURLE_OPERATION_TIMEDOUT ? "the remote database did not answer in time"
@@ -249,6 +300,7 @@ struct HttpTransport::Engine {
   std::uint64_t last_id = 0;
   std::deque<std::unique_ptr<Transfer>> submitted;
   std::vector<std::uint64_t> cancelled;
+  std::vector<std::uint64_t> resumed;
   // Touched by the transport's thread only.
   std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> in_flight;
 };
@@ -273,5 +325,7 @@ std::uint64_t HttpTransport::send(HttpRequest request, Done done) {
 }
 
 void HttpTransport::cancel(std::uint64_t id) { engine_->cancel(id); }
+
+void HttpTransport::resume(std::uint64_t id) { engine_->resume(id); }
 
 }  // namespace aiolibsql::remote

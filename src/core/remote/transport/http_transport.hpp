@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "error.hpp"
@@ -19,9 +20,19 @@ namespace aiolibsql::remote {
 
 struct HttpOptions {
   std::chrono::milliseconds connect_timeout{10'000};
-  // The whole request, from sending to the last byte of the answer; zero: none.
+  // The whole request, from sending to the last byte of the answer; zero:
+  // none. A streamed answer (HttpRequest::stream_body) may take as long as
+  // its reader does: there it bounds how long the server may send nothing
+  // while the reader waits.
   std::chrono::milliseconds request_timeout{0};
   bool verify_tls = true;
+};
+
+// What a reader of a streamed answer does with the piece it is offered.
+enum class BodyVerdict : std::uint8_t {
+  Take,   // consumed it
+  Pause,  // did not consume it: it comes again after HttpTransport::resume()
+  Stop,   // wants no more: the request fails
 };
 
 struct HttpRequest {
@@ -31,6 +42,10 @@ struct HttpRequest {
   // Sent as "Authorization: Bearer <token>" when not empty.
   Secret bearer_token;
   HttpOptions options;
+  // When set, the body of a 200 answer goes here piece by piece as it
+  // arrives, on the transport's thread (it must not block), and not into
+  // HttpResponse::body: memory stays bounded by what the reader keeps.
+  std::function<BodyVerdict(std::string_view piece)> stream_body;
 };
 
 struct HttpResponse {
@@ -70,6 +85,8 @@ class HttpTransport {
   std::uint64_t send(HttpRequest request, Done done);
   // Aborts the request if it is still in flight: its Done gets a Cancelled error.
   void cancel(std::uint64_t id);
+  // Lets a paused streamed answer go on (see BodyVerdict::Pause).
+  void resume(std::uint64_t id);
 
  private:
   struct Engine;

@@ -1,0 +1,90 @@
+"""Large remote results arrive as they are fetched, as local ones do: memory
+stays bounded however many rows a statement returns, and other statements on
+the same connection still get their turn while a result is open."""
+
+from __future__ import annotations
+
+import pytest
+from servers.launch import Remote
+
+import aiolibsql
+import aiolibsql.dbapi as dbapi
+
+ROWS = 20_000
+# Each row carries 5,000 characters: the whole answer is about 100 MB.
+FILL = f"""WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {ROWS})
+           INSERT INTO big SELECT i, hex(randomblob(2500)) FROM c"""
+BOUND = 50 * 1024 * 1024
+
+
+def resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096
+
+
+@pytest.mark.resident_memory
+@pytest.mark.needs("cursors")
+async def test_iterating_a_100_mb_result_holds_a_bounded_amount_of_memory(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url, autocommit=True) as conn:
+        await conn.execute("CREATE TABLE big (i INTEGER, v TEXT)")
+        await conn.execute(FILL)
+        baseline = resident_bytes()
+        peak = baseline
+        expected = 1
+        cursor = await conn.execute("SELECT i, v FROM big ORDER BY i")
+        async for i, v in cursor:
+            assert i == expected
+            assert len(v) == 5000
+            expected += 1
+            if i % 500 == 0:
+                peak = max(peak, resident_bytes())
+        assert expected == ROWS + 1
+        assert peak - baseline < BOUND, f"grew by {(peak - baseline) >> 20} MiB"
+
+
+@pytest.mark.resident_memory
+@pytest.mark.needs("cursors")
+def test_the_blocking_module_fetches_a_large_result_in_bounded_memory(remote: Remote) -> None:
+    conn = dbapi.connect(remote.url, autocommit=True)
+    try:
+        conn.execute("CREATE TABLE big (i INTEGER, v TEXT)")
+        conn.execute(FILL)
+        baseline = resident_bytes()
+        peak = baseline
+        cursor = conn.execute("SELECT i, v FROM big ORDER BY i")
+        total = 0
+        while rows := cursor.fetchmany(1000):
+            total += len(rows)
+            peak = max(peak, resident_bytes())
+        assert total == ROWS
+        assert peak - baseline < BOUND, f"grew by {(peak - baseline) >> 20} MiB"
+    finally:
+        conn.close()
+
+
+@pytest.mark.needs("batons")
+async def test_statements_run_while_a_result_is_open_get_their_turn(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url) as conn:
+        await conn.execute("CREATE TABLE t (x INTEGER)")
+        await conn.executemany("INSERT INTO t VALUES (?)", [(x,) for x in range(1, ROWS + 1)])
+        await conn.commit()
+        seen = 0
+        cursor = await conn.execute("SELECT x FROM t ORDER BY x")
+        async for (x,) in cursor:
+            seen += 1
+            if x % 5000 == 0:
+                await conn.execute("UPDATE t SET x = -x WHERE x = ?", (x,))
+        await conn.commit()
+        assert seen == ROWS
+        assert await conn.execute_fetchall("SELECT count(*) FROM t WHERE x < 0") == [(ROWS // 5000,)]
+
+
+async def test_a_result_dropped_unread_leaves_the_connection_usable(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url, autocommit=True) as conn:
+        await conn.execute("CREATE TABLE t (x INTEGER)")
+        await conn.executemany("INSERT INTO t VALUES (?)", [(x,) for x in range(ROWS)])
+        for _ in range(3):
+            cursor = await conn.execute("SELECT x FROM t")
+            assert await cursor.fetchone() == (0,)
+            await cursor.close()
+        assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(ROWS,)]
