@@ -114,13 +114,16 @@ struct HttpTransport::Engine {
     thread = std::thread([this] { run(); });
   }
 
-  ~Engine() {
+  ~Engine() { stop(); }
+
+  // Fails what is in flight and joins the thread; once only.
+  void stop() {
     {
       std::lock_guard lock(mutex);
       stopping = true;
     }
     curl_multi_wakeup(multi.get());
-    thread.join();
+    if (thread.joinable()) thread.join();
   }
 
   bool inherited() const noexcept { return fork_generation() != generation; }
@@ -312,12 +315,32 @@ HttpTransport::~HttpTransport() {
   if (engine_->inherited()) static_cast<void>(engine_.release());
 }
 
+namespace {
+
+// At exit the shared transport's thread is stopped before the reference is
+// let go: a callback still running there may hold another, and had it the
+// last, the transport would be destroyed on the thread it must join.
+struct SharedTransport {
+  std::mutex mutex;
+  std::shared_ptr<HttpTransport> transport;
+  ~SharedTransport() {
+    if (transport) transport->stop();
+  }
+};
+
+}  // namespace
+
 std::shared_ptr<HttpTransport> HttpTransport::shared() {
-  static std::mutex mutex;
-  static std::shared_ptr<HttpTransport> transport;
-  std::lock_guard lock(mutex);
-  if (!transport || transport->engine_->inherited()) transport = std::make_shared<HttpTransport>();
-  return transport;
+  static SharedTransport shared;
+  std::lock_guard lock(shared.mutex);
+  if (!shared.transport || shared.transport->engine_->inherited()) {
+    shared.transport = std::make_shared<HttpTransport>();
+  }
+  return shared.transport;
+}
+
+void HttpTransport::stop() {
+  if (!engine_->inherited()) engine_->stop();
 }
 
 std::uint64_t HttpTransport::send(HttpRequest request, Done done) {

@@ -87,6 +87,9 @@ class HttpTransport {
   void cancel(std::uint64_t id);
   // Lets a paused streamed answer go on (see BodyVerdict::Pause).
   void resume(std::uint64_t id);
+  // Fails requests in flight and joins the thread, as destruction does; later
+  // requests fail at once. Not from a Done.
+  void stop();
 
  private:
   struct Engine;
