@@ -52,21 +52,6 @@ inline std::string autocommit(bool is_autocommit) {
          (is_autocommit ? "true" : "false") + "}}";
 }
 
-inline std::string batch_of(std::vector<std::string_view> step_results) {
-  std::string results = "[";
-  std::string errors = "[";
-  for (std::size_t i = 0; i < step_results.size(); ++i) {
-    if (i > 0) {
-      results += ',';
-      errors += ',';
-    }
-    results.append(step_results[i]);
-    errors += "null";
-  }
-  return R"({"type":"ok","response":{"type":"batch","result":{"step_results":)" + results + R"(],"step_errors":)" +
-         errors + "]}}}";
-}
-
 constexpr std::string_view kEmptyResult = R"({"cols":[],"rows":[],"affected_row_count":0,"last_insert_rowid":null})";
 constexpr std::string_view kInsertResult = R"({"cols":[],"rows":[],"affected_row_count":1,"last_insert_rowid":"7"})";
 
@@ -84,6 +69,11 @@ inline std::string batch_failing_at(std::vector<std::optional<std::string_view>>
   }
   return R"({"type":"ok","response":{"type":"batch","result":{"step_results":)" + results + R"(],"step_errors":)" +
          errors + "]}}}";
+}
+
+// A batch whose steps all succeeded.
+inline std::string batch_of(std::vector<std::string_view> step_results) {
+  return batch_failing_at({step_results.begin(), step_results.end()}, step_results.size());
 }
 
 inline Reply pipeline(std::string baton, std::vector<std::string> results) {
