@@ -4,10 +4,11 @@ or a blocked event loop, and the connection goes on with the next statement."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from servers.control import inject, wait_until_stalling
-from servers.launch import Remote, hrana_server
+from servers.launch import Remote, free_port, hrana_server, hrana_server_process
 
 import aiolibsql
 
@@ -120,3 +121,32 @@ async def test_a_wrong_token_is_an_authentication_error_that_never_shows_the_tok
             assert "wrong-token-1234" not in repr(conn)
         async with aiolibsql.connect(url + "?authToken=right-token") as conn:
             assert await conn.execute_fetchall("SELECT 1") == [(1,)]
+
+
+async def test_a_server_killed_mid_result_delivers_the_rows_that_arrived_then_fails_until_it_is_back(
+    tmp_path: Path,
+) -> None:
+    rows = 20_000
+    # About 80 MB: far more than the socket buffers hold when the server dies.
+    fill = f"""WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {rows})
+               INSERT INTO k SELECT i, hex(randomblob(2000)) FROM c"""
+    options = ("--database", str(tmp_path / "primary.db"), "--port", str(free_port()))
+    with hrana_server_process(*options) as (url, process):
+        async with aiolibsql.connect(url, autocommit=True) as conn:
+            await conn.execute("CREATE TABLE k (i INTEGER, v TEXT)")
+            await conn.execute(fill)
+            cursor = await conn.execute("SELECT i, v FROM k ORDER BY i")
+            assert (await cursor.fetchone())[0] == 1
+            process.kill()
+            process.wait()
+            seen = 1
+            with pytest.raises(aiolibsql.OperationalError, match="request to the remote database failed"):
+                while (row := await cursor.fetchone()) is not None:
+                    seen += 1
+                    assert row[0] == seen
+            assert seen < rows
+            with pytest.raises(aiolibsql.OperationalError, match="request to the remote database failed"):
+                await conn.execute("SELECT 1")
+            with hrana_server(*options):
+                assert await conn.execute_fetchall("SELECT count(*) FROM k") == [(rows,)]
+

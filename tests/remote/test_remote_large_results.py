@@ -88,3 +88,33 @@ async def test_a_result_dropped_unread_leaves_the_connection_usable(remote: Remo
             assert await cursor.fetchone() == (0,)
             await cursor.close()
         assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(ROWS,)]
+
+
+async def test_a_schema_change_behind_an_open_result_waits_for_it_and_later_reads_see_the_new_columns(
+    remote: Remote,
+) -> None:
+    async with aiolibsql.connect(remote.url, autocommit=True) as conn:
+        await conn.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+        await conn.executemany("INSERT INTO t VALUES (?, 'x')", [(a,) for a in range(ROWS)])
+        cursor = await conn.execute("SELECT * FROM t ORDER BY a")
+        first = await cursor.fetchmany(10)
+        await conn.execute("ALTER TABLE t ADD COLUMN c INTEGER DEFAULT 7")
+        rest = await cursor.fetchall()
+        assert first + rest == [(a, "x") for a in range(ROWS)]
+        assert [column[0] for column in cursor.description] == ["a", "b"]
+        after = await conn.execute("SELECT * FROM t ORDER BY a")
+        assert [column[0] for column in after.description] == ["a", "b", "c"]
+        assert await after.fetchone() == (0, "x", 7)
+
+
+async def test_a_table_dropped_by_another_connection_leaves_an_open_result_whole(remote: Remote) -> None:
+    async with aiolibsql.connect(remote.url, autocommit=True) as conn:
+        await conn.execute("CREATE TABLE t (a INTEGER)")
+        await conn.executemany("INSERT INTO t VALUES (?)", [(a,) for a in range(ROWS)])
+        cursor = await conn.execute("SELECT a FROM t ORDER BY a")
+        first = await cursor.fetchmany(10)
+        async with aiolibsql.connect(remote.url, autocommit=True) as other:
+            await other.execute("DROP TABLE t")
+        assert first + await cursor.fetchall() == [(a,) for a in range(ROWS)]
+        with pytest.raises(aiolibsql.OperationalError, match="no such table"):
+            await conn.execute("SELECT count(*) FROM t")

@@ -102,6 +102,13 @@ def server_python() -> str:
 @contextlib.contextmanager
 def hrana_server(*options: str) -> Iterator[str]:
     """Our Hrana test server (hrana_server.py) with `options`; yields its base URL."""
+    with hrana_server_process(*options) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def hrana_server_process(*options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """As `hrana_server`, also yielding the process, for tests that kill it."""
     process = subprocess.Popen(
         [server_python(), str(SERVERS / "hrana_server.py"), *options],
         stdin=subprocess.PIPE,
@@ -113,7 +120,7 @@ def hrana_server(*options: str) -> Iterator[str]:
         ready = process.stdout.readline()
         if not ready.startswith("listening "):
             raise RuntimeError(f"the Hrana test server did not start: {ready!r}")
-        yield "http://" + ready.split()[1]
+        yield "http://" + ready.split()[1], process
     finally:
         process.stdin.close()
         try:
