@@ -204,12 +204,18 @@ TEST_F(RemoteConnectionTest, ATransactionLostWithItsStreamIsReportedUntilRolledB
   execute(*connection, "INSERT INTO t SELECT 1");
   const Outcome failed = execute(*connection, "INSERT INTO t SELECT 2");
   EXPECT_EQ(std::get<Error>(failed).kind, ErrorKind::Operational);
+  // Still "in a transaction" until it is ended: code that rolls back only
+  // when in_transaction() says so must not be left refused for ever.
+  EXPECT_TRUE(connection->in_transaction());
   const Outcome refused = execute(*connection, "SELECT 1");
   ASSERT_TRUE(std::holds_alternative<Error>(refused));
   EXPECT_NE(std::get<Error>(refused).message.find("transaction on the remote database was lost"), std::string::npos);
+  EXPECT_TRUE(connection->in_transaction());
   const Outcome refused_commit = run([&](auto sink) { connection->commit(sink, 3); });
   EXPECT_TRUE(std::holds_alternative<Error>(refused_commit));
+  EXPECT_TRUE(connection->in_transaction());
   EXPECT_TRUE(std::holds_alternative<std::monostate>(run([&](auto sink) { connection->rollback(sink, 3); })));
+  EXPECT_FALSE(connection->in_transaction());
   EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "DROP TABLE IF EXISTS u")));
   EXPECT_EQ(pipelines, 3);  // the rollback needed no request: the server had already dropped the transaction
 }

@@ -11,6 +11,7 @@ from servers.control import inject, wait_until_stalling
 from servers.launch import Remote, free_port, hrana_server, hrana_server_process
 
 import aiolibsql
+import aiolibsql.dbapi as dbapi
 
 pytestmark = pytest.mark.needs("faults", "batons", "hrana3")
 
@@ -83,9 +84,11 @@ async def test_a_transaction_lost_to_a_fault_is_reported_until_rolled_back(remot
         inject(remote, "reset")
         with pytest.raises(aiolibsql.OperationalError):
             await conn.execute("INSERT INTO t VALUES (2)")
-        # Not silently outside the transaction: every statement says it is gone.
+        # Not silently outside the transaction: every statement says it is
+        # gone, and in_transaction holds until it is ended.
         with pytest.raises(aiolibsql.OperationalError, match="transaction on the remote database was lost"):
             await conn.execute("INSERT INTO t VALUES (3)")
+        assert conn.in_transaction
         with pytest.raises(aiolibsql.OperationalError, match="lost"):
             await conn.commit()
         await conn.rollback()
@@ -108,7 +111,10 @@ async def test_a_statement_cancelled_inside_a_transaction_makes_the_next_one_say
             await stalled
         with pytest.raises(aiolibsql.OperationalError, match="lost"):
             await conn.execute("SELECT count(*) FROM t")
+        # The usual clean-up, rolling back only when in a transaction, works.
+        assert conn.in_transaction
         await conn.rollback()
+        assert not conn.in_transaction
         assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(0,)]
 
 
@@ -150,3 +156,21 @@ async def test_a_server_killed_mid_result_delivers_the_rows_that_arrived_then_fa
             with hrana_server(*options):
                 assert await conn.execute_fetchall("SELECT count(*) FROM k") == [(rows,)]
 
+
+def test_the_blocking_module_rolls_back_a_lost_transaction_and_goes_on(remote: Remote) -> None:
+    conn = dbapi.connect(remote.url)
+    try:
+        conn.execute("CREATE TABLE t (x)")
+        conn.commit()
+        conn.execute("INSERT INTO t VALUES (1)")
+        inject(remote, "reset")
+        with pytest.raises(dbapi.OperationalError):
+            conn.execute("INSERT INTO t VALUES (2)")
+        assert conn.in_transaction
+        with pytest.raises(dbapi.OperationalError, match="transaction on the remote database was lost"):
+            conn.execute("SELECT 1")
+        conn.rollback()
+        assert not conn.in_transaction
+        assert conn.execute("SELECT count(*) FROM t").fetchall() == [(0,)]
+    finally:
+        conn.close()

@@ -628,7 +628,9 @@ bool RemoteConnection::cancel(std::uintptr_t tag) {
 
 bool RemoteConnection::in_transaction() const {
   std::lock_guard lock(mutex_);
-  return in_transaction_;
+  // A lost transaction still needs ending: callers that roll back only when
+  // a transaction is open must see it.
+  return in_transaction_ || lost_transaction_.has_value();
 }
 
 std::size_t RemoteConnection::load() const {
