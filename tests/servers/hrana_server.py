@@ -292,6 +292,8 @@ class HranaServer(ThreadingHTTPServer):
         self.base_path = base_path.rstrip("/")
         self.move_streams = move_streams
         self.streams: dict[str, Stream] = {}
+        # Streams closed for idling, whose batons get STREAM_EXPIRED.
+        self.expired: set[str] = set()
         # The one baton each open stream answers to now.
         self.batons: dict[str, Stream] = {}
         self.lock = threading.Lock()
@@ -321,14 +323,38 @@ class HranaServer(ThreadingHTTPServer):
                 return stream_id, stream
             stream_id, _, _ = baton.partition(".")
             stream = self.streams.get(stream_id)
+            if stream is not None and time.monotonic() - stream.last_used > self.stream_expiry:
+                self.close_idle([(stream_id, stream)])
+            if stream_id in self.expired:
+                raise HttpError(400, "The stream has expired due to inactivity", "STREAM_EXPIRED")
             if stream is None or self.batons.get(baton) is not stream:
                 raise HttpError(400, "Received an invalid baton")
             del self.batons[baton]
-            if time.monotonic() - stream.last_used > self.stream_expiry:
-                del self.streams[stream_id]
-                stream.close()
-                raise HttpError(400, "The stream has expired due to inactivity", "STREAM_EXPIRED")
+            # In use from now on: the expiry timer leaves it alone.
+            stream.last_used = time.monotonic()
             return stream_id, stream
+
+    def expire_idle_streams(self) -> None:
+        """Closes streams idle for longer than the expiry on a timer, as sqld
+        does: a stream whose client went away (a lost transaction) then stops
+        holding the database's locks."""
+        while not self.stopping.wait(min(1.0, max(0.05, self.stream_expiry / 4))):
+            with self.lock:
+                now = time.monotonic()
+                self.close_idle(
+                    [(i, stream) for i, stream in self.streams.items() if now - stream.last_used > self.stream_expiry]
+                )
+
+    def close_idle(self, idle: list[tuple[str, Stream]]) -> None:
+        """Closes `idle` streams not running a request now; under self.lock."""
+        closing = {stream_id: stream for stream_id, stream in idle if stream.lock.acquire(blocking=False)}
+        for stream_id, stream in closing.items():
+            del self.streams[stream_id]
+            self.expired.add(stream_id)
+            stream.close()
+            stream.lock.release()
+        dropped = set(closing.values())
+        self.batons = {baton: stream for baton, stream in self.batons.items() if stream not in dropped}
 
     def next_baton(self, stream_id: str, stream: Stream) -> str:
         baton = f"{stream_id}.{secrets.token_urlsafe(12)}"
@@ -607,6 +633,7 @@ def main() -> None:
             options.move_streams,
         )
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(target=server.expire_idle_streams, daemon=True).start()
         print(f"listening 127.0.0.1:{server.server_address[1]}", flush=True)
         sys.stdin.read()
         server.stopping.set()

@@ -104,6 +104,23 @@ def test_an_idle_stream_expires_with_sqlds_error() -> None:
     assert expired == {"message": "The stream has expired due to inactivity", "code": "STREAM_EXPIRED"}
 
 
+def test_an_abandoned_stream_expires_on_a_timer_and_its_transaction_stops_holding_the_write_lock() -> None:
+    with hrana_server("--stream-expiry", "0.2") as base:
+        post(base, "/v3/pipeline", {"baton": None, "requests": [execute("CREATE TABLE t (x)")]}, token=None)
+        abandoned = [execute("BEGIN IMMEDIATE"), execute("INSERT INTO t VALUES (1)")]
+        post(base, "/v3/pipeline", {"baton": None, "requests": abandoned}, token=None)
+        # Waits on the abandoned stream's lock (the server's busy timeout is
+        # 5 s) until the timer closes that stream, which rolls it back.
+        status, answer = post(
+            base,
+            "/v3/pipeline",
+            {"baton": None, "requests": [execute("INSERT INTO t VALUES (2)"), execute("SELECT x FROM t")]},
+            token=None,
+        )
+    assert status == 200, answer
+    assert answer["results"][1]["response"]["result"]["rows"] == [[{"type": "integer", "value": "2"}]]
+
+
 def test_a_missing_or_wrong_token_is_refused_with_401(url: str) -> None:
     assert post(url, "/v3/pipeline", {"baton": None, "requests": []}, token=None)[0] == 401
     assert post(url, "/v3/pipeline", {"baton": None, "requests": []}, token="wrong")[0] == 401
