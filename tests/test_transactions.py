@@ -5,6 +5,9 @@ What another connection can see is the test of what was committed.
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 
 import aiolibsql
@@ -334,3 +337,30 @@ async def test_after_a_failed_switch_to_autocommit_the_connection_behaves_as_aut
         assert conn.autocommit is True
         await conn.execute("INSERT INTO parent VALUES (1)")
         assert conn.in_transaction is False
+
+
+async def test_in_transaction_holds_while_a_cancelled_statement_is_still_running(db_path: str) -> None:
+    # Whether it leaves a transaction open is unknown until it ends, and
+    # "roll back if in a transaction" clean-up must not be skipped meanwhile.
+    started = threading.Event()
+    release = threading.Event()
+
+    def hold() -> int:
+        started.set()
+        release.wait()
+        return 1
+
+    async with aiolibsql.connect(db_path, autocommit=True) as conn:
+        await conn.create_function("hold", 0, hold)
+        running = asyncio.ensure_future(conn.execute("SELECT hold()"))
+        await asyncio.to_thread(started.wait)
+        running.cancel()
+        try:
+            with pytest.raises(asyncio.CancelledError):
+                await running
+            assert conn.in_transaction
+        finally:
+            release.set()
+        # Queued behind the cancelled statement, so it runs once that ended.
+        await conn.execute("SELECT 1")
+        assert not conn.in_transaction

@@ -125,7 +125,12 @@ class AsyncConnection final : public std::enable_shared_from_this<AsyncConnectio
   // Once a user function is registered, statements may run Python on the
   // worker, which then needs the caller's interpreter lock.
   bool has_user_functions() const noexcept { return has_user_functions_.load(std::memory_order_relaxed); }
-  bool in_transaction() const noexcept { return connection_.in_transaction(); }
+  // A cancelled or interrupted statement still running may yet leave a
+  // transaction open: until it ends, say so, so that clean-up that rolls
+  // back only inside a transaction is not skipped.
+  bool in_transaction() const noexcept {
+    return executor_.cancellation().load(std::memory_order_acquire) || connection_.in_transaction();
+  }
   std::int64_t total_changes() const noexcept { return connection_.total_changes(); }
   std::size_t open_results() const noexcept { return connection_.open_results(); }
 

@@ -310,7 +310,8 @@ void Executor::work_loop(const std::shared_ptr<State>& state) {
     }
     lock.lock();
     state->running = nullptr;
-    state->cancel_running.store(false, std::memory_order_relaxed);
+    // Release: whoever sees it clear sees what the operation left behind.
+    state->cancel_running.store(false, std::memory_order_release);
     state->busy = false;
     state->stats.completed += group.size();
     if (group.size() > 1) {

@@ -616,6 +616,7 @@ bool RemoteConnection::cancel(std::uintptr_t tag) {
     }
     if (!removed) {
       if (!running_ || running_->tag() != tag || !running_->cancellable()) return false;
+      cancelling_ = running_;
     }
   }
   if (removed) {
@@ -628,9 +629,11 @@ bool RemoteConnection::cancel(std::uintptr_t tag) {
 
 bool RemoteConnection::in_transaction() const {
   std::lock_guard lock(mutex_);
-  // A lost transaction still needs ending: callers that roll back only when
-  // a transaction is open must see it.
-  return in_transaction_ || lost_transaction_.has_value();
+  // Callers that roll back only when a transaction is open must not skip a
+  // lost one, which still needs ending, nor one that a cancelled statement
+  // still in flight may yet open.
+  const bool cancelled_in_flight = running_ && cancelling_.lock() == running_;
+  return in_transaction_ || lost_transaction_.has_value() || cancelled_in_flight;
 }
 
 std::size_t RemoteConnection::load() const {

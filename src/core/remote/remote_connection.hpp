@@ -117,6 +117,9 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
   TransactionRules rules_;
   std::deque<Pending> queue_;
   std::shared_ptr<Operation> running_;
+  // The running operation cancel() is stopping; until it ends, whether it
+  // left a transaction open is not known.
+  std::weak_ptr<Operation> cancelling_;
   // The cursor whose answer holds the stream, until it ends.
   std::shared_ptr<RemoteCursor> streaming_;
   std::shared_ptr<Operation> closing_;
