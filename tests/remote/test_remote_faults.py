@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from servers.control import inject, wait_until_stalling
+from servers.control import inject, release_stalled, wait_until_stalling
 from servers.launch import Remote, free_port, hrana_server, hrana_server_process
 
 import aiolibsql
@@ -99,9 +99,13 @@ async def test_a_transaction_lost_to_a_fault_is_reported_until_rolled_back(remot
         assert await other.execute_fetchall("SELECT count(*) FROM t") == [(0,)]
 
 
-async def test_a_statement_cancelled_inside_a_transaction_makes_the_next_one_say_so(remote: Remote) -> None:
-    async with aiolibsql.connect(remote.url) as conn:
-        await conn.execute("CREATE TABLE t (x)")
+async def test_a_statement_cancelled_inside_a_transaction_finishes_unseen_and_the_transaction_stays_whole(
+    remote: Remote,
+) -> None:
+    # Aborting its request would orphan the stream, and the server would hold
+    # the write lock until it expired the stream, blocking every writer.
+    async with aiolibsql.connect(remote.url) as conn, aiolibsql.connect(remote.url, autocommit=True) as other:
+        await other.execute("CREATE TABLE t (x)")
         await conn.execute("INSERT INTO t VALUES (1)")
         inject(remote, "stall")
         stalled = asyncio.ensure_future(conn.execute("INSERT INTO t VALUES (2)"))
@@ -109,13 +113,15 @@ async def test_a_statement_cancelled_inside_a_transaction_makes_the_next_one_say
         stalled.cancel()
         with pytest.raises(asyncio.CancelledError):
             await stalled
-        with pytest.raises(aiolibsql.OperationalError, match="lost"):
-            await conn.execute("SELECT count(*) FROM t")
-        # The usual clean-up, rolling back only when in a transaction, works.
         assert conn.in_transaction
+        await asyncio.to_thread(release_stalled, remote)
+        # It ran, inside the transaction, which goes on.
+        assert await conn.execute_fetchall("SELECT x FROM t ORDER BY x") == [(1,), (2,)]
         await conn.rollback()
         assert not conn.in_transaction
-        assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(0,)]
+        # The rollback ended it on the server: its lock is gone at once.
+        await other.execute("INSERT INTO t VALUES (3)")
+        assert await other.execute_fetchall("SELECT x FROM t") == [(3,)]
 
 
 async def test_a_wrong_token_is_an_authentication_error_that_never_shows_the_token() -> None:

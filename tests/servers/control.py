@@ -22,6 +22,12 @@ def wait_until_stalling(remote: Remote, count: int = 1) -> None:
         assert response.status == 200
 
 
+def release_stalled(remote: Remote) -> None:
+    """Requests stalling on the server answer now."""
+    with urllib.request.urlopen(urllib.request.Request(remote.url + "/_release", data=b"{}"), timeout=30):
+        pass
+
+
 def served(url: str, what: str = "pipelines") -> int:
     """How many of `what` the server at `url` has served (its GET /_stats)."""
     with urllib.request.urlopen(url + "/_stats", timeout=30) as response:

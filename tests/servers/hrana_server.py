@@ -13,7 +13,8 @@ rowids as strings.
 
 Faults for client tests are switched on at run time: POST /_fault with
 {"kind": "stall" | "reset" | "status500" | "status401" | "garbage" | "slow",
-"count": N, "delay": seconds} makes the next N Hrana requests fail that way.
+"count": N, "delay": seconds} makes the next N Hrana requests fail that way
+(a stalled request has run, and answers once POST /_release comes).
 GET /_stats counts what was served (round_trips: every Hrana request); GET /_stalled?count=N answers once N
 requests are stalling.
 
@@ -301,6 +302,8 @@ class HranaServer(ThreadingHTTPServer):
         self.faults: list[Fault] = []
         self.stats: Counter[str] = Counter()
         self.stopping = threading.Event()
+        # Set by POST /_release (and when stopping): stalled requests answer.
+        self.released = threading.Event()
         # Notified when a request starts stalling, for GET /_stalled?count=N.
         self.stalled_changed = threading.Condition(self.lock)
 
@@ -423,7 +426,7 @@ class Handler(BaseHTTPRequestHandler):
         return token is None or self.headers.get("Authorization") == f"Bearer {token}"
 
     def apply_fault(self, fault: Fault, answer: bytes) -> bool:
-        """Fails this request as `fault` says; False when it is only slowed."""
+        """Fails this request as `fault` says; False when it answers after all (slowed, or stalled until released)."""
         if fault.kind == "slow":
             time.sleep(fault.delay)
             return False
@@ -431,8 +434,9 @@ class Handler(BaseHTTPRequestHandler):
             with self.server.stalled_changed:
                 self.server.stats["stalled"] += 1
                 self.server.stalled_changed.notify_all()
-            self.server.stopping.wait()
-        elif fault.kind == "status500":
+            self.server.released.wait()
+            return False
+        if fault.kind == "status500":
             self.send_json(500, "Internal Server Error")
         elif fault.kind == "status401":
             self.send_json(401, "Unauthorized")
@@ -469,8 +473,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.read_body()
+        if self.path == "/_release":
+            self.server.released.set()
+            self.send_json(200, {})
+            return
         if self.path == "/_fault":
             request = json.loads(body)
+            if request["kind"] == "stall":
+                self.server.released.clear()
             with self.server.lock:
                 self.server.faults.append(
                     Fault(request["kind"], int(request.get("count", 1)), float(request.get("delay", 0)))
@@ -637,6 +647,7 @@ def main() -> None:
         print(f"listening 127.0.0.1:{server.server_address[1]}", flush=True)
         sys.stdin.read()
         server.stopping.set()
+        server.released.set()
         server.shutdown()
 
 

@@ -163,6 +163,7 @@ void RemoteConnection::send(std::shared_ptr<Operation> operation, Exchange excha
     in_transaction_before = in_transaction_;
     stays_autocommit =
         !exchange.may_change_transaction && !in_transaction_ && rules_.control != TransactionControl::Manual;
+    request_abortable_ = stays_autocommit;
   }
   auto requests = exchange.requests;
   const std::size_t own = requests.size();
@@ -229,6 +230,7 @@ void RemoteConnection::send_streamed(std::shared_ptr<Operation> operation, hrana
     std::lock_guard lock(mutex_);
     in_transaction = in_transaction_;
     lastrowid = last_insert_rowid_;
+    request_abortable_ = !in_transaction;
   }
   // Weak: the cursor lives as long as its rows' handles, which may outlive this.
   const std::weak_ptr<RemoteConnection> weak = weak_from_this();
@@ -605,6 +607,7 @@ bool RemoteConnection::is_inherited() const noexcept { return fork_generation() 
 bool RemoteConnection::cancel(std::uintptr_t tag) {
   if (is_inherited()) return false;
   std::shared_ptr<Operation> removed;
+  bool abort = false;
   {
     std::lock_guard lock(mutex_);
     for (auto it = queue_.begin(); it != queue_.end(); ++it) {
@@ -617,11 +620,12 @@ bool RemoteConnection::cancel(std::uintptr_t tag) {
     if (!removed) {
       if (!running_ || running_->tag() != tag || !running_->cancellable()) return false;
       cancelling_ = running_;
+      abort = request_abortable_;
     }
   }
   if (removed) {
     Operation::complete(std::move(removed), Error{ErrorKind::Cancelled, -1, "cancelled"});
-  } else {
+  } else if (abort) {
     stream_.cancel();
   }
   return true;

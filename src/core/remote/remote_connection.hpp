@@ -62,6 +62,8 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
   // Fails queued operations, waits for the one in flight, then closes the stream.
   std::shared_ptr<Operation> close(Sink sink, std::uintptr_t tag);
 
+  // Drops a queued operation; aborts the request of a running one, unless
+  // the stream may hold a transaction after it (see request_abortable_).
   bool cancel(std::uintptr_t tag) override;
   bool in_transaction() const;
   // Operations queued or in flight.
@@ -120,6 +122,12 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
   // The running operation cancel() is stopping; until it ends, whether it
   // left a transaction open is not known.
   std::weak_ptr<Operation> cancelling_;
+  // Whether cancelling the request in flight may abort it. Not when the
+  // stream may hold a transaction after it: an aborted request orphans the
+  // stream, and the server keeps its locks until it expires the stream
+  // (10 s on sqld), blocking every writer. Such a request is left to finish;
+  // its caller stops waiting at once, and the transaction stays whole.
+  bool request_abortable_ = true;
   // The cursor whose answer holds the stream, until it ends.
   std::shared_ptr<RemoteCursor> streaming_;
   std::shared_ptr<Operation> closing_;
