@@ -40,7 +40,7 @@ def _accepts_connections(port: int) -> bool:
         return False
 
 
-def _wait_until_listening(process: subprocess.Popen[bytes], port: int) -> bool:
+def wait_until_listening(process: subprocess.Popen[bytes], port: int) -> bool:
     """True once `port` accepts connections; False if the process exits first
     (another process took the port meanwhile)."""
     deadline = time.monotonic() + READY_WITHIN_SECONDS
@@ -66,7 +66,7 @@ def tursodb(database: str = ":memory:") -> Iterator[str]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        if _wait_until_listening(process, port):
+        if wait_until_listening(process, port):
             break
         process.wait()
     else:

@@ -3,9 +3,11 @@
 #include <curl/curl.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -34,6 +36,20 @@ void initialise_curl_once() {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw std::bad_alloc();
   });
 }
+
+std::optional<std::string> environment(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+// The certificates that vouch for servers, where not the system's: the
+// variables OpenSSL and Python's ssl module honour, so that a private CA is
+// trusted here as it is there.
+struct TrustStore {
+  std::optional<std::string> file = environment("SSL_CERT_FILE");
+  std::optional<std::string> directory = environment("SSL_CERT_DIR");
+};
 
 Error network_error(std::string message) { return Error{ErrorKind::Operational, -1, std::move(message)}; }
 
@@ -234,6 +250,8 @@ struct HttpTransport::Engine {
       curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(seconds));
     }
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, options.verify_tls ? 1L : 0L);
+    if (trust.file) curl_easy_setopt(easy, CURLOPT_CAINFO, trust.file->c_str());
+    if (trust.directory) curl_easy_setopt(easy, CURLOPT_CAPATH, trust.directory->c_str());
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
     // HTTP/2 over TLS when the server offers it; requests then share one
     // connection instead of each waiting for a free one.
@@ -296,6 +314,7 @@ struct HttpTransport::Engine {
   }
 
   const std::uint64_t generation;
+  const TrustStore trust;
   MultiHandle multi;
   std::thread thread;
   std::mutex mutex;
