@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from . import _native
+from ._chunks import parameter_chunks
 from ._opening import Opening
 from ._runner import Runner, inline_reads_default
 from .connection import (
@@ -85,13 +87,17 @@ def _setup_statements(pragmas: Mapping[str, str | int] | None) -> list[str]:
     return [f"PRAGMA {name} = {value}" for name, value in ordered]
 
 
-def _collect(seq_of_parameters: Iterable[Parameters]) -> list[Parameters]:
+def _parameter_sets(seq_of_parameters: Iterable[Parameters]) -> Iterator[Parameters]:
     if isinstance(seq_of_parameters, (str, bytes)):
         raise ProgrammingError("executemany() needs an iterable of parameter sets")
     try:
-        return list(seq_of_parameters)
+        return iter(seq_of_parameters)
     except TypeError:
         raise ProgrammingError("executemany() needs an iterable of parameter sets") from None
+
+
+def _collect(seq_of_parameters: Iterable[Parameters]) -> list[Parameters]:
+    return list(_parameter_sets(seq_of_parameters))
 
 
 def _changed_rows(pool: ConnectionPool, changed: int) -> PoolCursor:
@@ -234,7 +240,21 @@ class ConnectionPool:
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> PoolCursor:
         """Run one DML statement per parameter set, all in one transaction."""
         self._refuse_waiting_on_own_transaction("pool.executemany()")
-        changed = await self._runner.submit(self._native.executemany, sql, _collect(seq_of_parameters))
+        if not self.is_remote:
+            changed = await self._runner.submit(self._native.executemany, sql, _collect(seq_of_parameters))
+            return _changed_rows(self, changed)
+        # Remotely, what fits one request goes as one atomic batch; more, in
+        # a transaction of its own, a request per chunk.
+        chunks = parameter_chunks(_parameter_sets(seq_of_parameters), remote=True)
+        first = next(chunks, [])
+        second = next(chunks, None)
+        if second is None:
+            changed = await self._runner.submit(self._native.executemany, sql, first)
+            return _changed_rows(self, changed)
+        changed = 0
+        async with self.transaction() as tx:
+            for chunk in itertools.chain((first, second), chunks):
+                changed += (await tx.executemany(sql, chunk)).rowcount
         return _changed_rows(self, changed)
 
     async def executebatch(self, statements: Iterable[tuple[str, Parameters] | tuple[str]]) -> None:

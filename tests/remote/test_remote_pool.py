@@ -81,6 +81,24 @@ async def test_executemany_of_many_rows_costs_one_round_trip(remote: Remote) -> 
         assert len(await names(pool)) == 1000
 
 
+@pytest.mark.needs("batons", "hrana3", "row_counts")
+async def test_executemany_of_more_than_a_request_holds_goes_in_chunks_and_stays_all_or_nothing(
+    remote: Remote,
+) -> None:
+    text = "x" * 100_000  # 60 rows: about 12 MiB of parameters, three chunks
+    async with await items_pool(remote) as pool:
+        before = round_trips_served(remote)
+        cursor = await pool.executemany("INSERT INTO items (name) VALUES (?)", ((f"{i}{text}",) for i in range(60)))
+        # The chunks, with the transaction's BEGIN and COMMIT around them.
+        assert 3 <= round_trips_served(remote) - before <= 5
+        assert cursor.rowcount == 60
+        with pytest.raises(aiolibsql.IntegrityError):
+            await pool.executemany(
+                "INSERT INTO items (name) VALUES (?)", [(f"{i}{text}",) for i in range(60, 121)] + [("0" + text,)]
+            )
+        assert len(await names(pool)) == 60
+
+
 @pytest.mark.needs("batons", "hrana3")
 async def test_a_transaction_is_seen_by_other_statements_only_once_it_commits(remote: Remote) -> None:
     async with await items_pool(remote) as pool:
