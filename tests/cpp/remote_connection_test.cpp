@@ -366,9 +366,11 @@ TEST_F(RemoteConnectionTest, AReadWhoseConnectionBrokeIsSentOnceMoreAndAWriteNev
 
 TEST_F(RemoteConnectionTest, AnAtomicBatchIsOneRequestAndAFailingStatementRollsBackTheWholeBatch) {
   serve([](const std::string&) {
-    // BEGIN, the first insert, the failing one; COMMIT skipped, ROLLBACK ran.
-    return pipeline("", {batch_failing_at({kEmptyResult, kInsertResult, std::nullopt, std::nullopt, kEmptyResult}, 2),
-                         autocommit(true)});
+    // The repeated text stored; BEGIN, the first insert, the failing one;
+    // COMMIT skipped, ROLLBACK ran; the text forgotten.
+    return pipeline("", {std::string(kSqlStored),
+                         batch_failing_at({kEmptyResult, kInsertResult, std::nullopt, std::nullopt, kEmptyResult}, 2),
+                         std::string(kSqlClosed), autocommit(true)});
   });
   auto connection = connect(TransactionRules{TransactionControl::Autocommit, std::nullopt});
   std::vector<std::pair<std::string, Params>> statements{{"INSERT INTO t VALUES (1)", {}},
@@ -379,6 +381,10 @@ TEST_F(RemoteConnectionTest, AnAtomicBatchIsOneRequestAndAFailingStatementRollsB
   const auto entries = transcript_.entries();
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_NE(entries[1].find(R"({"stmt":{"sql":"BEGIN")"), std::string::npos) << entries[1];
+  EXPECT_NE(entries[1].find(R"json({"type":"store_sql","sql_id":1,"sql":"INSERT INTO t VALUES (1)"})json"),
+            std::string::npos);
+  EXPECT_NE(entries[1].find(R"({"condition":{"type":"ok","step":1},"stmt":{"sql_id":1)"), std::string::npos);
+  EXPECT_NE(entries[1].find(R"({"type":"close_sql","sql_id":1})"), std::string::npos);
   EXPECT_NE(entries[1].find(R"({"condition":{"type":"ok","step":2},"stmt":{"sql":"COMMIT")"), std::string::npos);
   EXPECT_NE(entries[1].find(R"({"condition":{"type":"not","cond":{"type":"ok","step":3}},"stmt":{"sql":"ROLLBACK")"),
             std::string::npos)

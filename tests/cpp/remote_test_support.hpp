@@ -46,6 +46,8 @@ constexpr std::string_view kInsertedOne =
     R"({"type":"ok","response":{"type":"execute","result":{"cols":[],"rows":[],"affected_row_count":1,)"
     R"("last_insert_rowid":"42"}}})";
 constexpr std::string_view kClosed = R"({"type":"ok","response":{"type":"close"}})";
+constexpr std::string_view kSqlStored = R"({"type":"ok","response":{"type":"store_sql"}})";
+constexpr std::string_view kSqlClosed = R"({"type":"ok","response":{"type":"close_sql"}})";
 
 inline std::string autocommit(bool is_autocommit) {
   return std::string(R"({"type":"ok","response":{"type":"get_autocommit","is_autocommit":)") +

@@ -4,6 +4,7 @@
 
 #include "fork_generation.hpp"
 #include "sql_text.hpp"
+#include "stored_sql.hpp"
 
 namespace aiolibsql::remote {
 
@@ -165,8 +166,13 @@ void RemoteConnection::send(std::shared_ptr<Operation> operation, Exchange excha
         !exchange.may_change_transaction && !in_transaction_ && rules_.control != TransactionControl::Manual;
     request_abortable_ = stays_autocommit;
   }
-  auto requests = exchange.requests;
-  const std::size_t own = requests.size();
+  // Hrana 2 servers (tursodb) lack store_sql: they get every text in full.
+  hrana::StoredSqlPipeline pipeline =
+      v3 ? hrana::store_repeated_sql(exchange.requests) : hrana::StoredSqlPipeline{exchange.requests, 0};
+  auto& requests = pipeline.requests;
+  const std::size_t first_own = pipeline.first_given;
+  const std::size_t own = exchange.requests.size();
+  const std::size_t state_at = requests.size();
   // A statement that leaves no transaction open needs no stream after it;
   // otherwise the answer says whether a transaction is open now.
   if (v3) {
@@ -177,8 +183,8 @@ void RemoteConnection::send(std::shared_ptr<Operation> operation, Exchange excha
     }
   }
   auto self = shared_from_this();
-  stream_.send(std::move(requests), [self, operation, exchange = std::move(exchange), own, retried, held_baton,
-                                     in_transaction_before](HranaStream::Reply reply) mutable {
+  stream_.send(std::move(requests), [self, operation, exchange = std::move(exchange), first_own, own, state_at, retried,
+                                     held_baton, in_transaction_before](HranaStream::Reply reply) mutable {
     if (auto* failure = std::get_if<StreamFailure>(&reply)) {
       if (failure->not_sent) return self->finish(std::move(operation), std::move(failure->error));
       if (worth_sending_again(*failure, held_baton, exchange.idempotent_read, in_transaction_before, retried)) {
@@ -200,15 +206,15 @@ void RemoteConnection::send(std::shared_ptr<Operation> operation, Exchange excha
     const auto& results = std::get<hrana::PipelineResponse>(reply).results;
     {
       std::lock_guard lock(self->mutex_);
-      if (results.size() > own) {
-        if (const auto* state = std::get_if<hrana::AutocommitState>(&results[own])) {
+      if (results.size() > state_at) {
+        if (const auto* state = std::get_if<hrana::AutocommitState>(&results[state_at])) {
           self->in_transaction_ = !state->is_autocommit;
-        } else if (std::holds_alternative<hrana::Acknowledged>(results[own])) {
+        } else if (std::holds_alternative<hrana::Acknowledged>(results[state_at])) {
           self->in_transaction_ = false;
         }
       }
     }
-    Outcome outcome = exchange.read(std::span(results).first(own));
+    Outcome outcome = exchange.read(std::span(results).subspan(first_own, own));
     if (auto* result = std::get_if<QueryResult>(&outcome)) {
       std::lock_guard lock(self->mutex_);
       if (result->lastrowid != 0) {
