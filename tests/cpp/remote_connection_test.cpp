@@ -247,18 +247,41 @@ TEST_F(RemoteConnectionTest, ARefusedTokenIsAnAuthenticationError) {
   EXPECT_EQ(error.message.find("token\""), std::string::npos);
 }
 
-TEST_F(RemoteConnectionTest, AServerWithoutHrana3IsSpokenToWithV2Pipelines) {
+TEST_F(RemoteConnectionTest, AServerWithoutHrana3IsSpokenToWithV2PipelinesOnTheStreamItsProbeOpened) {
   server_ = std::make_unique<FakeHttpServer>([this](const ReceivedRequest& request) {
     transcript_.add(request);
     if (request.head.starts_with("GET /v3 ")) return Reply::http(404, "not found", "text/plain");
-    return pipeline("", {std::string(kOneRow)});
+    if (request.body.find(R"("requests":[])") != std::string::npos) return pipeline("b0", {});
+    return pipeline("b1", {std::string(kOneRow)});
   });
   auto connection = connect();
   EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
   const auto entries = transcript_.entries();
-  ASSERT_EQ(entries.size(), 2u);
-  EXPECT_TRUE(entries[1].starts_with(R"(POST /v2/pipeline {"baton":null,"requests":[{"type":"execute")"));
-  EXPECT_EQ(entries[1].find("close"), std::string::npos);
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[1], R"(POST /v2/pipeline {"baton":null,"requests":[]})");
+  EXPECT_TRUE(entries[2].starts_with(R"(POST /v2/pipeline {"baton":"b0","requests":[{"type":"execute")"));
+  EXPECT_EQ(entries[2].find("close"), std::string::npos);
+}
+
+TEST_F(RemoteConnectionTest, AServerThatKeepsNoStreamsRefusesATransactionBeforeSendingIt) {
+  server_ = std::make_unique<FakeHttpServer>([this](const ReceivedRequest& request) {
+    transcript_.add(request);
+    if (request.head.starts_with("GET /v3 ")) return Reply::http(404, "not found", "text/plain");
+    if (request.body.find(R"("requests":[])") != std::string::npos) return pipeline("", {});
+    return pipeline("", {std::string(kOneRow)});
+  });
+  auto connection = connect();  // legacy control: a write would open a transaction
+  const Outcome refused = execute(*connection, "INSERT INTO t VALUES (1)");
+  ASSERT_TRUE(std::holds_alternative<Error>(refused));
+  EXPECT_EQ(std::get<Error>(refused).kind, ErrorKind::NotSupported);
+  EXPECT_NE(std::get<Error>(refused).message.find("keeps no stream"), std::string::npos);
+  EXPECT_EQ(transcript_.entries().size(), 2u);  // the version check and the probe: the write never left
+  EXPECT_FALSE(connection->in_transaction());
+  EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
+  std::vector<std::pair<std::string, Params>> atomic{{"INSERT INTO t VALUES (1)", {}}};
+  run([&](auto sink) { connection->execute_atomically(std::move(atomic), sink, 3); });
+  // Sent: one request ends every transaction it begins.
+  EXPECT_NE(transcript_.entries().back().find(R"("sql":"BEGIN")"), std::string::npos);
 }
 
 TEST_F(RemoteConnectionTest, CancellingAStatementInFlightEndsItAndTheConnectionGoesOn) {

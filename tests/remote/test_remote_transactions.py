@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from servers.control import round_trips_served, served
-from servers.launch import Remote, hrana_server
+from servers.launch import Remote, hrana_server, tursodb
 
 import aiolibsql
 import aiolibsql.dbapi as dbapi
@@ -168,3 +168,28 @@ async def test_a_transaction_follows_its_stream_to_the_base_url_the_server_moves
             assert await count(other) == 2
         # The second insert, the commit and the rollback went where the stream was moved.
         assert served(url, "moved_pipelines") >= 3
+
+
+async def test_a_server_keeping_no_streams_refuses_a_transaction_rather_than_strand_it() -> None:
+    # tursodb answers every request on the one connection all its clients
+    # share: a BEGIN sent there would stay open for everyone, unreachable.
+    with tursodb() as url:
+        async with (
+            aiolibsql.connect(url) as legacy,
+            aiolibsql.connect(url, autocommit=True) as conn,
+            aiolibsql.create_pool(url, size=2) as pool,
+        ):
+            await conn.execute("CREATE TABLE t (x TEXT UNIQUE)")
+            with pytest.raises(aiolibsql.NotSupportedError, match="keeps no stream"):
+                await legacy.execute("INSERT INTO t VALUES ('a')")
+            assert not legacy.in_transaction
+            with pytest.raises(aiolibsql.NotSupportedError, match="keeps no stream"):
+                await conn.execute("BEGIN")
+            with pytest.raises(aiolibsql.NotSupportedError, match="keeps no stream"):
+                async with pool.transaction() as tx:
+                    await tx.execute("INSERT INTO t VALUES ('b')")
+            # Nothing was left open: autocommit writes and atomic batches work.
+            await conn.execute("INSERT INTO t VALUES ('c')")
+            with pytest.raises(aiolibsql.IntegrityError):
+                await pool.executemany("INSERT INTO t VALUES (?)", [("d",), ("c",)])
+            assert await conn.execute_fetchall("SELECT x FROM t") == [("c",)]

@@ -43,6 +43,9 @@ struct HranaStream::Shared {
   std::optional<std::string> stream_url;  // the server's base_url for this stream
   std::chrono::steady_clock::time_point last_answer;
   bool v3 = true;
+  // Whether the server keeps a stream between requests (batons); Hrana 3
+  // over HTTP requires it, a Hrana 2 server is asked.
+  bool keeps_streams = true;
   // The transport's id of the request in flight, once dispatch() has it;
   // the answer may arrive first, which the generations tell.
   std::optional<std::uint64_t> in_flight;
@@ -129,13 +132,40 @@ void HranaStream::negotiate(std::function<void(std::optional<StreamFailure>)> do
     if (!outcome.response) return done(StreamFailure{std::move(outcome.failure), true});
     const long status = outcome.response->status;
     if (status == 404) {
-      std::lock_guard lock(shared->mutex);
-      shared->v3 = false;
-    } else if (status < 200 || status >= 300) {
-      return done(failure_for_status(*outcome.response));
+      {
+        std::lock_guard lock(shared->mutex);
+        shared->v3 = false;
+      }
+      return probe_streams(shared, std::move(done));
     }
+    if (status < 200 || status >= 300) return done(failure_for_status(*outcome.response));
     done(std::nullopt);
   });
+}
+
+void HranaStream::probe_streams(std::shared_ptr<Shared> shared,
+                                std::function<void(std::optional<StreamFailure>)> done) {
+  // An empty pipeline opens a stream: a server that keeps streams answers
+  // with its baton (kept for the first statement), one that keeps none
+  // (tursodb) without.
+  hrana::PipelineRequest empty;
+  shared->transport->send(
+      shared->request("/v2/pipeline", hrana::encode_pipeline(empty), true), [shared, done](HttpOutcome outcome) {
+        if (!outcome.response) return done(StreamFailure{std::move(outcome.failure), true});
+        if (outcome.response->status != 200) return done(failure_for_status(*outcome.response));
+        try {
+          const auto response = decoder_of_this_thread().decode_pipeline(outcome.response->body, {});
+          if (auto refused = refused_move(response.base_url, shared->endpoint)) return done(std::move(*refused));
+          {
+            std::lock_guard lock(shared->mutex);
+            shared->keeps_streams = response.baton.has_value();
+          }
+          shared->go_on(response.baton, response.base_url);
+        } catch (const DbError& error) {
+          return done(StreamFailure{error.error(), true});
+        }
+        done(std::nullopt);
+      });
 }
 
 void HranaStream::send(std::vector<hrana::StreamRequest> requests, Done done) {
@@ -270,6 +300,11 @@ void HranaStream::drop() {
 bool HranaStream::holds_baton() const {
   std::lock_guard lock(shared_->mutex);
   return shared_->baton.has_value();
+}
+
+bool HranaStream::keeps_streams() const {
+  std::lock_guard lock(shared_->mutex);
+  return shared_->keeps_streams;
 }
 
 bool HranaStream::speaks_v3() const {

@@ -82,9 +82,13 @@ class HranaStream {
   bool holds_baton() const;
   // Hrana 2 servers lack get_autocommit and the is_autocommit condition.
   bool speaks_v3() const;
+  // False for a server that answers every request on a stream of its own
+  // (no batons): nothing may stay open between two requests there.
+  bool keeps_streams() const;
 
  private:
   struct Shared;
+  static void probe_streams(std::shared_ptr<Shared> shared, std::function<void(std::optional<StreamFailure>)> done);
   std::shared_ptr<Shared> shared_;
 };
 

@@ -166,6 +166,16 @@ void RemoteConnection::send(std::shared_ptr<Operation> operation, Exchange excha
         !exchange.may_change_transaction && !in_transaction_ && rules_.control != TransactionControl::Manual;
     request_abortable_ = stays_autocommit;
   }
+  // A server that keeps no stream between requests would leave a transaction
+  // begun here open where no later request can reach it (tursodb: on the
+  // connection every client shares).
+  if (!stays_autocommit && !exchange.ends_what_it_begins && !exchange.requests.empty() && !stream_.keeps_streams()) {
+    return finish(std::move(operation),
+                  Error{ErrorKind::NotSupported, -1,
+                        "this server keeps no stream between requests (its answers carry no baton), so a transaction "
+                        "cannot stay open across statements: connect with autocommit=True, and group writes that "
+                        "must be atomic with a pool's executemany() or executebatch()"});
+  }
   // Hrana 2 servers (tursodb) lack store_sql: they get every text in full.
   hrana::StoredSqlPipeline pipeline =
       v3 ? hrana::store_repeated_sql(exchange.requests) : hrana::StoredSqlPipeline{exchange.requests, 0};
@@ -447,6 +457,7 @@ std::shared_ptr<Operation> RemoteConnection::execute_atomically(std::vector<std:
     }
     Exchange exchange;
     exchange.may_change_transaction = true;
+    exchange.ends_what_it_begins = true;
     if (statements.empty()) {
       exchange.read = [](std::span<const StreamResult>) -> Outcome { return std::int64_t{0}; };
       return exchange;

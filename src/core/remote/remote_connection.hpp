@@ -82,6 +82,8 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
     std::function<Outcome(std::span<const hrana::StreamResult>)> read;
     // The statements sent may begin or end a transaction.
     bool may_change_transaction = false;
+    // Every transaction the request begins, it also ends (an atomic batch).
+    bool ends_what_it_begins = false;
     // A read outside any transaction: sending it again cannot write twice.
     bool idempotent_read = false;
     // A statement whose rows are read through a cursor (then `requests` is empty).
