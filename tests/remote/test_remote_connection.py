@@ -44,6 +44,15 @@ async def test_values_round_trip_exactly_through_a_table(remote: Remote) -> None
         assert [kind for _, kind in rows][:3] == ["null", "integer", "integer"]
 
 
+async def test_negative_zero_keeps_its_sign_as_locally(remote: Remote) -> None:
+    def signs(rows: list[tuple[float, ...]]) -> list[float]:
+        return [math.copysign(1.0, value) for value in rows[0]]
+
+    sql = "SELECT ?, -0.0, 0.0 * -1"
+    async with aiolibsql.connect(remote.url) as conn, aiolibsql.connect(":memory:") as local:
+        assert signs(await conn.execute_fetchall(sql, (-0.0,))) == signs(await local.execute_fetchall(sql, (-0.0,)))
+
+
 async def test_a_nan_parameter_is_stored_as_null_as_locally(remote: Remote) -> None:
     async with aiolibsql.connect(remote.url) as conn, aiolibsql.connect(":memory:") as local:
         assert await conn.execute_fetchall("SELECT ?", (math.nan,)) == await local.execute_fetchall(

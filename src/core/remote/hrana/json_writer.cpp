@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
+#include <string_view>
 
 namespace aiolibsql::hrana {
 
@@ -81,6 +82,9 @@ void JsonWriter::finite_number(double value) {
   char digits[32];
   const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
   out_.append(digits, end);
+  // Shortest form writes 1.0 as "1" and -0.0 as "-0", which a server may
+  // read as the integer zero and lose the sign: keep the number a float.
+  if (std::string_view(digits, end).find_first_of(".e") == std::string_view::npos) out_ += ".0";
 }
 
 void JsonWriter::boolean(bool value) {
