@@ -29,10 +29,9 @@ nb::object NativeRemotePool::execute(nb::handle port, nb::handle sql, nb::handle
 
 nb::object NativeRemotePool::executemany(nb::handle port, nb::handle sql, nb::handle batch) {
   std::string text = sql_text(sql, "the SQL statement");
-  std::vector<std::pair<std::string, Params>> statements;
-  for (auto& params : parameter_sets(batch)) statements.emplace_back(text, std::move(params));
+  auto sets = parameter_sets(batch);
   return start_operation(port, core_, [&](auto sink, auto tag) {
-    core_->execute_atomically(std::move(statements), std::move(sink), tag);
+    core_->execute_many(std::move(text), std::move(sets), std::move(sink), tag);
   });
 }
 

@@ -46,4 +46,39 @@ StatementKind statement_kind(std::string_view sql) {
   return kind;
 }
 
+bool mentions_returning(std::string_view sql) {
+  constexpr std::string_view kReturning = "RETURNING";
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    const char c = sql[i];
+    const auto closing = [&]() -> char {
+      switch (c) {
+        case '\'':
+        case '"':
+        case '`':
+          return c;
+        case '[':
+          return ']';
+        default:
+          return '\0';
+      }
+    }();
+    if (closing != '\0') {
+      // SQL doubles a quote to escape it: the scan resumes inside the next run.
+      const auto end = sql.find(closing, i + 1);
+      i = end == std::string_view::npos ? sql.size() : end + 1;
+    } else if (sql.substr(i, 2) == "--" || sql.substr(i, 2) == "/*") {
+      const auto rest = skip_blank(sql.substr(i));
+      i = sql.size() - rest.size();
+    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      const bool word_start = i == 0 || !(std::isalnum(static_cast<unsigned char>(sql[i - 1])) || sql[i - 1] == '_');
+      if (word_start && starts_with_keyword(sql.substr(i), kReturning)) return true;
+      while (i < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '_')) ++i;
+    } else {
+      ++i;
+    }
+  }
+  return false;
+}
+
 }  // namespace aiolibsql

@@ -27,4 +27,8 @@ struct StatementKind {
 };
 StatementKind statement_kind(std::string_view sql);
 
+// Whether `sql` has the word RETURNING outside string literals, quoted
+// identifiers and comments: a DML statement that returns rows.
+bool mentions_returning(std::string_view sql);
+
 }  // namespace aiolibsql

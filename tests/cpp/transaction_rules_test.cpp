@@ -61,5 +61,18 @@ TEST(SqlText, StatementKindReadsTheFirstKeywordPastCommentsAndBlanks) {
   EXPECT_FALSE(statement_kind("").dml);
 }
 
+TEST(SqlText, ReturningIsFoundAsAWordOutsideLiteralsQuotedNamesAndComments) {
+  EXPECT_TRUE(mentions_returning("INSERT INTO t VALUES (1) RETURNING id"));
+  EXPECT_TRUE(mentions_returning("delete from t returning *"));
+  EXPECT_TRUE(mentions_returning("UPDATE t SET v = 'it''s' RETURNING\nv"));
+  EXPECT_FALSE(mentions_returning("INSERT INTO t VALUES ('returning')"));
+  EXPECT_FALSE(mentions_returning("INSERT INTO \"returning\" VALUES (1)"));
+  EXPECT_FALSE(mentions_returning("INSERT INTO [returning] (`returning`) VALUES (1) -- returning"));
+  EXPECT_FALSE(mentions_returning("INSERT INTO t VALUES (1) /* returning */"));
+  EXPECT_FALSE(mentions_returning("INSERT INTO returnings VALUES (1)"));
+  EXPECT_FALSE(mentions_returning("INSERT INTO t (x_returning) VALUES (1)"));
+  EXPECT_FALSE(mentions_returning("INSERT INTO t VALUES ('unterminated returning"));
+}
+
 }  // namespace
 }  // namespace aiolibsql

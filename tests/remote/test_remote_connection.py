@@ -44,6 +44,24 @@ async def test_values_round_trip_exactly_through_a_table(remote: Remote) -> None
         assert [kind for _, kind in rows][:3] == ["null", "integer", "integer"]
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT ?",
+        "INSERT INTO t VALUES (?) RETURNING x",
+        "WITH c AS (SELECT ? AS x) SELECT x FROM c",
+        "PRAGMA table_info(t)",
+    ],
+)
+async def test_executemany_of_a_statement_that_returns_rows_is_refused_as_locally(remote: Remote, sql: str) -> None:
+    parameters = [] if sql.startswith("PRAGMA") else [1]
+    async with aiolibsql.connect(remote.url, autocommit=True) as conn:
+        await conn.execute("CREATE TABLE t (x)")
+        with pytest.raises(aiolibsql.ProgrammingError, match="can only execute DML"):
+            await conn.executemany(sql, [parameters, parameters])
+        assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(0,)]
+
+
 async def test_negative_zero_keeps_its_sign_as_locally(remote: Remote) -> None:
     def signs(rows: list[tuple[float, ...]]) -> list[float]:
         return [math.copysign(1.0, value) for value in rows[0]]

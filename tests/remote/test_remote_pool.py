@@ -60,6 +60,14 @@ async def test_executemany_commits_every_row_or_none_of_them(remote: Remote) -> 
         assert await names(pool) == ["a", "b"]
 
 
+@pytest.mark.parametrize("sql", ["SELECT ?", "INSERT INTO items (name) VALUES (?) RETURNING id"])
+async def test_executemany_of_a_statement_that_returns_rows_is_refused_before_it_runs(remote: Remote, sql: str) -> None:
+    async with await items_pool(remote) as pool:
+        with pytest.raises(aiolibsql.ProgrammingError, match="can only execute DML"):
+            await pool.executemany(sql, [("a",), ("b",)])
+        assert await names(pool) == []
+
+
 async def test_executebatch_commits_every_statement_or_none_of_them(remote: Remote) -> None:
     async with await items_pool(remote) as pool:
         await pool.executebatch([("INSERT INTO items (name) VALUES (?)", ("a",)), ("UPDATE items SET name = 'b'",)])

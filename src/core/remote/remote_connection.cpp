@@ -41,6 +41,15 @@ Outcome error_or(const StreamResult& result, auto&& read) {
   return read(result);
 }
 
+constexpr const char* kOnlyDml = "executemany() can only execute DML statements.";
+
+// Refused before it runs where the text tells, as the engine refuses
+// locally; a statement only the server can tell about (WITH, PRAGMA) is
+// refused by the columns it answers with.
+void refuse_rows_by_text(std::string_view sql) {
+  if (statement_kind(sql).select || mentions_returning(sql)) throw DbError(Error{ErrorKind::Programming, -1, kOnlyDml});
+}
+
 Error closed_error() { return Error{ErrorKind::Programming, -1, "Cannot operate on a closed database."}; }
 
 // Whether a request that failed may go again on a new stream, outside a
@@ -403,12 +412,14 @@ std::shared_ptr<Operation> RemoteConnection::execute_many(std::string sql, std::
                                                           std::uintptr_t tag) {
   return submit(std::move(sink), tag, [this, sql = std::move(sql), batch = std::move(batch)]() mutable {
     const StatementKind kind = statement_kind(sql);
+    refuse_rows_by_text(sql);
     std::vector<hrana::Statement> statements;
     const auto begin = rules_.begin_before(kind.dml, in_transaction_);
     if (begin) statements.push_back(statement(*begin));
     for (auto& params : batch) {
       statements.push_back(statement(sql, std::move(params)));
-      statements.back().want_rows = false;
+      // Only a statement that asks for rows is sure to hear its columns.
+      statements.back().want_rows = !kind.dml;
     }
     Exchange exchange;
     exchange.may_change_transaction = begin.has_value() || kind.transaction_control;
@@ -423,6 +434,8 @@ std::shared_ptr<Operation> RemoteConnection::execute_many(std::string sql, std::
         if (auto error = first_error(steps)) return *error;
         std::int64_t changes = 0;
         for (const auto& step : steps.step_results) {
+          if (step && step->columns && !step->columns->names.empty())
+            return Error{ErrorKind::Programming, -1, kOnlyDml};
           if (step && dml) changes += static_cast<std::int64_t>(step->affected_row_count);
         }
         return changes;
@@ -450,8 +463,9 @@ std::shared_ptr<Operation> RemoteConnection::execute_script(std::string script, 
 }
 
 std::shared_ptr<Operation> RemoteConnection::execute_atomically(std::vector<std::pair<std::string, Params>> statements,
-                                                                Sink sink, std::uintptr_t tag) {
-  return submit(std::move(sink), tag, [this, statements = std::move(statements)]() mutable {
+                                                                Sink sink, std::uintptr_t tag, bool only_dml) {
+  return submit(std::move(sink), tag, [this, statements = std::move(statements), only_dml]() mutable {
+    if (only_dml && !statements.empty()) refuse_rows_by_text(statements.front().first);
     if (in_transaction_) {
       throw DbError(Error{ErrorKind::Programming, -1, "an atomic batch cannot run inside an open transaction"});
     }

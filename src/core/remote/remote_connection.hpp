@@ -48,8 +48,9 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
   // Statements that all take effect or none does, in one round trip: a
   // transaction of their own, committed, or rolled back at the first failure.
   // Completes with the rows they changed. Needs autocommit (no open transaction).
+  // `only_dml`: one statement's parameter sets, as executemany() runs them.
   std::shared_ptr<Operation> execute_atomically(std::vector<std::pair<std::string, Params>> statements, Sink sink,
-                                                std::uintptr_t tag);
+                                                std::uintptr_t tag, bool only_dml = false);
   // Runs `steps` (a BEGIN and what starts it) whatever the transaction control.
   std::shared_ptr<Operation> begin(TransactionSteps steps, Sink sink, std::uintptr_t tag);
   // Ends the open transaction whatever the transaction control: a COMMIT

@@ -110,6 +110,13 @@ void RemotePool::execute_atomically(std::vector<std::pair<std::string, Params>> 
   least_loaded().execute_atomically(std::move(statements), std::move(sink), tag);
 }
 
+void RemotePool::execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag) {
+  std::vector<std::pair<std::string, Params>> statements;
+  statements.reserve(batch.size());
+  for (auto& params : batch) statements.emplace_back(sql, std::move(params));
+  least_loaded().execute_atomically(std::move(statements), std::move(sink), tag, true);
+}
+
 int RemotePool::pin(PinKind kind, Sink sink, std::uintptr_t tag) {
   int chosen = -1;
   {

@@ -48,6 +48,8 @@ class RemotePool final : public std::enable_shared_from_this<RemotePool>, public
   void execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
   // Statements that all take effect or none does, in one round trip.
   void execute_atomically(std::vector<std::pair<std::string, Params>> statements, Sink sink, std::uintptr_t tag);
+  // One DML statement per parameter set, atomically, in one round trip.
+  void execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
 
   // Pins a free stream and begins on it; returns the stream, or -1 (and fails
   // the operation with SQLITE_BUSY) when every stream that may be pinned is.
