@@ -248,12 +248,7 @@ TEST_F(RemoteConnectionTest, ARefusedTokenIsAnAuthenticationError) {
 }
 
 TEST_F(RemoteConnectionTest, AServerWithoutHrana3IsSpokenToWithV2PipelinesOnTheStreamItsProbeOpened) {
-  server_ = std::make_unique<FakeHttpServer>([this](const ReceivedRequest& request) {
-    transcript_.add(request);
-    if (request.head.starts_with("GET /v3 ")) return Reply::http(404, "not found", "text/plain");
-    if (request.body.find(R"("requests":[])") != std::string::npos) return pipeline("b0", {});
-    return pipeline("b1", {std::string(kOneRow)});
-  });
+  serve_hrana2("b0", "b1");
   auto connection = connect();
   EXPECT_TRUE(std::holds_alternative<QueryResult>(execute(*connection, "SELECT 1")));
   const auto entries = transcript_.entries();
@@ -264,12 +259,7 @@ TEST_F(RemoteConnectionTest, AServerWithoutHrana3IsSpokenToWithV2PipelinesOnTheS
 }
 
 TEST_F(RemoteConnectionTest, AServerThatKeepsNoStreamsRefusesATransactionBeforeSendingIt) {
-  server_ = std::make_unique<FakeHttpServer>([this](const ReceivedRequest& request) {
-    transcript_.add(request);
-    if (request.head.starts_with("GET /v3 ")) return Reply::http(404, "not found", "text/plain");
-    if (request.body.find(R"("requests":[])") != std::string::npos) return pipeline("", {});
-    return pipeline("", {std::string(kOneRow)});
-  });
+  serve_hrana2("", "");
   auto connection = connect();  // legacy control: a write would open a transaction
   const Outcome refused = execute(*connection, "INSERT INTO t VALUES (1)");
   ASSERT_TRUE(std::holds_alternative<Error>(refused));

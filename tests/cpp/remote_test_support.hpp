@@ -155,6 +155,17 @@ class RemoteConnectionTest : public ::testing::Test {
     server_->wait_for_requests(2);  // the negotiation, then this one
     return waiter;
   }
+  // A Hrana 2 server: GET v3 is 404, the probe's empty pipeline gets
+  // `probe_baton`, every other pipeline one row and `baton` ("": none, as
+  // from a server that keeps no streams).
+  void serve_hrana2(std::string probe_baton, std::string baton) {
+    server_ = std::make_unique<FakeHttpServer>([this, probe_baton, baton](const ReceivedRequest& request) {
+      transcript_.add(request);
+      if (request.head.starts_with("GET /v3 ")) return Reply::http(404, "not found", "text/plain");
+      if (request.body.find(R"("requests":[])") != std::string::npos) return pipeline(probe_baton, {});
+      return pipeline(baton, {std::string(kOneRow)});
+    });
+  }
   void serve_stalling_the_first_pipeline() {
     serve([pipelines = 0](const std::string&) mutable {
       if (++pipelines == 1) return Reply::stall();
