@@ -199,7 +199,7 @@ def test_a_native_object_leaked_by_the_application_is_reported_at_exit() -> None
     # report at exit is what tells it apart from one of ours.
     session = _run_session(
         "import ctypes, aiolibsql._native as native\n"
-        "connection = native.NativeConnection(True)\n"
+        "connection = native.NativeConnection.local(True, b':memory:', False, 5.0, None, -1, 16, None, 'aes256cbc')\n"
         "ctypes.pythonapi.Py_IncRef(ctypes.py_object(connection))\n"
     )
     assert session.returncode == 0

@@ -34,7 +34,7 @@ class Connection:
 
     def __init__(
         self,
-        native: _native.NativeConnection | _native.NativeRemoteConnection,
+        native: _native.NativeConnection,
         isolation_level: str | None,
         autocommit: int,
     ) -> None:
@@ -149,7 +149,7 @@ class Connection:
     @property
     def is_remote(self) -> bool:
         """Whether this is a remote database (libsql://, https://, http://)."""
-        return isinstance(self._native, _native.NativeRemoteConnection)
+        return self._native.is_remote
 
     @property
     def in_transaction(self) -> bool:
@@ -282,7 +282,7 @@ def _connect_remote(
         raise TypeError("auth_token must be a str")
     if encryption_key is not None:
         raise NotSupportedError("encryption_key is for local files: a remote database is encrypted by its server")
-    native = _native.NativeRemoteConnection(_remote_url_text(url), auth_token, float(timeout), isolation_level, mode)
+    native = _native.NativeConnection.remote(_remote_url_text(url), auth_token, float(timeout), isolation_level, mode)
 
     async def open_connection() -> Connection:
         connection = Connection(native, isolation_level, mode)
@@ -340,21 +340,19 @@ def connect(
         return _connect_remote(path, auth_token, timeout, isolation_level, mode, encryption_key)
 
     async def open_connection() -> Connection:
-        native = _native.NativeConnection(inline_reads_default() if inline_reads is None else bool(inline_reads))
-        connection = Connection(native, isolation_level, mode)
-        future = native.open(
-            connection._runner.port(),
+        native = _native.NativeConnection.local(
+            inline_reads_default() if inline_reads is None else bool(inline_reads),
             path,
             uri,
             float(timeout),
             isolation_level,
             mode,
             cached_statements,
-            False,
             encryption_key,
             cipher,
         )
-        await future
+        connection = Connection(native, isolation_level, mode)
+        await native.open(connection._runner.port())
         return connection
 
     return Opening(open_connection)

@@ -268,24 +268,21 @@ class Connection:
         # event loop to spare. check_same_thread is accepted for sqlite3's
         # callers and not enforced: threads may share a connection here.
         path = _database_path(database)
-        native: _native.NativeConnection | _native.NativeRemoteConnection
         if path.startswith(_REMOTE_SCHEMES):
-            native = _native.NativeRemoteConnection(path.decode(), auth_token, float(timeout), level, mode)
-            native.open(None)
+            native = _native.NativeConnection.remote(path.decode(), auth_token, float(timeout), level, mode)
         else:
-            native = _native.NativeConnection(False)
-            native.open(
-                None,
+            native = _native.NativeConnection.local(
+                inline_reads=False,
                 database=path,
                 uri=uri,
                 timeout=float(timeout),
                 isolation_level=level,
                 autocommit=mode,
                 cached_statements=cached_statements,
-                query_only=False,
                 encryption_key=encryption_key,
                 cipher=cipher,
             )
+        native.open(None)
         self._native = native
         #: The BEGIN flavour the engine opens implicit transactions with.
         self._engine_isolation_level = level
@@ -383,7 +380,7 @@ class Connection:
     @property
     def is_remote(self) -> bool:
         """Whether this is a remote database (libsql://, https://, http://)."""
-        return isinstance(self._native, _native.NativeRemoteConnection)
+        return self._native.is_remote
 
     @property
     def in_transaction(self) -> bool:

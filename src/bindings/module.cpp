@@ -11,7 +11,6 @@
 #include "native_connection.hpp"
 #include "native_future.hpp"
 #include "native_pool.hpp"
-#include "native_remote_connection.hpp"
 #include "native_remote_pool.hpp"
 #include "result_rows.hpp"
 #include "shutdown.hpp"
@@ -51,12 +50,15 @@ NB_MODULE(_native, m) {
 
   const auto port = nb::arg("port").none();
   nb::class_<NativeConnection>(m, "NativeConnection",
-                               "A libSQL connection whose work runs on a worker thread of its own. Each operation "
-                               "takes a CompletionPort and returns a Future, or None and blocks.")
-      .def(nb::init<bool>(), nb::arg("inline_reads"))
-      .def("open", &NativeConnection::open, port, nb::arg("database"), nb::arg("uri"), nb::arg("timeout"),
-           nb::arg("isolation_level").none(), nb::arg("autocommit"), nb::arg("cached_statements"),
-           nb::arg("query_only"), nb::arg("encryption_key").none(), nb::arg("cipher"))
+                               "A connection to a local file or a remote database. Each operation takes a "
+                               "CompletionPort and returns a Future, or None and blocks.")
+      .def_static("local", &NativeConnection::local, nb::arg("inline_reads"), nb::arg("database"), nb::arg("uri"),
+                  nb::arg("timeout"), nb::arg("isolation_level").none(), nb::arg("autocommit"),
+                  nb::arg("cached_statements"), nb::arg("encryption_key").none(), nb::arg("cipher"),
+                  "A local file or :memory:, its work on a worker thread of its own.")
+      .def_static("remote", &NativeConnection::remote, nb::arg("url"), nb::arg("auth_token").none(), nb::arg("timeout"),
+                  nb::arg("isolation_level").none(), nb::arg("autocommit"), "A remote database over Hrana.")
+      .def("open", &NativeConnection::open, port)
       .def("rekey", &NativeConnection::rekey, port, nb::arg("key").none())
       .def("try_execute", &NativeConnection::try_execute, nb::arg("sql").none(), nb::arg("parameters").none(),
            "Run a short read inline if the connection is idle; None means: queue it with execute().")
@@ -73,29 +75,8 @@ NB_MODULE(_native, m) {
       .def("interrupt", &NativeConnection::interrupt)
       .def_prop_ro("in_transaction", &NativeConnection::in_transaction)
       .def_prop_ro("total_changes", &NativeConnection::total_changes)
-      .def_prop_ro("closed", &NativeConnection::closed);
-
-  nb::class_<NativeRemoteConnection>(m, "NativeRemoteConnection",
-                                     "A connection to a remote database over Hrana, driven like NativeConnection.")
-      .def(nb::init<const std::string&, nb::handle, double, std::optional<std::string>, int>(), nb::arg("url"),
-           nb::arg("auth_token").none(), nb::arg("timeout"), nb::arg("isolation_level").none(), nb::arg("autocommit"))
-      .def("open", &NativeRemoteConnection::open, port)
-      .def("try_execute", &NativeRemoteConnection::try_execute, nb::arg("sql").none(), nb::arg("parameters").none())
-      .def("execute", &NativeRemoteConnection::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
-      .def("executemany", &NativeRemoteConnection::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
-      .def("executescript", &NativeRemoteConnection::executescript, port, nb::arg("script").none())
-      .def("commit", &NativeRemoteConnection::commit, port)
-      .def("rollback", &NativeRemoteConnection::rollback, port)
-      .def("set_autocommit", &NativeRemoteConnection::set_autocommit, port, nb::arg("autocommit"))
-      .def("rekey", &NativeRemoteConnection::rekey, port, nb::arg("key").none())
-      .def("backup", &NativeRemoteConnection::backup, port, nb::arg("target"), nb::arg("schema"), nb::arg("pages"))
-      .def("create_function", &NativeRemoteConnection::create_function, port, nb::arg("name"), nb::arg("arg_count"),
-           nb::arg("callable"), nb::arg("deterministic"))
-      .def("close", &NativeRemoteConnection::close, port)
-      .def("interrupt", &NativeRemoteConnection::interrupt)
-      .def_prop_ro("in_transaction", &NativeRemoteConnection::in_transaction)
-      .def_prop_ro("total_changes", &NativeRemoteConnection::total_changes)
-      .def_prop_ro("closed", &NativeRemoteConnection::closed);
+      .def_prop_ro("closed", &NativeConnection::closed)
+      .def_prop_ro("is_remote", &NativeConnection::is_remote);
 
   nb::class_<NativePool>(m, "NativePool", "One writer and size - 1 readers on one WAL file.")
       .def(nb::init<nb::bytes, bool, std::size_t, double, std::vector<std::string>, std::size_t, double, std::size_t,

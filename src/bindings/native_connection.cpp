@@ -1,6 +1,7 @@
 #include "native_connection.hpp"
 
 #include <chrono>
+#include <cmath>
 
 #include "completion_port.hpp"
 #include "errors.hpp"
@@ -37,22 +38,34 @@ std::string_view sql_view(nb::handle sql, const char* what) {
   return {text, static_cast<std::size_t>(size)};
 }
 
-NativeConnection::NativeConnection(bool inline_reads)
-    : core_(std::make_shared<AsyncConnection>()), inline_reads_(inline_reads) {
-  close_at_exit(core_);
+namespace {
+
+std::chrono::milliseconds milliseconds(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(seconds * 1000.0)));
 }
 
-NativeConnection::~NativeConnection() {
-  // Destroying the core joins its worker, which may be waiting for the GIL
-  // to call a user function.
-  nb::gil_scoped_release released;
-  core_.reset();
+}  // namespace
+
+remote::RemoteOptions remote_options(const std::string& url, nb::handle auth_token, double timeout) {
+  remote::RemoteOptions options;
+  try {
+    options.endpoint = remote::parse_remote_url(url, secret_key(auth_token));
+  } catch (const DbError& error) {
+    raise(error.error());
+  }
+  // Zero means no bound, as libcurl reads it.
+  options.http.connect_timeout = milliseconds(timeout);
+  options.http.request_timeout = milliseconds(timeout);
+  return options;
 }
 
-nb::object NativeConnection::open(nb::handle port, nb::bytes database, bool uri, double timeout,
-                                  std::optional<std::string> isolation_level, int autocommit,
-                                  std::size_t cached_statements, bool query_only, nb::handle encryption_key,
-                                  std::string cipher) {
+NativeConnection::NativeConnection(std::shared_ptr<ConnectionBackend> backend, std::shared_ptr<AsyncConnection> engine,
+                                   bool inline_reads)
+    : backend_(std::move(backend)), engine_(std::move(engine)), inline_reads_(inline_reads) {}
+
+NativeConnection NativeConnection::local(bool inline_reads, nb::bytes database, bool uri, double timeout,
+                                         std::optional<std::string> isolation_level, int autocommit,
+                                         std::size_t cached_statements, nb::handle encryption_key, std::string cipher) {
   OpenOptions options;
   options.database.assign(database.c_str(), database.size());
   options.uri = uri;
@@ -60,11 +73,37 @@ nb::object NativeConnection::open(nb::handle port, nb::bytes database, bool uri,
   options.isolation_level = std::move(isolation_level);
   options.transaction_control = transaction_control(autocommit);
   options.cached_statements = cached_statements;
-  options.query_only = query_only;
   options.encryption_key = secret_key(encryption_key);
   options.cipher = std::move(cipher);
-  return start_operation(port, core_,
-                         [&](auto sink, auto tag) { core_->open(std::move(options), std::move(sink), tag); });
+  auto engine = std::make_shared<AsyncConnection>(std::move(options));
+  close_at_exit(engine);
+  return NativeConnection(engine, engine, inline_reads);
+}
+
+NativeConnection NativeConnection::remote(const std::string& url, nb::handle auth_token, double timeout,
+                                          std::optional<std::string> isolation_level, int autocommit) {
+  remote::RemoteOptions options = remote_options(url, auth_token, timeout);
+  options.transactions = TransactionRules{transaction_control(autocommit), std::move(isolation_level)};
+  return NativeConnection(std::make_shared<remote::RemoteConnection>(std::move(options)), nullptr, false);
+}
+
+NativeConnection::~NativeConnection() {
+  // Destroying the engine joins its worker, which may be waiting for the GIL
+  // to call a user function.
+  nb::gil_scoped_release released;
+  engine_.reset();
+  backend_.reset();
+}
+
+nb::object NativeConnection::open(nb::handle port) {
+  return start_operation(port, backend_, [&](auto sink, auto tag) { backend_->open(std::move(sink), tag); });
+}
+
+AsyncConnection& NativeConnection::engine(Capability capability, const char* what) const {
+  if (const auto missing = backend_->lacks(capability)) {
+    raise(ErrorKind::NotSupported, std::string(what) + " is not supported " + *missing);
+  }
+  return *engine_;
 }
 
 namespace {
@@ -93,17 +132,21 @@ void InlineStreak::suspending() noexcept {
 
 nb::object NativeConnection::try_execute(nb::handle sql, nb::handle parameters) {
   const std::string_view text = sql_view(sql, "the SQL statement");
-  if (core_->is_closed()) raise(ErrorKind::Programming, "Cannot operate on a closed database.");
+  if (backend_->is_closed()) raise(ErrorKind::Programming, "Cannot operate on a closed database.");
   // Over the streak, the caller's execute() finds the suspension owed too.
   if (!inline_reads_ || !streak_.allows_another()) return nb::none();
   Params params = to_params(parameters);
-  auto result = run_inline(*core_, text, params);
+  auto result = run_inline(*backend_, text, params);
   if (!result) return nb::none();
   return nb::cast(ResultRows(std::move(*result)));
 }
 
+bool NativeConnection::inside_own_user_function() const {
+  return engine_ && connection_running_user_function() == engine_.get();
+}
+
 void NativeConnection::refuse_reentry() const {
-  if (connection_running_user_function() == core_.get()) {
+  if (inside_own_user_function()) {
     raise(ErrorKind::Programming, "a user function can only run execute() on its own connection");
   }
 }
@@ -117,19 +160,21 @@ nb::object NativeConnection::start(nb::handle port, Start&& start) {
   // would never let the loop run anything else.
   // Never while user functions may need the interpreter lock this thread
   // holds: the worker would wait out the whole spin before calling one.
-  const bool wait_briefly = !core_->has_user_functions() && core_->executor().is_idle() && streak_.allows_another();
+  const bool wait_briefly = backend_->can_hand_off() && streak_.allows_another();
   if (!wait_briefly) streak_.suspending();
-  return start_with_handoff(port, core_, [&](auto sink) { return std::pair{start(std::move(sink), 0), wait_briefly}; });
+  return start_with_handoff(port, backend_, [&](auto sink) {
+    return std::pair{start(std::move(sink), 0), wait_briefly};
+  });
 }
 
 nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
   std::string text = sql_text(sql, "the SQL statement");
   Params params = to_params(parameters);
-  if (port.is_none() && connection_running_user_function() == core_.get()) {
+  if (port.is_none() && inside_own_user_function()) {
     QueryResult result;
     {
       nb::gil_scoped_release released;
-      result = core_->execute_nested(text, params);
+      result = engine_->execute_nested(text, params);
     }
     return nb::cast(ResultRows(std::move(result)));
   }
@@ -139,12 +184,12 @@ nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle
     // all the suspension needs (no trip to the worker and back).
     streak_.suspending();
     if (inline_reads_) {
-      if (auto result = run_inline(*core_, text, params))
+      if (auto result = run_inline(*backend_, text, params))
         return nb::cast<CompletionPort&>(port).after_a_turn(nb::cast(ResultRows(std::move(*result))));
     }
   }
   return start(port, [&](auto sink, auto tag) {
-    return core_->execute(std::move(text), std::move(params), std::move(sink), tag);
+    return backend_->execute(std::move(text), std::move(params), std::move(sink), tag);
   });
 }
 
@@ -152,13 +197,14 @@ nb::object NativeConnection::executemany(nb::handle port, nb::handle sql, nb::ha
   std::string text = sql_text(sql, "the SQL statement");
   auto converted = parameter_sets(batch);
   return start(port, [&](auto sink, auto tag) {
-    return core_->execute_many(std::move(text), std::move(converted), std::move(sink), tag);
+    return backend_->execute_many(std::move(text), std::move(converted), std::move(sink), tag);
   });
 }
 
 nb::object NativeConnection::executescript(nb::handle port, nb::handle script) {
   std::string text = sql_text(script, "the script");
-  return start(port, [&](auto sink, auto tag) { return core_->execute_script(std::move(text), std::move(sink), tag); });
+  return start(port,
+               [&](auto sink, auto tag) { return backend_->execute_script(std::move(text), std::move(sink), tag); });
 }
 
 std::vector<Params> parameter_sets(nb::handle batch) {
@@ -189,47 +235,51 @@ Secret secret_key(nb::handle key) {
 }
 
 nb::object NativeConnection::rekey(nb::handle port, nb::handle key) {
+  AsyncConnection& engine = this->engine(Capability::Rekey, "rekey()");
   refuse_reentry();
   Secret secret = secret_key(key);
-  return start_operation(port, core_,
-                         [&](auto sink, auto tag) { core_->rekey(std::move(secret), std::move(sink), tag); });
+  return start_operation(port, engine_,
+                         [&](auto sink, auto tag) { engine.rekey(std::move(secret), std::move(sink), tag); });
 }
 
 nb::object NativeConnection::commit(nb::handle port) {
-  return start(port, [&](auto sink, auto tag) { return core_->commit(std::move(sink), tag); });
+  return start(port, [&](auto sink, auto tag) { return backend_->commit(std::move(sink), tag); });
 }
 
 nb::object NativeConnection::rollback(nb::handle port) {
-  return start(port, [&](auto sink, auto tag) { return core_->rollback(std::move(sink), tag); });
+  return start(port, [&](auto sink, auto tag) { return backend_->rollback(std::move(sink), tag); });
 }
 
 nb::object NativeConnection::set_autocommit(nb::handle port, int autocommit) {
   refuse_reentry();
   const auto control = transaction_control(autocommit);
-  return start_operation(port, core_,
-                         [&](auto sink, auto tag) { core_->set_transaction_control(control, std::move(sink), tag); });
+  return start_operation(
+      port, backend_, [&](auto sink, auto tag) { backend_->set_transaction_control(control, std::move(sink), tag); });
 }
 
 nb::object NativeConnection::backup(nb::handle port, NativeConnection& target, std::string schema, int pages) {
+  AsyncConnection& engine = this->engine(Capability::Backup, "backup()");
+  target.engine(Capability::Backup, "backup() into this target");
   refuse_reentry();
-  return start_operation(port, core_, [&](auto sink, auto tag) {
-    core_->backup_to(target.core_, std::move(schema), pages, std::move(sink), tag);
+  return start_operation(port, engine_, [&](auto sink, auto tag) {
+    engine.backup_to(target.engine_, std::move(schema), pages, std::move(sink), tag);
   });
 }
 
 nb::object NativeConnection::create_function(nb::handle port, std::string name, int arg_count, nb::object callable,
                                              bool deterministic) {
+  AsyncConnection& engine = this->engine(Capability::UserFunctions, "create_function()");
   refuse_reentry();
   if (!PyCallable_Check(callable.ptr())) throw nb::type_error("func must be callable");
-  auto function = std::make_shared<PythonFunction>(std::move(callable), core_.get());
-  return start_operation(port, core_, [&](auto sink, auto tag) {
-    core_->create_function(std::move(name), arg_count, deterministic, std::move(function), std::move(sink), tag);
+  auto function = std::make_shared<PythonFunction>(std::move(callable), &engine);
+  return start_operation(port, engine_, [&](auto sink, auto tag) {
+    engine.create_function(std::move(name), arg_count, deterministic, std::move(function), std::move(sink), tag);
   });
 }
 
 nb::object NativeConnection::close(nb::handle port) {
   refuse_reentry();
-  return start_operation(port, core_, [&](auto sink, auto tag) { core_->close(std::move(sink), tag); });
+  return start_operation(port, backend_, [&](auto sink, auto tag) { backend_->close(std::move(sink), tag); });
 }
 
 }  // namespace aiolibsql::py

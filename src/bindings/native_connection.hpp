@@ -1,5 +1,7 @@
-// The Python-facing handle of one AsyncConnection. Every operation takes a
-// CompletionPort (returns a future) or None (blocks, GIL released).
+// The Python-facing handle of one connection, whatever its backend: a local
+// file's engine or a remote database. Every operation takes a CompletionPort
+// (returns a future) or None (blocks, GIL released). What the backend lacks
+// raises NotSupportedError with its reason.
 #pragma once
 
 #include <nanobind/nanobind.h>
@@ -14,6 +16,7 @@
 
 #include "async_connection.hpp"
 #include "errors.hpp"
+#include "remote_connection.hpp"
 
 namespace aiolibsql::py {
 
@@ -39,13 +42,19 @@ class InlineStreak {
 
 class NativeConnection {
  public:
-  // `inline_reads` lets short reads run on the calling thread when the connection is idle.
-  explicit NativeConnection(bool inline_reads);
+  // A local file or :memory:. `inline_reads` lets short reads run on the
+  // calling thread when the connection is idle.
+  static NativeConnection local(bool inline_reads, nb::bytes database, bool uri, double timeout,
+                                std::optional<std::string> isolation_level, int autocommit,
+                                std::size_t cached_statements, nb::handle encryption_key, std::string cipher);
+  // A remote database; InterfaceError for a URL that is not one.
+  static NativeConnection remote(const std::string& url, nb::handle auth_token, double timeout,
+                                 std::optional<std::string> isolation_level, int autocommit);
+  NativeConnection(NativeConnection&&) noexcept = default;
+  NativeConnection& operator=(NativeConnection&&) = delete;
   ~NativeConnection();
 
-  nb::object open(nb::handle port, nb::bytes database, bool uri, double timeout,
-                  std::optional<std::string> isolation_level, int autocommit, std::size_t cached_statements,
-                  bool query_only, nb::handle encryption_key, std::string cipher);
+  nb::object open(nb::handle port);
   // Changes the encryption key; None removes encryption.
   nb::object rekey(nb::handle port, nb::handle key);
   // The short-read fast path: the finished result, or None when the
@@ -61,20 +70,30 @@ class NativeConnection {
   nb::object create_function(nb::handle port, std::string name, int arg_count, nb::object callable, bool deterministic);
   nb::object close(nb::handle port);
 
-  void interrupt() { core_->interrupt(); }
-  bool in_transaction() const noexcept { return core_->in_transaction(); }
-  std::int64_t total_changes() const noexcept { return core_->total_changes(); }
-  bool closed() const { return core_->is_closed(); }
+  void interrupt() { engine(Capability::Interrupt, "interrupt()").interrupt(); }
+  bool in_transaction() const { return backend_->in_transaction(); }
+  std::int64_t total_changes() const { return engine(Capability::TotalChanges, "total_changes").total_changes(); }
+  bool closed() const { return backend_->is_closed(); }
+  bool is_remote() const noexcept { return engine_ == nullptr; }
 
  private:
+  NativeConnection(std::shared_ptr<ConnectionBackend> backend, std::shared_ptr<AsyncConnection> engine,
+                   bool inline_reads);
+  // The local engine, for what only it offers; NotSupportedError naming
+  // `what` and the backend's reason when there is none.
+  AsyncConnection& engine(Capability capability, const char* what) const;
   // Starts an operation; on an idle connection, waits briefly for its result.
   template <typename Start>
   nb::object start(nb::handle port, Start&& start);
   // Raises ProgrammingError when called from a user function of this
   // connection for anything but execute(), which alone runs nested.
   void refuse_reentry() const;
+  // Whether this thread is running a user function of this connection.
+  bool inside_own_user_function() const;
 
-  std::shared_ptr<AsyncConnection> core_;
+  std::shared_ptr<ConnectionBackend> backend_;
+  // The same connection when it is local; null otherwise.
+  std::shared_ptr<AsyncConnection> engine_;
   bool inline_reads_;
   InlineStreak streak_;
 };
@@ -92,6 +111,10 @@ std::optional<QueryResult> run_inline(Engine& engine, const Statement& sql, Para
     raise(error.error());
   }
 }
+
+// A remote endpoint and its HTTP bounds from connect()'s arguments;
+// InterfaceError for a URL that is not a remote database's.
+remote::RemoteOptions remote_options(const std::string& url, nb::handle auth_token, double timeout);
 
 // An encryption key from bytes (used as they are) or str (its UTF-8); empty for None.
 Secret secret_key(nb::handle key);

@@ -5,7 +5,6 @@
 #include "completion_port.hpp"
 #include "errors.hpp"
 #include "native_connection.hpp"
-#include "native_remote_connection.hpp"
 #include "shutdown.hpp"
 #include "values.hpp"
 

@@ -21,7 +21,8 @@ void EngineCursor::fetch(std::shared_ptr<OpenCursor> self, std::shared_ptr<Compl
   owner->fetch(std::static_pointer_cast<EngineCursor>(std::move(self)), std::move(sink), tag);
 }
 
-AsyncConnection::AsyncConnection() : executor_([this] { connection_.interrupt(); }) {
+AsyncConnection::AsyncConnection(OpenOptions options)
+    : options_(std::move(options)), executor_([this] { connection_.interrupt(); }) {
   connection_.watch_cancellation(&executor_.cancellation());
 }
 
@@ -35,9 +36,9 @@ std::shared_ptr<Operation> AsyncConnection::submit(Operation::Work work, Sink si
   return operation;
 }
 
-std::shared_ptr<Operation> AsyncConnection::open(OpenOptions options, Sink sink, std::uintptr_t tag) {
+std::shared_ptr<Operation> AsyncConnection::open(Sink sink, std::uintptr_t tag) {
   return submit(
-      [this, options = std::move(options)]() -> Outcome {
+      [this, options = std::move(options_)]() -> Outcome {
         connection_.open(options);
         return {};
       },

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "cancellable.hpp"
 #include "connection.hpp"
+#include "connection_backend.hpp"
 #include "executor.hpp"
 #include "open_cursor.hpp"
 
@@ -50,41 +50,42 @@ class EngineCursor final : public OpenCursor {
   std::function<void()> check_;
 };
 
-// Always held by std::shared_ptr: results refer back to it weakly.
-class AsyncConnection final : public std::enable_shared_from_this<AsyncConnection>, public Cancellable {
+// The local engine's backend. Always held by std::shared_ptr: results refer
+// back to it weakly.
+class AsyncConnection final : public std::enable_shared_from_this<AsyncConnection>, public ConnectionBackend {
  public:
-  using Sink = std::shared_ptr<CompletionSink>;
-
-  AsyncConnection();
-  ~AsyncConnection();
+  // `options` are what open() opens with; a pool opens its connections
+  // through run() instead.
+  explicit AsyncConnection(OpenOptions options = {});
+  ~AsyncConnection() override;
   AsyncConnection(const AsyncConnection&) = delete;
   AsyncConnection& operator=(const AsyncConnection&) = delete;
 
-  std::shared_ptr<Operation> open(OpenOptions options, Sink sink, std::uintptr_t tag);
-  std::shared_ptr<Operation> execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
-  // The short-read fast path: when the connection is idle and `sql` only
-  // reads, runs it on the calling thread within a small budget of engine
-  // steps. Returns nothing when it declines (busy, writes, over budget);
-  // throws DbError for errors it met.
-  // `params` is moved from only when it succeeds with rows left open.
-  std::optional<QueryResult> try_execute_inline(std::string_view sql, Params& params);
+  std::shared_ptr<Operation> open(Sink sink, std::uintptr_t tag) override;
+  std::shared_ptr<Operation> execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) override;
+  // Declines when the connection is busy, the statement writes or it runs
+  // over the engine-step budget (kInlineBudget).
+  std::optional<QueryResult> try_execute_inline(std::string_view sql, Params& params) override;
+  // Idle, and no user function that would need the caller's interpreter lock.
+  bool can_hand_off() const override { return !has_user_functions() && executor_.is_idle(); }
   // A statement issued from inside a user function on this connection's
   // worker, which already holds the engine: it runs at once on that thread,
   // to the last row (the worker is busy, so no later fetch could be served).
   // Throws DbError for its errors.
   QueryResult execute_nested(std::string_view sql, Params& params);
-  std::shared_ptr<Operation> execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
-  std::shared_ptr<Operation> execute_script(std::string script, Sink sink, std::uintptr_t tag);
-  std::shared_ptr<Operation> commit(Sink sink, std::uintptr_t tag);
-  std::shared_ptr<Operation> rollback(Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> execute_many(std::string sql, std::vector<Params> batch, Sink sink,
+                                          std::uintptr_t tag) override;
+  std::shared_ptr<Operation> execute_script(std::string script, Sink sink, std::uintptr_t tag) override;
+  std::shared_ptr<Operation> commit(Sink sink, std::uintptr_t tag) override;
+  std::shared_ptr<Operation> rollback(Sink sink, std::uintptr_t tag) override;
   std::shared_ptr<Operation> rekey(Secret key, Sink sink, std::uintptr_t tag);
-  std::shared_ptr<Operation> set_transaction_control(TransactionControl control, Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> set_transaction_control(TransactionControl control, Sink sink,
+                                                     std::uintptr_t tag) override;
   std::shared_ptr<Operation> backup_to(std::shared_ptr<AsyncConnection> target, std::string schema, int pages_per_step,
                                        Sink sink, std::uintptr_t tag);
   std::shared_ptr<Operation> create_function(std::string name, int arg_count, bool deterministic,
                                              std::shared_ptr<ScalarFunction> function, Sink sink, std::uintptr_t tag);
-  // Fails queued operations, waits for the running one, then closes.
-  std::shared_ptr<Operation> close(Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> close(Sink sink, std::uintptr_t tag) override;
 
   // Any work on the connection, queued in order with the rest. Pools build
   // their operations from this.
@@ -119,16 +120,16 @@ class AsyncConnection final : public std::enable_shared_from_this<AsyncConnectio
   void interrupt_permanently() noexcept {
     if (!executor_.inherited()) connection_.interrupt_permanently();
   }
-  // Created before a fork() in a parent of this process (see Executor::inherited).
-  bool is_inherited() const noexcept { return executor_.inherited(); }
-  bool is_closed() const { return executor_.is_closed(); }
+  // See Executor::inherited.
+  bool is_inherited() const noexcept override { return executor_.inherited(); }
+  bool is_closed() const override { return executor_.is_closed(); }
+  std::optional<std::string> lacks(Capability) const override { return std::nullopt; }
   // Once a user function is registered, statements may run Python on the
   // worker, which then needs the caller's interpreter lock.
   bool has_user_functions() const noexcept { return has_user_functions_.load(std::memory_order_relaxed); }
-  // A cancelled or interrupted statement still running may yet leave a
-  // transaction open: until it ends, say so, so that clean-up that rolls
-  // back only inside a transaction is not skipped.
-  bool in_transaction() const noexcept {
+  // A statement cancelled or interrupted is still running until the
+  // executor's cancel flag clears.
+  bool in_transaction() const noexcept override {
     return executor_.cancellation().load(std::memory_order_acquire) || connection_.in_transaction();
   }
   std::int64_t total_changes() const noexcept { return connection_.total_changes(); }
@@ -147,6 +148,8 @@ class AsyncConnection final : public std::enable_shared_from_this<AsyncConnectio
   // User functions run Python: never on the caller's thread, where a slow one
   // would stall the event loop beyond any step budget.
   std::atomic<bool> has_user_functions_{false};
+  // Taken by open().
+  OpenOptions options_;
   // Declared before the executor so the worker thread is joined before the
   // connection it drives is destroyed.
   Connection connection_;

@@ -654,13 +654,18 @@ const QueryResult& result_of(const std::shared_ptr<Operation>& operation) {
   return std::get<QueryResult>(operation->outcome());
 }
 
-void open_async(AsyncConnection& connection, OpenOptions options = test::memory_options()) {
-  const auto opened = await([&](auto sink) { connection.open(options, sink, 1); });
+// A connection to a new in-memory database.
+std::shared_ptr<AsyncConnection> memory_connection() {
+  return std::make_shared<AsyncConnection>(test::memory_options());
+}
+
+void open_async(AsyncConnection& connection) {
+  const auto opened = await([&](auto sink) { connection.open(sink, 1); });
   if (const Error* error = error_in(*opened)) throw std::runtime_error("open failed: " + error->message);
 }
 
 TEST(AsyncConnection, ExecutesFetchesAndClosesOnItsWorker) {
-  auto owner = std::make_shared<AsyncConnection>();
+  auto owner = memory_connection();
   AsyncConnection& connection = *owner;
   open_async(connection);
   auto script = await([&](auto sink) {
@@ -693,10 +698,10 @@ TEST(AsyncConnection, ExecutesFetchesAndClosesOnItsWorker) {
 }
 
 TEST(AsyncConnection, OperationsSubmittedBackToBackRunInOrder) {
-  auto owner = std::make_shared<AsyncConnection>();
+  auto owner = memory_connection();
   AsyncConnection& connection = *owner;
   test::Recorder sink;
-  connection.open(test::memory_options(), sink, 1);
+  connection.open(sink, 1);
   connection.execute("CREATE TABLE t(x)", {}, sink, 2);
   connection.execute_many("INSERT INTO t VALUES (?)",
                           {test::positional({std::int64_t{1}}), test::positional({std::int64_t{2}})}, sink, 3);
@@ -715,9 +720,9 @@ TEST(AsyncConnection, OperationsSubmittedBackToBackRunInOrder) {
 }
 
 TEST(AsyncConnection, BacksUpIntoAnotherAsyncConnection) {
-  auto source_owner = std::make_shared<AsyncConnection>();
+  auto source_owner = memory_connection();
   AsyncConnection& source = *source_owner;
-  auto target = std::make_shared<AsyncConnection>();
+  auto target = memory_connection();
   open_async(source);
   open_async(*target);
   ASSERT_EQ(error_in(*await([&](auto sink) {
@@ -731,7 +736,7 @@ TEST(AsyncConnection, BacksUpIntoAnotherAsyncConnection) {
 }
 
 TEST(AsyncConnection, CancelInterruptsARunningQueryAndTheConnectionStaysUsable) {
-  auto owner = std::make_shared<AsyncConnection>();
+  auto owner = memory_connection();
   AsyncConnection& connection = *owner;
   open_async(connection);
   std::atomic<bool> started{false};
@@ -758,7 +763,7 @@ TEST(AsyncConnection, CancelInterruptsARunningQueryAndTheConnectionStaysUsable) 
 // clears it when a statement starts while no other is active, so with a
 // cursor open it would fail every later statement too.
 TEST(AsyncConnection, CancellingARunningQueryDoesNotFailLaterStatementsWhileACursorIsOpen) {
-  auto owner = std::make_shared<AsyncConnection>();
+  auto owner = memory_connection();
   AsyncConnection& connection = *owner;
   open_async(connection);
   std::atomic<bool> started{false};
@@ -784,7 +789,7 @@ TEST(AsyncConnection, CancellingARunningQueryDoesNotFailLaterStatementsWhileACur
 }
 
 TEST(AsyncConnection, KeepsTheEngineCursorWhileAChunkHoldsItAndReleasesItAfter) {
-  auto owner = std::make_shared<AsyncConnection>();
+  auto owner = memory_connection();
   AsyncConnection& connection = *owner;
   open_async(connection);
   ASSERT_EQ(error_in(*await([&](auto sink) {
@@ -812,8 +817,8 @@ TEST(AsyncConnection, KeepsTheEngineCursorWhileAChunkHoldsItAndReleasesItAfter) 
 TEST(AsyncConnection, DestroyingItWithQueuedWorkFailsThatWork) {
   test::Recorder sink;
   {
-    auto connection = std::make_shared<AsyncConnection>();
-    connection->open(test::memory_options(), sink, 1);
+    auto connection = memory_connection();
+    connection->open(sink, 1);
     for (std::uintptr_t tag = 2; tag <= 20; ++tag) connection->execute("SELECT 1", {}, sink, tag);
   }
   // Every operation completed, either by running or by failing as abandoned.

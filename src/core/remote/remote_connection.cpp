@@ -686,4 +686,21 @@ bool RemoteConnection::is_closed() const {
   return closed_;
 }
 
+std::optional<std::string> RemoteConnection::lacks(Capability capability) const {
+  const auto because = [](std::string_view why) { return "on a remote database: " + std::string(why); };
+  switch (capability) {
+    case Capability::Rekey:
+      return because("the server holds the database and its encryption");
+    case Capability::Backup:
+      return because("Hrana has no page-level access to the database");
+    case Capability::UserFunctions:
+      return because("statements run on the server, which cannot call back into this process");
+    case Capability::Interrupt:
+      return because("Hrana cannot stop a statement the server is running; cancel the awaiting task instead");
+    case Capability::TotalChanges:
+      return because("each statement may run on a different server connection");
+  }
+  return because("not available");
+}
+
 }  // namespace aiolibsql::remote

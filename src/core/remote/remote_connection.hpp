@@ -18,8 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "cancellable.hpp"
-#include "executor.hpp"
+#include "connection_backend.hpp"
 #include "hrana_stream.hpp"
 #include "remote_cursor.hpp"
 #include "transaction_rules.hpp"
@@ -32,19 +31,18 @@ struct RemoteOptions {
   HttpOptions http;
 };
 
-class RemoteConnection final : public std::enable_shared_from_this<RemoteConnection>, public Cancellable {
+class RemoteConnection final : public std::enable_shared_from_this<RemoteConnection>, public ConnectionBackend {
  public:
-  using Sink = std::shared_ptr<CompletionSink>;
-
   explicit RemoteConnection(RemoteOptions options);
   RemoteConnection(const RemoteConnection&) = delete;
   RemoteConnection& operator=(const RemoteConnection&) = delete;
 
-  std::shared_ptr<Operation> open(Sink sink, std::uintptr_t tag);
-  std::shared_ptr<Operation> execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> open(Sink sink, std::uintptr_t tag) override;
+  std::shared_ptr<Operation> execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) override;
   // One round trip for the whole batch, stopping at the first failure.
-  std::shared_ptr<Operation> execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
-  std::shared_ptr<Operation> execute_script(std::string script, Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> execute_many(std::string sql, std::vector<Params> batch, Sink sink,
+                                          std::uintptr_t tag) override;
+  std::shared_ptr<Operation> execute_script(std::string script, Sink sink, std::uintptr_t tag) override;
   // Statements that all take effect or none does, in one round trip: a
   // transaction of their own, committed, or rolled back at the first failure.
   // Completes with the rows they changed. Needs autocommit (no open transaction).
@@ -57,23 +55,30 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
   // that fails is rolled back, so the stream never stays in a transaction,
   // and a lost transaction is forgotten (reported as the failure of a commit).
   std::shared_ptr<Operation> end_transaction(bool commit, Sink sink, std::uintptr_t tag);
-  std::shared_ptr<Operation> commit(Sink sink, std::uintptr_t tag);
-  std::shared_ptr<Operation> rollback(Sink sink, std::uintptr_t tag);
-  std::shared_ptr<Operation> set_transaction_control(TransactionControl control, Sink sink, std::uintptr_t tag);
-  // Fails queued operations, waits for the one in flight, then closes the stream.
-  std::shared_ptr<Operation> close(Sink sink, std::uintptr_t tag);
+  std::shared_ptr<Operation> commit(Sink sink, std::uintptr_t tag) override;
+  std::shared_ptr<Operation> rollback(Sink sink, std::uintptr_t tag) override;
+  std::shared_ptr<Operation> set_transaction_control(TransactionControl control, Sink sink,
+                                                     std::uintptr_t tag) override;
+  // Waits for the request in flight, then closes the stream.
+  std::shared_ptr<Operation> close(Sink sink, std::uintptr_t tag) override;
+
+  // Every statement is the server's to run: none is answered on the caller's
+  // thread, and none soon enough to be worth waiting for there.
+  std::optional<QueryResult> try_execute_inline(std::string_view, Params&) override { return std::nullopt; }
+  bool can_hand_off() const override { return false; }
+  std::optional<std::string> lacks(Capability capability) const override;
 
   // Drops a queued operation; aborts the request of a running one, unless
   // the stream may hold a transaction after it (see request_abortable_).
   bool cancel(std::uintptr_t tag) override;
-  bool in_transaction() const;
+  bool in_transaction() const override;
   // Operations queued or in flight.
   std::size_t load() const;
   std::uint64_t completed() const;
   // Created before a fork() in a parent of this process: every operation
   // fails with InterfaceError, and nothing is sent on the parent's streams.
-  bool is_inherited() const noexcept;
-  bool is_closed() const;
+  bool is_inherited() const noexcept override;
+  bool is_closed() const override;
 
  private:
   // What one operation sends, and how it reads its answers (the results of
