@@ -20,7 +20,7 @@ import contextlib
 import itertools
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from . import _native
 from ._chunks import parameter_chunks
@@ -116,7 +116,7 @@ class Transaction:
 
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
-        self._native: _native.NativeTransaction | _native.NativeRemotePinned = pool._native.transaction()
+        self._native = pool._native.transaction()
 
     async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
         """Run one statement inside the transaction."""
@@ -151,7 +151,7 @@ class Snapshot:
 
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
-        self._native: _native.NativeSnapshot | _native.NativeRemotePinned = pool._native.snapshot()
+        self._native = pool._native.snapshot()
 
     async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
         """Run one read-only statement in the snapshot."""
@@ -167,12 +167,11 @@ class Snapshot:
         await asyncio.shield(self._native.end(self._pool._runner.port()))
 
 
-_Pinned = TypeVar("_Pinned", _native.NativeTransaction, _native.NativeSnapshot, _native.NativeRemotePinned)
-
-
 async def _begin_when_free(
-    pool: ConnectionPool, make: Callable[[], _Pinned], end: Callable[[_Pinned], Awaitable[object]]
-) -> _Pinned:
+    pool: ConnectionPool,
+    make: Callable[[], _native.NativePinned],
+    end: Callable[[_native.NativePinned], Awaitable[object]],
+) -> _native.NativePinned:
     """Begins a transaction or snapshot on a connection it pins. Connections
     held by other transactions, snapshots or unfinished results free up soon:
     wait for one up to the pool's timeout, as for a lock. Every failed or
@@ -198,7 +197,7 @@ async def _begin_when_free(
 class ConnectionPool:
     """One writer and ``size - 1`` readers on one database file in WAL mode."""
 
-    def __init__(self, native: _native.NativePool | _native.NativeRemotePool, timeout: float) -> None:
+    def __init__(self, native: _native.NativePool, timeout: float) -> None:
         self._native = native
         self._timeout = timeout
         self._runner = Runner(native, "Cannot operate on a closed pool.")
@@ -222,7 +221,7 @@ class ConnectionPool:
     @property
     def is_remote(self) -> bool:
         """Whether the pool's streams go to a remote database."""
-        return isinstance(self._native, _native.NativeRemotePool)
+        return self._native.is_remote
 
     async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
         """Run one statement on a reader when it only reads, on the writer
@@ -374,7 +373,7 @@ def create_pool(
     largest_group = group_commit_size if group_commit else 1
 
     async def open_pool() -> ConnectionPool:
-        native = _native.NativePool(
+        native = _native.NativePool.local(
             path,
             uri,
             size,
@@ -387,17 +386,21 @@ def create_pool(
             encryption_key,
             cipher,
         )
-        pool = ConnectionPool(native, float(timeout))
-        try:
-            await pool._runner.submit(native.open)
-        except BaseException:
-            # Cancelled or failed: stop opening and let every connection's thread go.
-            with contextlib.suppress(Exception):
-                await asyncio.shield(native.close(pool._runner.port()))
-            raise
-        return pool
+        return await _opened(native, float(timeout))
 
     return Opening(open_pool)
+
+
+async def _opened(native: _native.NativePool, timeout: float) -> ConnectionPool:
+    pool = ConnectionPool(native, timeout)
+    try:
+        await pool._runner.submit(native.open)
+    except BaseException:
+        # Cancelled or failed: stop opening and let every connection's thread go.
+        with contextlib.suppress(Exception):
+            await asyncio.shield(native.close(pool._runner.port()))
+        raise
+    return pool
 
 
 def _create_remote_pool(
@@ -415,16 +418,5 @@ def _create_remote_pool(
     if auth_token is not None and not isinstance(auth_token, str):
         raise TypeError("auth_token must be a str")
     _check_timeout(timeout)
-    native = _native.NativeRemotePool(_remote_url_text(url), auth_token, float(timeout), size)
-
-    async def open_pool() -> ConnectionPool:
-        pool = ConnectionPool(native, float(timeout))
-        try:
-            await pool._runner.submit(native.open)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(native.close(pool._runner.port()))
-            raise
-        return pool
-
-    return Opening(open_pool)
+    native = _native.NativePool.remote(_remote_url_text(url), auth_token, float(timeout), size)
+    return Opening(lambda: _opened(native, float(timeout)))

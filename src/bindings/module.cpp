@@ -11,7 +11,6 @@
 #include "native_connection.hpp"
 #include "native_future.hpp"
 #include "native_pool.hpp"
-#include "native_remote_pool.hpp"
 #include "result_rows.hpp"
 #include "shutdown.hpp"
 
@@ -78,61 +77,31 @@ NB_MODULE(_native, m) {
       .def_prop_ro("closed", &NativeConnection::closed)
       .def_prop_ro("is_remote", &NativeConnection::is_remote);
 
-  nb::class_<NativePool>(m, "NativePool", "One writer and size - 1 readers on one WAL file.")
-      .def(nb::init<nb::bytes, bool, std::size_t, double, std::vector<std::string>, std::size_t, double, std::size_t,
-                    bool, nb::handle, std::string>(),
-           nb::arg("database"), nb::arg("uri"), nb::arg("size"), nb::arg("timeout"), nb::arg("setup_statements"),
-           nb::arg("largest_group"), nb::arg("group_gather"), nb::arg("cached_statements"), nb::arg("inline_reads"),
-           nb::arg("encryption_key").none(), nb::arg("cipher"))
+  nb::class_<NativePool>(m, "NativePool", "A pool of connections to a local file, or of streams to a remote database.")
+      .def_static("local", &NativePool::local, nb::arg("database"), nb::arg("uri"), nb::arg("size"), nb::arg("timeout"),
+                  nb::arg("setup_statements"), nb::arg("largest_group"), nb::arg("group_gather"),
+                  nb::arg("cached_statements"), nb::arg("inline_reads"), nb::arg("encryption_key").none(),
+                  nb::arg("cipher"), "One writer and size - 1 readers on one WAL file.")
+      .def_static("remote", &NativePool::remote, nb::arg("url"), nb::arg("auth_token").none(), nb::arg("timeout"),
+                  nb::arg("size"), "size streams to a remote database over Hrana.")
       .def("open", &NativePool::open, port)
-
       .def("execute", &NativePool::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
       .def("executemany", &NativePool::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
       .def("goes_to_writer", &NativePool::goes_to_writer, nb::arg("sql").none())
       .def("executebatch", &NativePool::executebatch, port, nb::arg("statements"))
       .def("close", &NativePool::close, port)
       .def("stats", &NativePool::stats)
-      .def("transaction", [](const NativePool& pool) { return NativeTransaction(pool); })
-      .def("snapshot", [](const NativePool& pool) { return NativeSnapshot(pool); })
+      .def("transaction", &NativePool::transaction)
+      .def("snapshot", &NativePool::snapshot)
       .def_prop_ro("size", &NativePool::size)
       .def_prop_ro("reader_count", &NativePool::reader_count)
-      .def_prop_ro("closed", &NativePool::closed);
+      .def_prop_ro("closed", &NativePool::closed)
+      .def_prop_ro("is_remote", &NativePool::is_remote);
 
-  nb::class_<NativeTransaction>(m, "NativeTransaction",
-                                "An explicit transaction on a pool's writer; rolls back if dropped unended.")
-      .def("begin", &NativeTransaction::begin, port)
-      .def("execute", &NativeTransaction::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
-      .def("executemany", &NativeTransaction::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
-      .def("end", &NativeTransaction::end, port, nb::arg("commit"));
-
-  nb::class_<NativeSnapshot>(m, "NativeSnapshot", "A read transaction pinned to one of a pool's readers.")
-      .def("begin", &NativeSnapshot::begin, port)
-      .def("execute", &NativeSnapshot::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
-      .def("end", &NativeSnapshot::end, port);
-
-  nb::class_<NativeRemotePool>(m, "NativeRemotePool",
-                               "Streams to one remote database: statements on the least loaded, transactions and "
-                               "snapshots pinning one.")
-      .def(nb::init<const std::string&, nb::handle, double, std::size_t>(), nb::arg("url"),
-           nb::arg("auth_token").none(), nb::arg("timeout"), nb::arg("size"))
-      .def("open", &NativeRemotePool::open, port)
-      .def("execute", &NativeRemotePool::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
-      .def("executemany", &NativeRemotePool::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
-      .def("goes_to_writer", &NativeRemotePool::goes_to_writer, nb::arg("sql").none())
-      .def("executebatch", &NativeRemotePool::executebatch, port, nb::arg("statements"))
-      .def("close", &NativeRemotePool::close, port)
-      .def("stats", &NativeRemotePool::stats)
-      .def("transaction", &NativeRemotePool::transaction)
-      .def("snapshot", &NativeRemotePool::snapshot)
-      .def_prop_ro("size", &NativeRemotePool::size)
-      .def_prop_ro("reader_count", &NativeRemotePool::reader_count)
-      .def_prop_ro("closed", &NativeRemotePool::closed);
-
-  nb::class_<NativeRemotePinned>(m, "NativeRemotePinned",
-                                 "A transaction or snapshot on one stream of a remote pool; rolls back if dropped "
-                                 "unended.")
-      .def("begin", &NativeRemotePinned::begin, port)
-      .def("execute", &NativeRemotePinned::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
-      .def("executemany", &NativeRemotePinned::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
-      .def("end", &NativeRemotePinned::end, port, nb::arg("commit") = false);
+  nb::class_<NativePinned>(m, "NativePinned",
+                           "A transaction or snapshot pinning one member of a pool; rolls back if dropped unended.")
+      .def("begin", &NativePinned::begin, port)
+      .def("execute", &NativePinned::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
+      .def("executemany", &NativePinned::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
+      .def("end", &NativePinned::end, port, nb::arg("commit") = false);
 }

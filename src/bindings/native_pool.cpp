@@ -1,19 +1,24 @@
 #include "native_pool.hpp"
 
+#include <nanobind/stl/string.h>
+
+#include <utility>
+
 #include "completion_port.hpp"
 #include "errors.hpp"
 #include "native_connection.hpp"
+#include "pool/pool.hpp"
+#include "remote_pool.hpp"
 #include "result_rows.hpp"
 #include "shutdown.hpp"
 #include "values.hpp"
 
 namespace aiolibsql::py {
 
-NativePool::NativePool(nb::bytes database, bool uri, std::size_t size, double timeout,
-                       std::vector<std::string> setup_statements, std::size_t largest_group,
-                       double group_gather_seconds, std::size_t cached_statements, bool inline_reads,
-                       nb::handle encryption_key, std::string cipher)
-    : inline_reads_(inline_reads) {
+NativePool NativePool::local(nb::bytes database, bool uri, std::size_t size, double timeout,
+                             std::vector<std::string> setup_statements, std::size_t largest_group,
+                             double group_gather_seconds, std::size_t cached_statements, bool inline_reads,
+                             nb::handle encryption_key, std::string cipher) {
   PoolOptions options;
   options.database.assign(database.c_str(), database.size());
   options.uri = uri;
@@ -25,11 +30,17 @@ NativePool::NativePool(nb::bytes database, bool uri, std::size_t size, double ti
   options.cached_statements = cached_statements;
   options.encryption_key = secret_key(encryption_key);
   options.cipher = std::move(cipher);
-  core_ = std::make_shared<Pool>(std::move(options));
-  close_at_exit(core_);
+  auto pool = std::make_shared<Pool>(std::move(options));
+  close_at_exit(pool);
+  return NativePool(std::move(pool), inline_reads, false);
+}
+
+NativePool NativePool::remote(const std::string& url, nb::handle auth_token, double timeout, std::size_t size) {
+  return NativePool(std::make_shared<remote::RemotePool>(remote_options(url, auth_token, timeout), size), false, true);
 }
 
 NativePool::~NativePool() {
+  // Destroying a local pool joins its workers.
   nb::gil_scoped_release released;
   core_.reset();
 }
@@ -65,88 +76,80 @@ nb::object NativePool::executebatch(nb::handle port, nb::handle statements) {
       port, core_, [&](auto sink, auto tag) { core_->execute_batch(std::move(converted), std::move(sink), tag); });
 }
 
-bool NativePool::goes_to_writer(nb::handle sql) {
-  const Route route = core_->route(sql_view(sql, "the SQL statement"));
-  return !route.readonly && !route.transaction_control && !route.changes_connection;
-}
+bool NativePool::goes_to_writer(nb::handle sql) { return core_->route(sql_view(sql, "the SQL statement")).writes(); }
 
 nb::object NativePool::close(nb::handle port) {
   return start_operation(port, core_, [&](auto sink, auto tag) { core_->close(std::move(sink), tag); });
 }
 
 nb::list NativePool::stats() const {
-  nb::list connections;
-  for (const auto& connection : core_->stats()) {
+  nb::list members;
+  for (const auto& member : core_->stats()) {
     nb::dict entry;
-    entry["role"] = connection.writer ? "writer" : "reader";
-    entry["queued"] = connection.executor.queued;
-    entry["completed"] = connection.executor.completed;
-    entry["groups"] = connection.executor.groups;
-    entry["grouped_operations"] = connection.executor.grouped_operations;
-    entry["largest_group"] = connection.executor.largest_group;
-    connections.append(entry);
+    entry["role"] = member.role;
+    entry["queued"] = member.queued;
+    entry["completed"] = member.completed;
+    entry["groups"] = member.groups;
+    entry["grouped_operations"] = member.grouped_operations;
+    entry["largest_group"] = member.largest_group;
+    members.append(entry);
   }
-  return connections;
+  return members;
 }
 
-NativeTransaction::~NativeTransaction() {
-  if (id_ != 0 && !ended_) pool_->end_transaction(id_, false, nullptr, 0);
+NativePinned NativePool::transaction() const { return {core_, PinKind::Transaction}; }
+
+NativePinned NativePool::snapshot() const { return {core_, PinKind::Snapshot}; }
+
+NativePinned::NativePinned(NativePinned&& other) noexcept
+    : pool_(std::move(other.pool_)),
+      kind_(other.kind_),
+      pin_(std::exchange(other.pin_, -1)),
+      ended_(std::exchange(other.ended_, true)) {}
+
+NativePinned::~NativePinned() {
+  if (pool_ && pin_ >= 0 && !ended_) pool_->unpin(pin_, kind_, false, nullptr, 0);
 }
 
-nb::object NativeTransaction::begin(nb::handle port) {
-  if (id_ != 0) raise(ErrorKind::Programming, "this transaction has already begun");
-  return start_operation(port, pool_,
-                         [&](auto sink, auto tag) { id_ = pool_->begin_transaction(std::move(sink), tag); });
+void NativePinned::require_active() const {
+  if (pin_ < 0 || ended_) {
+    raise(ErrorKind::Programming,
+          kind_ == PinKind::Transaction ? "the transaction is not active" : "the snapshot is not active");
+  }
 }
 
-nb::object NativeTransaction::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
-  if (id_ == 0 || ended_) raise(ErrorKind::Programming, "the transaction is not active");
+nb::object NativePinned::begin(nb::handle port) {
+  if (pin_ >= 0) {
+    raise(ErrorKind::Programming,
+          kind_ == PinKind::Transaction ? "this transaction has already begun" : "this snapshot has already begun");
+  }
+  return start_operation(port, pool_, [&](auto sink, auto tag) { pin_ = pool_->pin(kind_, std::move(sink), tag); });
+}
+
+nb::object NativePinned::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
+  require_active();
   std::string text = sql_text(sql, "the SQL statement");
   Params params = to_params(parameters);
   return start_operation(port, pool_, [&](auto sink, auto tag) {
-    pool_->transaction_execute(id_, std::move(text), std::move(params), std::move(sink), tag);
+    pool_->pinned_execute(pin_, kind_, std::move(text), std::move(params), std::move(sink), tag);
   });
 }
 
-nb::object NativeTransaction::executemany(nb::handle port, nb::handle sql, nb::handle batch) {
-  if (id_ == 0 || ended_) raise(ErrorKind::Programming, "the transaction is not active");
+nb::object NativePinned::executemany(nb::handle port, nb::handle sql, nb::handle batch) {
+  require_active();
+  if (kind_ != PinKind::Transaction) raise(ErrorKind::Programming, "a snapshot only reads: executemany() writes");
   std::string text = sql_text(sql, "the SQL statement");
   auto converted = parameter_sets(batch);
   return start_operation(port, pool_, [&](auto sink, auto tag) {
-    pool_->transaction_execute_many(id_, std::move(text), std::move(converted), std::move(sink), tag);
+    pool_->pinned_execute_many(pin_, std::move(text), std::move(converted), std::move(sink), tag);
   });
 }
 
-nb::object NativeTransaction::end(nb::handle port, bool commit) {
-  if (id_ == 0 || ended_) raise(ErrorKind::Programming, "the transaction is not active");
+nb::object NativePinned::end(nb::handle port, bool commit) {
+  require_active();
   ended_ = true;
   return start_operation(port, pool_,
-                         [&](auto sink, auto tag) { pool_->end_transaction(id_, commit, std::move(sink), tag); });
-}
-
-NativeSnapshot::~NativeSnapshot() {
-  if (reader_ >= 0 && !ended_) pool_->end_snapshot(reader_, nullptr, 0);
-}
-
-nb::object NativeSnapshot::begin(nb::handle port) {
-  if (reader_ >= 0) raise(ErrorKind::Programming, "this snapshot has already begun");
-  return start_operation(port, pool_,
-                         [&](auto sink, auto tag) { reader_ = pool_->begin_snapshot(std::move(sink), tag); });
-}
-
-nb::object NativeSnapshot::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
-  if (reader_ < 0 || ended_) raise(ErrorKind::Programming, "the snapshot is not active");
-  std::string text = sql_text(sql, "the SQL statement");
-  Params params = to_params(parameters);
-  return start_operation(port, pool_, [&](auto sink, auto tag) {
-    pool_->snapshot_execute(reader_, std::move(text), std::move(params), std::move(sink), tag);
-  });
-}
-
-nb::object NativeSnapshot::end(nb::handle port) {
-  if (reader_ < 0 || ended_) raise(ErrorKind::Programming, "the snapshot is not active");
-  ended_ = true;
-  return start_operation(port, pool_, [&](auto sink, auto tag) { pool_->end_snapshot(reader_, std::move(sink), tag); });
+                         [&](auto sink, auto tag) { pool_->unpin(pin_, kind_, commit, std::move(sink), tag); });
 }
 
 }  // namespace aiolibsql::py

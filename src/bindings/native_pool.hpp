@@ -1,5 +1,7 @@
-// The Python-facing handles of a Pool, its transactions and its snapshots.
-// Like NativeConnection, every operation takes a CompletionPort or None.
+// The Python-facing handles of a connection pool, whatever its backend (a
+// local file's writer and readers, or streams to a remote database), and of
+// the transactions and snapshots that pin one of its members. Like
+// NativeConnection, every operation takes a CompletionPort or None.
 #pragma once
 
 #include <nanobind/nanobind.h>
@@ -9,17 +11,24 @@
 #include <vector>
 
 #include "native_connection.hpp"
-#include "pool/pool.hpp"
+#include "pool_backend.hpp"
 
 namespace aiolibsql::py {
 
 namespace nb = nanobind;
 
+class NativePinned;
+
 class NativePool {
  public:
-  NativePool(nb::bytes database, bool uri, std::size_t size, double timeout, std::vector<std::string> setup_statements,
-             std::size_t largest_group, double group_gather_seconds, std::size_t cached_statements, bool inline_reads,
-             nb::handle encryption_key, std::string cipher);
+  static NativePool local(nb::bytes database, bool uri, std::size_t size, double timeout,
+                          std::vector<std::string> setup_statements, std::size_t largest_group,
+                          double group_gather_seconds, std::size_t cached_statements, bool inline_reads,
+                          nb::handle encryption_key, std::string cipher);
+  // InterfaceError for a URL that is not a remote database's.
+  static NativePool remote(const std::string& url, nb::handle auth_token, double timeout, std::size_t size);
+  NativePool(NativePool&&) noexcept = default;
+  NativePool& operator=(NativePool&&) = delete;
   ~NativePool();
 
   nb::object open(nb::handle port);
@@ -28,55 +37,53 @@ class NativePool {
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
   nb::object executemany(nb::handle port, nb::handle sql, nb::handle batch);
   nb::object executebatch(nb::handle port, nb::handle statements);
-  // Whether pool.execute would run `sql` on the writer (behind its gate).
+  // Whether `sql` writes: inside the caller's own transaction block, a task
+  // awaiting it would wait for its own transaction to end.
   bool goes_to_writer(nb::handle sql);
   nb::object close(nb::handle port);
   nb::list stats() const;
+  NativePinned transaction() const;
+  NativePinned snapshot() const;
   std::size_t size() const noexcept { return core_->size(); }
   std::size_t reader_count() const noexcept { return core_->reader_count(); }
   bool closed() const { return core_->is_closed(); }
-
-  const std::shared_ptr<Pool>& core() const noexcept { return core_; }
+  bool is_remote() const noexcept { return remote_; }
 
  private:
-  std::shared_ptr<Pool> core_;
+  NativePool(std::shared_ptr<PoolBackend> core, bool inline_reads, bool remote)
+      : core_(std::move(core)), inline_reads_(inline_reads), remote_(remote) {}
+
+  std::shared_ptr<PoolBackend> core_;
   bool inline_reads_;
+  bool remote_;
   InlineStreak streak_;
 };
 
-// An explicit transaction on the pool's writer. Dropped without an end, it
-// rolls back, so a forgotten transaction cannot hold the writer forever.
-class NativeTransaction {
+// A transaction or snapshot on one pinned member of a pool. Dropped without
+// an end, it rolls back and frees the member, so a forgotten transaction
+// cannot hold the writer forever.
+class NativePinned {
  public:
-  explicit NativeTransaction(const NativePool& pool) : pool_(pool.core()) {}
-  ~NativeTransaction();
+  NativePinned(std::shared_ptr<PoolBackend> pool, PinKind kind) : pool_(std::move(pool)), kind_(kind) {}
+  NativePinned(NativePinned&& other) noexcept;
+  NativePinned(const NativePinned&) = delete;
+  NativePinned& operator=(const NativePinned&) = delete;
+  NativePinned& operator=(NativePinned&&) = delete;
+  ~NativePinned();
+
   nb::object begin(nb::handle port);
-  // Runs a short read inline on an idle reader and returns its rows;
-  // anything else is queued and its future returned.
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
+  // Transactions only.
   nb::object executemany(nb::handle port, nb::handle sql, nb::handle batch);
+  // A snapshot always rolls back.
   nb::object end(nb::handle port, bool commit);
 
  private:
-  std::shared_ptr<Pool> pool_;
-  std::uint64_t id_ = 0;
-  bool ended_ = false;
-};
+  void require_active() const;
 
-// A read transaction pinned to one reader.
-class NativeSnapshot {
- public:
-  explicit NativeSnapshot(const NativePool& pool) : pool_(pool.core()) {}
-  ~NativeSnapshot();
-  nb::object begin(nb::handle port);
-  // Runs a short read inline on an idle reader and returns its rows;
-  // anything else is queued and its future returned.
-  nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
-  nb::object end(nb::handle port);
-
- private:
-  std::shared_ptr<Pool> pool_;
-  int reader_ = -1;
+  std::shared_ptr<PoolBackend> pool_;
+  PinKind kind_;
+  std::int64_t pin_ = -1;
   bool ended_ = false;
 };
 

@@ -179,8 +179,8 @@ class PoolTest : public ::testing::Test {
     return integer_of(exec("SELECT count(*) FROM t" + (where.empty() ? "" : " WHERE " + where)));
   }
 
-  ExecutorStats writer_stats() const { return pool_->stats().at(0).executor; }
-  ExecutorStats reader_stats(std::size_t reader) const { return pool_->stats().at(1 + reader).executor; }
+  PoolMemberStats writer_stats() const { return pool_->stats().at(0); }
+  PoolMemberStats reader_stats(std::size_t reader) const { return pool_->stats().at(1 + reader); }
   std::uint64_t reader_completions() const {
     std::uint64_t total = 0;
     for (std::size_t i = 0; i < pool_->reader_count(); ++i) total += reader_stats(i).completed;
@@ -203,13 +203,13 @@ TEST_F(PoolTest, OpenOpensTheWriterThenTheReadersAndStatsListOneWriterAndSizeMin
 
   const auto stats = pool_->stats();
   ASSERT_EQ(stats.size(), 3u);
-  EXPECT_TRUE(stats[0].writer);
-  EXPECT_FALSE(stats[1].writer);
-  EXPECT_FALSE(stats[2].writer);
+  EXPECT_EQ(stats[0].role, "writer");
+  EXPECT_EQ(stats[1].role, "reader");
+  EXPECT_EQ(stats[2].role, "reader");
   // One open operation each, all finished before open() completed.
   for (const auto& connection : stats) {
-    EXPECT_EQ(connection.executor.completed, 1u);
-    EXPECT_EQ(connection.executor.queued, 0u);
+    EXPECT_EQ(connection.completed, 1u);
+    EXPECT_EQ(connection.queued, 0u);
   }
   // The writer's setup statement switched the file itself to WAL.
   auto outside = open_outside(database());
@@ -285,7 +285,7 @@ TEST_F(PoolTest, TransactionControlThroughExecuteFailsWithProgrammingAndRunsNowh
     EXPECT_TRUE(fails_with(exec(sql), ErrorKind::Programming)) << sql;
   }
   const auto after = pool_->stats();
-  for (std::size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i].executor.completed, before[i].executor.completed);
+  for (std::size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i].completed, before[i].completed);
   // The writer is not left inside a transaction: a later write commits.
   ASSERT_TRUE(succeeded(exec("INSERT INTO t(id) VALUES (1)")));
   EXPECT_EQ(count(), 1);
@@ -340,7 +340,7 @@ TEST_F(PoolTest, TryExecuteInlineReturnsNothingForAWriteAndRunsNothing) {
   Params none;
   EXPECT_FALSE(pool_->try_execute_inline("PRAGMA user_version = 9", none).has_value());
   const auto after = pool_->stats();
-  for (std::size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i].executor.completed, before[i].executor.completed);
+  for (std::size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i].completed, before[i].completed);
   EXPECT_EQ(count(), 0);
   EXPECT_EQ(integer_of(exec("PRAGMA user_version")), 0);
 }

@@ -77,16 +77,16 @@ TEST_F(RemotePoolTest, PinningLeavesOneStreamForStatementsOutsideTransactions) {
   serve(Reply::http(200, ""), one_row_and_closed);
   auto pool = make_pool(2);
   ASSERT_TRUE(std::holds_alternative<std::monostate>(run([&](auto sink) { pool->open(sink, 1); })));
-  int pinned = -1;
+  std::int64_t pinned = -1;
   run([&](auto sink) { pinned = pool->pin(PinKind::Snapshot, sink, 2); });
   EXPECT_GE(pinned, 0);
-  int refused = 0;
+  std::int64_t refused = 0;
   const Outcome busy = run([&](auto sink) { refused = pool->pin(PinKind::Transaction, sink, 3); });
   EXPECT_EQ(refused, -1);
   EXPECT_EQ(std::get<Error>(busy).sqlite_code, 5);  // SQLITE_BUSY
   const auto stats = pool->stats();
-  EXPECT_TRUE(stats[static_cast<std::size_t>(pinned)].pinned);
-  EXPECT_FALSE(stats[static_cast<std::size_t>(1 - pinned)].pinned);
+  EXPECT_EQ(stats[static_cast<std::size_t>(pinned)].role, "pinned stream");
+  EXPECT_EQ(stats[static_cast<std::size_t>(1 - pinned)].role, "stream");
 }
 
 TEST_F(RemotePoolTest, TransactionControlAndPerConnectionSettingsAreRefusedWithoutARequest) {
@@ -103,10 +103,20 @@ TEST_F(RemotePoolTest, TransactionControlAndPerConnectionSettingsAreRefusedWitho
     EXPECT_EQ(std::get<Error>(refused).kind, ErrorKind::Programming) << sql;
   }
   EXPECT_EQ(pipelines, 0);
-  EXPECT_TRUE(RemotePool::may_write("INSERT INTO t VALUES (1)"));
-  EXPECT_TRUE(RemotePool::may_write("CREATE TABLE t (x)"));
-  EXPECT_FALSE(RemotePool::may_write("SELECT 1"));
-  EXPECT_FALSE(RemotePool::may_write("PRAGMA table_info(t)"));
+}
+
+TEST_F(RemotePoolTest, RoutesJudgeFromTheTextWhatWritesWhatOnlyReadsAndWhatNeitherMayRun) {
+  serve(Reply::http(200, ""), one_row_and_closed);
+  auto pool = make_pool(2);
+  EXPECT_TRUE(pool->route("INSERT INTO t VALUES (1)").writes());
+  EXPECT_TRUE(pool->route("CREATE TABLE t (x)").writes());
+  EXPECT_TRUE(pool->route("SELECT 1").is_plain_read());
+  EXPECT_TRUE(pool->route("PRAGMA table_info(t)").is_plain_read());
+  EXPECT_TRUE(pool->route(" commit").transaction_control);
+  EXPECT_FALSE(pool->route(" commit").writes());
+  EXPECT_TRUE(pool->route("PRAGMA foreign_keys = ON").changes_connection);
+  EXPECT_FALSE(pool->route("PRAGMA foreign_keys = ON").writes());
+  EXPECT_EQ(*pool->route("SELECT 1").sql, "SELECT 1");
 }
 
 }  // namespace

@@ -419,6 +419,31 @@ void Pool::end_transaction(std::uint64_t transaction, bool commit, Sink sink, st
   submit_to_writer(std::move(end), transaction, false);
 }
 
+std::int64_t Pool::pin(PinKind kind, Sink sink, std::uintptr_t tag) {
+  if (kind == PinKind::Transaction) return static_cast<std::int64_t>(begin_transaction(std::move(sink), tag));
+  return begin_snapshot(std::move(sink), tag);
+}
+
+void Pool::pinned_execute(std::int64_t pin, PinKind kind, std::string sql, Params params, Sink sink,
+                          std::uintptr_t tag) {
+  if (kind == PinKind::Transaction) {
+    return transaction_execute(static_cast<std::uint64_t>(pin), std::move(sql), std::move(params), std::move(sink),
+                               tag);
+  }
+  snapshot_execute(static_cast<int>(pin), std::move(sql), std::move(params), std::move(sink), tag);
+}
+
+void Pool::pinned_execute_many(std::int64_t pin, std::string sql, std::vector<Params> batch, Sink sink,
+                               std::uintptr_t tag) {
+  transaction_execute_many(static_cast<std::uint64_t>(pin), std::move(sql), std::move(batch), std::move(sink), tag);
+}
+
+void Pool::unpin(std::int64_t pin, PinKind kind, bool commit, Sink sink, std::uintptr_t tag) {
+  if (kind == PinKind::Transaction)
+    return end_transaction(static_cast<std::uint64_t>(pin), commit, std::move(sink), tag);
+  end_snapshot(static_cast<int>(pin), std::move(sink), tag);
+}
+
 int Pool::begin_snapshot(Sink sink, std::uintptr_t tag) {
   int chosen = -1;
   {
@@ -600,10 +625,16 @@ bool Pool::is_closed() const {
   return closed_;
 }
 
-std::vector<ConnectionStats> Pool::stats() const {
-  std::vector<ConnectionStats> stats;
-  stats.push_back(ConnectionStats{true, writer_->executor().stats()});
-  for (const auto& reader : readers_) stats.push_back(ConnectionStats{false, reader->executor().stats()});
+std::vector<PoolMemberStats> Pool::stats() const {
+  const auto member = [](std::string role, AsyncConnection& connection) {
+    const ExecutorStats executor = connection.executor().stats();
+    return PoolMemberStats{
+        std::move(role),       executor.queued, executor.completed, executor.groups, executor.grouped_operations,
+        executor.largest_group};
+  };
+  std::vector<PoolMemberStats> stats;
+  stats.push_back(member("writer", *writer_));
+  for (const auto& reader : readers_) stats.push_back(member("reader", *reader));
   return stats;
 }
 

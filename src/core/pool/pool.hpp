@@ -47,38 +47,39 @@ struct PoolOptions {
   std::string cipher = "aes256cbc";
 };
 
-struct ConnectionStats {
-  bool writer = false;
-  ExecutorStats executor;
-};
-
-class Pool final : public std::enable_shared_from_this<Pool>, public Cancellable, public BatchTarget {
+class Pool final : public std::enable_shared_from_this<Pool>, public PoolBackend, public BatchTarget {
  public:
-  using Sink = AsyncConnection::Sink;
-
   explicit Pool(PoolOptions options);
-  ~Pool();
+  ~Pool() override;
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
   // Opens the writer (which sets up WAL), then the readers.
-  void open(Sink sink, std::uintptr_t tag);
-  // Looked up once per statement: execute and try_execute_inline take it.
-  Route route(std::string_view sql) { return router_.route(sql); }
-  // Runs one statement where it belongs: a reader when read-only, else the writer.
-  void execute(const Route& route, Params params, Sink sink, std::uintptr_t tag);
+  void open(Sink sink, std::uintptr_t tag) override;
+  // As the engine says (see StatementRouter).
+  Route route(std::string_view sql) override { return router_.route(sql); }
+  // A reader when read-only, else the writer.
+  void execute(const Route& route, Params params, Sink sink, std::uintptr_t tag) override;
   void execute(std::string_view sql, Params params, Sink sink, std::uintptr_t tag) {
     execute(route(sql), std::move(params), std::move(sink), tag);
   }
-  // The short-read fast path on an idle reader (see AsyncConnection::try_execute_inline).
-  std::optional<QueryResult> try_execute_inline(const Route& route, Params& params);
+  // On an idle reader (see AsyncConnection::try_execute_inline).
+  std::optional<QueryResult> try_execute_inline(const Route& route, Params& params) override;
   std::optional<QueryResult> try_execute_inline(std::string_view sql, Params& params) {
     return try_execute_inline(route(sql), params);
   }
-  // One DML statement per parameter set, all in one transaction.
-  void execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
-  // Several statements in one transaction: all succeed or none does.
-  void execute_batch(std::vector<std::pair<std::string, Params>> statements, Sink sink, std::uintptr_t tag);
+  // In one transaction on the writer.
+  void execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag) override;
+  void execute_batch(std::vector<std::pair<std::string, Params>> statements, Sink sink, std::uintptr_t tag) override;
+
+  // A transaction pins the writer (its pin is the transaction's id), a
+  // snapshot one reader (its pin is the reader's index).
+  std::int64_t pin(PinKind kind, Sink sink, std::uintptr_t tag) override;
+  void pinned_execute(std::int64_t pin, PinKind kind, std::string sql, Params params, Sink sink,
+                      std::uintptr_t tag) override;
+  void pinned_execute_many(std::int64_t pin, std::string sql, std::vector<Params> batch, Sink sink,
+                           std::uintptr_t tag) override;
+  void unpin(std::int64_t pin, PinKind kind, bool commit, Sink sink, std::uintptr_t tag) override;
 
   // Starts an explicit transaction on the writer; other writes wait until it
   // ends. Returns its id; BEGIN's outcome completes into `sink`.
@@ -94,19 +95,18 @@ class Pool final : public std::enable_shared_from_this<Pool>, public Cancellable
   void snapshot_execute(int reader, std::string sql, Params params, Sink sink, std::uintptr_t tag);
   void end_snapshot(int reader, Sink sink, std::uintptr_t tag);
 
-  // Fails queued and waiting work, waits for running statements,
-  // checkpoints the WAL and closes every connection.
-  void close(Sink sink, std::uintptr_t tag);
+  // Also fails writes waiting at the gate, and checkpoints the WAL.
+  void close(Sink sink, std::uintptr_t tag) override;
   // For process exit: see Connection::interrupt_permanently.
   void interrupt_permanently() noexcept;
   bool cancel(std::uintptr_t tag) override;
   // Autocommit writes a SubmissionBatch held: through the gate, in order.
   void submit_held(std::span<std::shared_ptr<Operation>> operations) override;
-  bool is_closed() const;
+  bool is_closed() const override;
 
-  std::size_t size() const noexcept { return readers_.size() + 1; }
-  std::size_t reader_count() const noexcept { return readers_.size(); }
-  std::vector<ConnectionStats> stats() const;
+  std::size_t size() const noexcept override { return readers_.size() + 1; }
+  std::size_t reader_count() const noexcept override { return readers_.size(); }
+  std::vector<PoolMemberStats> stats() const override;
 
  private:
   // A writer operation held back while another transaction owns the writer.

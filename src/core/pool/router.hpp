@@ -11,22 +11,9 @@
 #include <unordered_map>
 
 #include "connection.hpp"
+#include "pool_backend.hpp"
 
 namespace aiolibsql {
-
-struct Route {
-  bool readonly = false;
-  bool groupable = false;
-  bool transaction_control = false;
-  // Changes the settings of the one connection that would run it (a
-  // pragma assignment, ATTACH, DETACH) rather than the database.
-  bool changes_connection = false;
-  // The text itself, shared by every operation that runs it.
-  std::shared_ptr<const std::string> sql;
-
-  // A read any reader may run on its own.
-  bool is_plain_read() const noexcept { return readonly && !transaction_control && !changes_connection; }
-};
 
 class StatementRouter {
  public:

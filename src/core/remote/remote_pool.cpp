@@ -72,8 +72,13 @@ void RemotePool::open(Sink sink, std::uintptr_t tag) {
   on_every_stream(std::move(sink), tag, [tag](RemoteConnection& stream, const Sink& part) { stream.open(part, tag); });
 }
 
-bool RemotePool::may_write(std::string_view sql) {
-  return !only_reads(sql) && !statement_kind(sql).transaction_control;
+Route RemotePool::route(std::string_view sql) {
+  Route route;
+  route.transaction_control = statement_kind(sql).transaction_control;
+  route.changes_connection = changes_connection_settings(sql);
+  route.readonly = only_reads(sql) && !route.changes_connection;
+  route.sql = std::make_shared<const std::string>(sql);
+  return route;
 }
 
 RemoteConnection& RemotePool::least_loaded() {
@@ -92,21 +97,20 @@ RemoteConnection& RemotePool::least_loaded() {
   return *chosen;
 }
 
-void RemotePool::execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) {
-  if (statement_kind(sql).transaction_control) {
+void RemotePool::execute(const Route& route, Params params, Sink sink, std::uintptr_t tag) {
+  if (route.transaction_control) {
     return fail(std::move(sink), tag, refused(ErrorKind::Programming, "use pool.transaction() for transactions"));
   }
-  if (changes_connection_settings(sql)) {
+  if (route.changes_connection) {
     return fail(std::move(sink), tag,
                 refused(ErrorKind::Programming,
                         "this statement would change the settings of one server connection for one statement only "
                         "(a pragma assignment, ATTACH or DETACH): a remote pool runs each statement on its own"));
   }
-  least_loaded().execute(std::move(sql), std::move(params), std::move(sink), tag);
+  least_loaded().execute(*route.sql, std::move(params), std::move(sink), tag);
 }
 
-void RemotePool::execute_atomically(std::vector<std::pair<std::string, Params>> statements, Sink sink,
-                                    std::uintptr_t tag) {
+void RemotePool::execute_batch(std::vector<std::pair<std::string, Params>> statements, Sink sink, std::uintptr_t tag) {
   least_loaded().execute_atomically(std::move(statements), std::move(sink), tag);
 }
 
@@ -117,14 +121,14 @@ void RemotePool::execute_many(std::string sql, std::vector<Params> batch, Sink s
   least_loaded().execute_atomically(std::move(statements), std::move(sink), tag, true);
 }
 
-int RemotePool::pin(PinKind kind, Sink sink, std::uintptr_t tag) {
+std::int64_t RemotePool::pin(PinKind kind, Sink sink, std::uintptr_t tag) {
   int chosen = -1;
   {
     std::lock_guard lock(mutex_);
     std::size_t pinned = 0;
     for (bool is_pinned : pinned_) pinned += is_pinned ? 1 : 0;
     std::size_t lowest = std::numeric_limits<std::size_t>::max();
-    for (std::size_t i = 0; pinned < pinnable() && i < streams_.size(); ++i) {
+    for (std::size_t i = 0; pinned < reader_count() && i < streams_.size(); ++i) {
       if (pinned_[i]) continue;
       const std::size_t load = streams_[i]->load();
       if (load < lowest) {
@@ -152,7 +156,7 @@ int RemotePool::pin(PinKind kind, Sink sink, std::uintptr_t tag) {
   return chosen;
 }
 
-void RemotePool::pinned_execute(int stream, PinKind kind, std::string sql, Params params, Sink sink,
+void RemotePool::pinned_execute(std::int64_t stream, PinKind kind, std::string sql, Params params, Sink sink,
                                 std::uintptr_t tag) {
   if (kind == PinKind::Snapshot && !only_reads(sql)) {
     return fail(std::move(sink), tag,
@@ -161,16 +165,16 @@ void RemotePool::pinned_execute(int stream, PinKind kind, std::string sql, Param
   streams_.at(static_cast<std::size_t>(stream))->execute(std::move(sql), std::move(params), std::move(sink), tag);
 }
 
-void RemotePool::pinned_execute_many(int stream, std::string sql, std::vector<Params> batch, Sink sink,
+void RemotePool::pinned_execute_many(std::int64_t stream, std::string sql, std::vector<Params> batch, Sink sink,
                                      std::uintptr_t tag) {
   streams_.at(static_cast<std::size_t>(stream))->execute_many(std::move(sql), std::move(batch), std::move(sink), tag);
 }
 
-void RemotePool::unpin(int stream, bool commit, Sink sink, std::uintptr_t tag) {
+void RemotePool::unpin(std::int64_t stream, PinKind kind, bool commit, Sink sink, std::uintptr_t tag) {
   const auto index = static_cast<std::size_t>(stream);
   // The stream runs its operations in order: whatever is sent to it after
   // this runs after the transaction ended.
-  streams_.at(index)->end_transaction(commit, std::move(sink), tag);
+  streams_.at(index)->end_transaction(commit && kind == PinKind::Transaction, std::move(sink), tag);
   std::lock_guard lock(mutex_);
   pinned_[index] = false;
 }
@@ -187,11 +191,13 @@ bool RemotePool::cancel(std::uintptr_t tag) {
 
 bool RemotePool::is_closed() const { return streams_.front()->is_closed(); }
 
-std::vector<RemoteStreamStats> RemotePool::stats() const {
-  std::vector<RemoteStreamStats> all;
+std::vector<PoolMemberStats> RemotePool::stats() const {
+  std::vector<PoolMemberStats> all;
   std::lock_guard lock(mutex_);
   for (std::size_t i = 0; i < streams_.size(); ++i) {
-    all.push_back(RemoteStreamStats{pinned_[i], streams_[i]->load(), streams_[i]->completed()});
+    // The server commits each write; nothing is grouped here.
+    all.push_back(
+        PoolMemberStats{pinned_[i] ? "pinned stream" : "stream", streams_[i]->load(), streams_[i]->completed()});
   }
   return all;
 }

@@ -13,28 +13,13 @@
 #include <utility>
 #include <vector>
 
+#include "pool_backend.hpp"
 #include "remote_connection.hpp"
 
 namespace aiolibsql::remote {
 
-// How a pinned stream begins.
-enum class PinKind {
-  // BEGIN IMMEDIATE: the server's write lock from the start, as a local pool's writer.
-  Transaction,
-  // BEGIN and a read that starts the read transaction: consistent reads from now on.
-  Snapshot,
-};
-
-struct RemoteStreamStats {
-  bool pinned = false;
-  std::size_t queued = 0;
-  std::uint64_t completed = 0;
-};
-
-class RemotePool final : public std::enable_shared_from_this<RemotePool>, public Cancellable {
+class RemotePool final : public std::enable_shared_from_this<RemotePool>, public PoolBackend {
  public:
-  using Sink = RemoteConnection::Sink;
-
   // `options.transactions` is ignored: pooled streams run in autocommit,
   // and transactions are explicit (pin()).
   RemotePool(RemoteOptions options, std::size_t size);
@@ -42,36 +27,40 @@ class RemotePool final : public std::enable_shared_from_this<RemotePool>, public
   RemotePool& operator=(const RemotePool&) = delete;
 
   // Checks the server and the token on every stream; fails with the first failure.
-  void open(Sink sink, std::uintptr_t tag);
-  // One statement on the least loaded stream. Transaction control is refused:
-  // use pin(PinKind::Transaction).
-  void execute(std::string sql, Params params, Sink sink, std::uintptr_t tag);
-  // Statements that all take effect or none does, in one round trip.
-  void execute_atomically(std::vector<std::pair<std::string, Params>> statements, Sink sink, std::uintptr_t tag);
-  // One DML statement per parameter set, atomically, in one round trip.
-  void execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
+  void open(Sink sink, std::uintptr_t tag) override;
+  // Judged from the text: only reads are SELECT, WITH, EXPLAIN and PRAGMA queries.
+  Route route(std::string_view sql) override;
+  // On the least loaded stream. Transaction control is refused: use
+  // pin(PinKind::Transaction).
+  void execute(const Route& route, Params params, Sink sink, std::uintptr_t tag) override;
+  void execute(std::string_view sql, Params params, Sink sink, std::uintptr_t tag) {
+    execute(route(sql), std::move(params), std::move(sink), tag);
+  }
+  // The server answers every statement.
+  std::optional<QueryResult> try_execute_inline(const Route&, Params&) override { return std::nullopt; }
+  // Atomically, in one round trip.
+  void execute_many(std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag) override;
+  void execute_batch(std::vector<std::pair<std::string, Params>> statements, Sink sink, std::uintptr_t tag) override;
 
-  // Pins a free stream and begins on it; returns the stream, or -1 (and fails
-  // the operation with SQLITE_BUSY) when every stream that may be pinned is.
-  int pin(PinKind kind, Sink sink, std::uintptr_t tag);
-  void pinned_execute(int stream, PinKind kind, std::string sql, Params params, Sink sink, std::uintptr_t tag);
-  void pinned_execute_many(int stream, std::string sql, std::vector<Params> batch, Sink sink, std::uintptr_t tag);
-  // Commits (or rolls back) and frees the stream; a snapshot always rolls back.
-  void unpin(int stream, bool commit, Sink sink, std::uintptr_t tag);
+  // The pin is the stream's index. A transaction begins with BEGIN
+  // IMMEDIATE, a snapshot with BEGIN and a read that starts it.
+  std::int64_t pin(PinKind kind, Sink sink, std::uintptr_t tag) override;
+  void pinned_execute(std::int64_t pin, PinKind kind, std::string sql, Params params, Sink sink,
+                      std::uintptr_t tag) override;
+  void pinned_execute_many(std::int64_t pin, std::string sql, std::vector<Params> batch, Sink sink,
+                           std::uintptr_t tag) override;
+  // A snapshot always rolls back.
+  void unpin(std::int64_t pin, PinKind kind, bool commit, Sink sink, std::uintptr_t tag) override;
 
   // Fails queued work, waits for requests in flight, closes every stream.
-  void close(Sink sink, std::uintptr_t tag);
+  void close(Sink sink, std::uintptr_t tag) override;
   bool cancel(std::uintptr_t tag) override;
-  bool is_closed() const;
+  bool is_closed() const override;
 
-  // Whether a statement may write, judged from its text: anything but a
-  // query (SELECT, WITH, EXPLAIN, a PRAGMA read) or transaction control.
-  static bool may_write(std::string_view sql);
-
-  std::size_t size() const noexcept { return streams_.size(); }
+  std::size_t size() const noexcept override { return streams_.size(); }
   // Streams a transaction or snapshot may pin: all but one.
-  std::size_t pinnable() const noexcept { return streams_.size() - 1; }
-  std::vector<RemoteStreamStats> stats() const;
+  std::size_t reader_count() const noexcept override { return streams_.size() - 1; }
+  std::vector<PoolMemberStats> stats() const override;
 
  private:
   RemoteConnection& least_loaded();
