@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <deque>
 #include <utility>
 #ifdef __linux__
 #include <sys/resource.h>
@@ -19,60 +20,7 @@ Error closed_error() {
   return Error{ErrorKind::Programming, -1, "the connection was closed before this operation ran"};
 }
 
-Error cancelled_error() { return Error{ErrorKind::Cancelled, -1, "the operation was cancelled"}; }
-
-// The error outcome for the exception being handled.
-Error current_exception_error() noexcept {
-  try {
-    throw;
-  } catch (const DbError& error) {
-    return error.error();
-  } catch (const std::bad_alloc&) {
-    return Error{ErrorKind::Memory, -1, "out of memory"};
-  } catch (const std::exception& error) {
-    return Error{ErrorKind::Internal, -1, error.what()};
-  } catch (...) {
-    return Error{ErrorKind::Internal, -1, "unknown error"};
-  }
-}
-
 }  // namespace
-
-void Operation::run() noexcept {
-  try {
-    outcome_ = work_();
-  } catch (...) {
-    outcome_ = current_exception_error();
-  }
-}
-
-void Operation::finish(Outcome outcome) noexcept {
-  outcome_ = std::move(outcome);
-  work_ = nullptr;
-}
-
-void Operation::complete(std::shared_ptr<Operation> operation, Outcome outcome) noexcept {
-  operation->finish(std::move(outcome));
-  deliver(std::move(operation));
-}
-
-void Operation::deliver(std::shared_ptr<Operation> operation) noexcept {
-  // The sink must outlive its own complete(), even if the operation it
-  // receives held the last reference to it.
-  if (auto sink = operation->sink_) sink->complete(std::move(operation));
-}
-
-void Operation::deliver_all(std::vector<std::shared_ptr<Operation>>& operations) noexcept {
-  std::span<std::shared_ptr<Operation>> rest(operations);
-  while (!rest.empty()) {
-    auto sink = rest.front()->sink_;
-    std::size_t run = 1;
-    while (run < rest.size() && rest[run]->sink_ == sink) ++run;
-    if (sink) sink->complete_all(rest.first(run));
-    rest = rest.subspan(run);
-  }
-  operations.clear();
-}
 
 Executor::Executor(std::function<void()> interrupt)
     : generation_(fork_generation()),
@@ -96,21 +44,18 @@ Executor::~Executor() {
     state_->self_after_fork = state_;
     return;
   }
-  std::vector<std::shared_ptr<Operation>> abandoned;
+  std::deque<std::shared_ptr<Operation>> abandoned;
   {
     std::lock_guard lock(state_->mutex);
     state_->closed = true;
     state_->stop = true;
-    abandoned.assign(state_->queue.begin(), state_->queue.end());
-    state_->queue.clear();
+    abandoned = state_->queue.take_all();
     if (state_->busy) state_->interrupt();
     // The interrupt hook belongs to our owner, which is going away.
     state_->interrupt = [] {};
   }
   state_->wake.notify_one();
-  for (auto& operation : abandoned) {
-    Operation::complete(std::move(operation), closed_error());
-  }
+  OrderedQueue<>::fail_all(std::move(abandoned), closed_error());
   // The last owner may let go on the worker itself (from inside an
   // operation); a thread cannot join itself, and it returns right after.
   if (thread_.get_id() == std::this_thread::get_id()) {
@@ -149,15 +94,13 @@ void Executor::close(std::shared_ptr<Operation> last) {
       abandoned.push_back(std::move(last));
     } else {
       state_->closed = true;
-      abandoned.swap(state_->queue);
+      abandoned = state_->queue.take_all();
       state_->queue.push_back(std::move(last));
       state_->queued.store(1, std::memory_order_release);
       state_->wake.notify_one();
     }
   }
-  for (auto& operation : abandoned) {
-    Operation::complete(std::move(operation), closed_error());
-  }
+  OrderedQueue<>::fail_all(std::move(abandoned), closed_error());
 }
 
 bool Executor::cancel(std::uintptr_t tag) {
@@ -165,18 +108,18 @@ bool Executor::cancel(std::uintptr_t tag) {
   std::shared_ptr<Operation> removed;
   {
     std::lock_guard lock(state_->mutex);
-    auto& queue = state_->queue;
-    const auto found =
-        std::find_if(queue.begin(), queue.end(), [tag](const auto& operation) { return operation->tag() == tag; });
-    if (found != queue.end() && !(*found)->cancellable()) return false;
-    if (found == queue.end()) {
-      const Operation* running = state_->running;
-      if (running == nullptr || running->tag() != tag || !running->cancellable()) return false;
-      state_->cancel_running.store(true, std::memory_order_relaxed);
-      return true;
+    switch (state_->queue.remove(tag, removed)) {
+      case OrderedQueue<>::Removal::Refused:
+        return false;
+      case OrderedQueue<>::Removal::Removed:
+        break;
+      case OrderedQueue<>::Removal::NotQueued: {
+        const Operation* running = state_->running;
+        if (running == nullptr || running->tag() != tag || !running->cancellable()) return false;
+        state_->cancel_running.store(true, std::memory_order_relaxed);
+        return true;
+      }
     }
-    removed = std::move(*found);
-    queue.erase(found);
   }
   Operation::complete(std::move(removed), cancelled_error());
   return true;
@@ -271,8 +214,7 @@ void Executor::work_loop(const std::shared_ptr<State>& state) {
     state->sleeping = false;
     if (state->queue.empty()) return;
     auto& queue = state->queue;
-    group.push_back(std::move(queue.front()));
-    queue.pop_front();
+    group.push_back(queue.take_front());
     if (group.front()->groupable() && state->group_runner) {
       const auto deadline = std::chrono::steady_clock::now() + state->gather;
       auto more_arrived = [&] {
@@ -284,8 +226,7 @@ void Executor::work_loop(const std::shared_ptr<State>& state) {
       while (group.size() < state->largest_group) {
         if (queue.empty() && (state->gather.count() == 0 || !more_arrived())) break;
         if (!queue.front()->groupable()) break;
-        group.push_back(std::move(queue.front()));
-        queue.pop_front();
+        group.push_back(queue.take_front());
       }
     }
     state->queued.store(queue.size(), std::memory_order_release);

@@ -131,8 +131,7 @@ std::optional<std::pair<std::shared_ptr<Operation>, RemoteConnection::Exchange>>
       }
       return std::nullopt;
     }
-    Pending next = std::move(queue_.front());
-    queue_.pop_front();
+    Pending next = queue_.take_front();
     if (next.needs_live_transaction && lost_transaction_) {
       const std::string why = *lost_transaction_;
       lock.unlock();
@@ -611,14 +610,14 @@ std::shared_ptr<Operation> RemoteConnection::close(Sink sink, std::uintptr_t tag
       idle = true;
     } else {
       closed_ = true;
-      failed.swap(queue_);
+      failed = queue_.take_all();
       closing_ = operation;
       streaming = streaming_;
       idle = running_ == nullptr && streaming_ == nullptr;
       if (idle) closing_ = nullptr;
     }
   }
-  for (auto& pending : failed) Operation::complete(std::move(pending.operation), closed_error());
+  OrderedQueue<Pending>::fail_all(std::move(failed), closed_error());
   // Its rows are no longer anyone's; the close goes out once its answer ended.
   if (streaming) streaming->close();
   if (idle) close_stream_then(operation);
@@ -641,21 +640,16 @@ bool RemoteConnection::cancel(std::uintptr_t tag) {
   bool abort = false;
   {
     std::lock_guard lock(mutex_);
-    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-      if (it->operation->tag() == tag && it->operation->cancellable()) {
-        removed = std::move(it->operation);
-        queue_.erase(it);
-        break;
-      }
-    }
-    if (!removed) {
+    const auto removal = queue_.remove(tag, removed);
+    if (removal == OrderedQueue<Pending>::Removal::Refused) return false;
+    if (removal == OrderedQueue<Pending>::Removal::NotQueued) {
       if (!running_ || running_->tag() != tag || !running_->cancellable()) return false;
       cancelling_ = running_;
       abort = request_abortable_;
     }
   }
   if (removed) {
-    Operation::complete(std::move(removed), Error{ErrorKind::Cancelled, -1, "cancelled"});
+    Operation::complete(std::move(removed), cancelled_error());
   } else if (abort) {
     stream_.cancel();
   }

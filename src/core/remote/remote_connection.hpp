@@ -20,6 +20,7 @@
 
 #include "connection_backend.hpp"
 #include "hrana_stream.hpp"
+#include "ordered_queue.hpp"
 #include "remote_cursor.hpp"
 #include "transaction_rules.hpp"
 
@@ -125,7 +126,7 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
   HranaStream stream_;
   mutable std::mutex mutex_;
   TransactionRules rules_;
-  std::deque<Pending> queue_;
+  OrderedQueue<Pending> queue_;
   std::shared_ptr<Operation> running_;
   // The running operation cancel() is stopping; until it ends, whether it
   // left a transaction open is not known.

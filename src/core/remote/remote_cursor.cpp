@@ -153,7 +153,7 @@ bool RemoteCursor::cancel(std::uintptr_t tag) {
     }
   }
   if (!cancelled) return false;
-  Operation::complete(std::move(cancelled), Error{ErrorKind::Cancelled, -1, "cancelled"});
+  Operation::complete(std::move(cancelled), cancelled_error());
   return true;
 }
 
