@@ -6,31 +6,16 @@
 
 #include "completion_queue.hpp"
 #include "error.hpp"
+#include "pool/group_commit.hpp"
+#include "pool/lock_deadline.hpp"
 #include "statement.hpp"
 
 namespace aiolibsql {
 
 namespace {
 
-Error pool_closed_error() { return Error{ErrorKind::Programming, -1, "the pool is closed"}; }
-
 Error cursor_outlived_transaction_error() {
   return Error{ErrorKind::Programming, -1, "the transaction of this cursor has ended: fetch its rows inside the block"};
-}
-
-Error transaction_ended_error() { return Error{ErrorKind::Programming, -1, "the transaction is not active"}; }
-
-void run_sql(Connection& connection, std::string_view sql) {
-  Params none;
-  connection.execute(sql, none, kWholeResult);
-}
-
-// Rolls back whatever is open; used on paths that already report an error.
-void roll_back_quietly(Connection& connection) noexcept {
-  try {
-    if (connection.in_transaction()) run_sql(connection, "ROLLBACK");
-  } catch (const DbError&) {
-  }
 }
 
 OpenOptions member_options(const PoolOptions& pool, bool query_only) {
@@ -49,38 +34,19 @@ OpenOptions member_options(const PoolOptions& pool, bool query_only) {
 
 }  // namespace
 
-Pool::Pool(PoolOptions options) : options_(std::move(options)), writer_(std::make_shared<AsyncConnection>()) {
+Pool::Pool(PoolOptions options)
+    : options_(std::move(options)),
+      writer_(std::make_shared<AsyncConnection>()),
+      gate_(
+          [writer = writer_.get()](WriterGate::Operations operations) { writer->executor().submit_all(operations); }) {
   const std::size_t readers = options_.size > 1 ? options_.size - 1 : 0;
   for (std::size_t i = 0; i < readers; ++i) readers_.push_back(std::make_shared<AsyncConnection>());
   pinned_.assign(readers, false);
-  gate_timer_->thread = std::thread([this] { expire_parked_writes(); });
-  writer_->set_group_runner([this](Connection& connection, const auto& group) { run_group(connection, group); },
-                            options_.largest_group, options_.group_gather);
+  writer_->set_group_runner(commit_as_group, options_.largest_group, options_.group_gather);
 }
 
 Pool::~Pool() {
-  if (writer_->is_inherited()) {
-    // A fork() child: the timer thread stayed in the parent, perhaps holding
-    // the gate's lock or waiting on its condition, so none of them is
-    // touched. They are leaked on purpose (as the connections' engines are):
-    // destroying a joinable std::thread terminates, joining or detaching one
-    // that is not in this process fails, and destroying a condition that a
-    // vanished thread waits on never returns.
-    gate_timer_->kept_after_fork = gate_timer_;
-    return;
-  }
-  {
-    std::lock_guard lock(gate_mutex_);
-    closed_ = true;
-  }
-  gate_timer_->parked_changed.notify_all();
-  // A sink the timer completed may have let go of the pool on that thread.
-  if (gate_timer_->thread.get_id() == std::this_thread::get_id()) {
-    gate_timer_->thread.detach();
-  } else {
-    gate_timer_->thread.join();
-  }
-  // Connections first: their queued work refers to this pool.
+  // Connections first: their queued work refers to this pool's gate.
   writer_.reset();
   readers_.clear();
 }
@@ -148,7 +114,7 @@ int Pool::choose_reader(std::size_t& load) const {
 }
 
 AsyncConnection* Pool::pick_reader(bool& idle) {
-  std::lock_guard lock(gate_mutex_);
+  std::lock_guard lock(readers_mutex_);
   std::size_t load = 0;
   const int chosen = choose_reader(load);
   idle = load == 0;
@@ -166,104 +132,7 @@ std::optional<QueryResult> Pool::try_execute_inline(const Route& route, Params& 
 void Pool::submit_to_writer(std::span<std::shared_ptr<Operation>> operations, std::uint64_t transaction, bool begins) {
   // Writes this thread holds were submitted first, so they go first.
   SubmissionBatch::flush();
-  bool closed = true;
-  {
-    std::lock_guard lock(gate_mutex_);
-    if (!closed_) {
-      const bool free = active_transaction_ == 0 && parked_.empty();
-      const bool owner = transaction != 0 && active_transaction_ == transaction && !begins;
-      const bool waits = begins || transaction == 0 ||
-                         std::any_of(parked_.begin(), parked_.end(), [transaction](const Parked& parked) {
-                           return parked.begins && parked.transaction == transaction;
-                         });
-      if ((free && (begins || transaction == 0)) || owner) {
-        if (begins) active_transaction_ = transaction;
-        writer_->executor().submit_all(operations);
-        return;
-      }
-      if (waits) {
-        for (auto& operation : operations) parked_.push_back(Parked{std::move(operation), transaction, begins});
-        gate_timer_->parked_changed.notify_all();
-        return;
-      }
-      // Its BEGIN failed or it has ended: nothing would ever let it through.
-      closed = false;
-    }
-  }
-  for (auto& operation : operations) {
-    Operation::complete(std::move(operation), closed ? pool_closed_error() : transaction_ended_error());
-  }
-}
-
-void Pool::expire_parked_writes() {
-  using Clock = std::chrono::steady_clock;
-  std::unique_lock lock(gate_mutex_);
-  while (!closed_) {
-    // Autocommit writes and BEGINs; a transaction's own statements and its
-    // end wait only for its BEGIN.
-    auto expires = [](const Parked& parked) { return parked.transaction == 0 || parked.begins; };
-    auto earliest = Clock::time_point::max();
-    for (const auto& parked : parked_) {
-      if (expires(parked)) earliest = std::min(earliest, parked.operation->lock_deadline());
-    }
-    if (earliest == Clock::time_point::max()) {
-      gate_timer_->parked_changed.wait(lock);
-      continue;
-    }
-    if (gate_timer_->parked_changed.wait_until(lock, earliest) != std::cv_status::timeout) continue;
-    std::vector<std::shared_ptr<Operation>> expired;
-    std::vector<std::uint64_t> never_begun;
-    const auto now = Clock::now();
-    for (auto it = parked_.begin(); it != parked_.end();) {
-      if (expires(*it) && it->operation->lock_deadline() <= now) {
-        if (it->begins) never_begun.push_back(it->transaction);
-        expired.push_back(std::move(it->operation));
-        it = parked_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    // Without its BEGIN, a transaction's waiting statements fail rather than run in autocommit.
-    std::vector<std::shared_ptr<Operation>> orphaned;
-    for (auto it = parked_.begin(); it != parked_.end();) {
-      if (std::find(never_begun.begin(), never_begun.end(), it->transaction) != never_begun.end()) {
-        orphaned.push_back(std::move(it->operation));
-        it = parked_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    lock.unlock();
-    for (auto& operation : orphaned) Operation::complete(std::move(operation), transaction_ended_error());
-    // Completed outside the lock: a sink may call back into the pool.
-    for (auto& operation : expired) {
-      Operation::complete(std::move(operation),
-                          Error{ErrorKind::Operational, SQLITE_BUSY,
-                                "timed out waiting for another transaction on the pool's writer to end"});
-    }
-    lock.lock();
-  }
-}
-
-void Pool::require_active(std::uint64_t transaction) const {
-  std::lock_guard lock(gate_mutex_);
-  if (active_transaction_ != transaction) throw DbError(transaction_ended_error());
-}
-
-void Pool::open_gate(std::uint64_t transaction) {
-  std::lock_guard lock(gate_mutex_);
-  if (active_transaction_ != transaction) return;
-  active_transaction_ = 0;
-  for (auto it = parked_.begin(); it != parked_.end();) {
-    const bool free = active_transaction_ == 0;
-    if (free || it->transaction == active_transaction_) {
-      if (free && it->begins) active_transaction_ = it->transaction;
-      writer_->executor().submit(std::move(it->operation));
-      it = parked_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  gate_.submit(operations, transaction, begins);
 }
 
 void Pool::execute(const Route& route, Params params, Sink sink, std::uintptr_t tag) {
@@ -344,17 +213,13 @@ void Pool::execute_batch(std::vector<std::pair<std::string, Params>> statements,
 }
 
 std::uint64_t Pool::begin_transaction(Sink sink, std::uintptr_t tag) {
-  std::uint64_t transaction;
-  {
-    std::lock_guard lock(gate_mutex_);
-    transaction = ++next_transaction_;
-  }
+  const std::uint64_t transaction = gate_.new_transaction();
   submit_to_writer(writer_operation(
                        [this, transaction](Connection& connection) -> Outcome {
                          try {
                            run_sql(connection, "BEGIN IMMEDIATE");
                          } catch (...) {
-                           open_gate(transaction);
+                           gate_.open(transaction);
                            throw;
                          }
                          return {};
@@ -370,14 +235,15 @@ void Pool::transaction_execute(std::uint64_t transaction, std::string sql, Param
   submit_to_writer(writer_operation(
                        [this, transaction, writer, sql = std::move(sql),
                         params = std::move(params)](Connection& connection) mutable {
-                         require_active(transaction);
+                         gate_.require_holder(transaction);
                          // Its later rows are read on the writer, which by then may
                          // hold another transaction: only this one may fetch them.
                          auto still_active = [pool = weak_from_this(), transaction] {
                            const auto self = pool.lock();
                            if (self == nullptr) throw DbError(pool_closed_error());
-                           std::lock_guard lock(self->gate_mutex_);
-                           if (self->active_transaction_ != transaction) {
+                           try {
+                             self->gate_.require_holder(transaction);
+                           } catch (const DbError&) {
                              throw DbError(cursor_outlived_transaction_error());
                            }
                          };
@@ -392,7 +258,7 @@ void Pool::transaction_execute_many(std::uint64_t transaction, std::string sql, 
   submit_to_writer(
       writer_operation(
           [this, transaction, sql = std::move(sql), batch = std::move(batch)](Connection& connection) -> Outcome {
-            require_active(transaction);
+            gate_.require_holder(transaction);
             return connection.execute_many(sql, batch);
           },
           std::move(sink), tag),
@@ -402,15 +268,15 @@ void Pool::transaction_execute_many(std::uint64_t transaction, std::string sql, 
 void Pool::end_transaction(std::uint64_t transaction, bool commit, Sink sink, std::uintptr_t tag) {
   auto end = writer_operation(
       [this, transaction, commit](Connection& connection) -> Outcome {
-        require_active(transaction);
+        gate_.require_holder(transaction);
         try {
           if (connection.in_transaction()) run_sql(connection, commit ? "COMMIT" : "ROLLBACK");
         } catch (...) {
           roll_back_quietly(connection);
-          open_gate(transaction);
+          gate_.open(transaction);
           throw;
         }
-        open_gate(transaction);
+        gate_.open(transaction);
         return {};
       },
       std::move(sink), tag);
@@ -447,7 +313,7 @@ void Pool::unpin(std::int64_t pin, PinKind kind, bool commit, Sink sink, std::ui
 int Pool::begin_snapshot(Sink sink, std::uintptr_t tag) {
   int chosen = -1;
   {
-    std::lock_guard lock(gate_mutex_);
+    std::lock_guard lock(readers_mutex_);
     std::size_t load = 0;
     chosen = choose_reader(load);
     if (chosen >= 0) pinned_[static_cast<std::size_t>(chosen)] = true;
@@ -486,7 +352,7 @@ void Pool::end_snapshot(int reader, Sink sink, std::uintptr_t tag) {
   auto end = owner.make_operation(
       [this, index](Connection& connection) -> Outcome {
         roll_back_quietly(connection);
-        std::lock_guard lock(gate_mutex_);
+        std::lock_guard lock(readers_mutex_);
         pinned_[index] = false;
         return {};
       },
@@ -496,69 +362,11 @@ void Pool::end_snapshot(int reader, Sink sink, std::uintptr_t tag) {
   owner.executor().submit(std::move(end));
 }
 
-void Pool::run_group(Connection& connection, std::span<const std::shared_ptr<Operation>> group) {
-  if (group.size() == 1) {
-    group.front()->run();
-    return;
-  }
-  const auto earliest = std::min_element(group.begin(), group.end(), [](const auto& left, const auto& right) {
-    return left->lock_deadline() < right->lock_deadline();
-  });
-  try {
-    const LockDeadline bounded(connection, (*earliest)->lock_deadline());
-    run_sql(connection, "BEGIN IMMEDIATE");
-  } catch (const DbError& failure) {
-    // Every member waited for this lock together, as long as its timeout
-    // allows: running them one by one would make each wait that long again.
-    for (const auto& operation : group) operation->finish(failure.error());
-    return;
-  }
-  try {
-    for (std::size_t i = 0; i < group.size(); ++i) {
-      const auto& operation = group[i];
-      run_sql(connection, "SAVEPOINT aiolibsql_group_member");
-      operation->run();
-      if (!std::holds_alternative<Error>(operation->outcome())) {
-        run_sql(connection, "RELEASE aiolibsql_group_member");
-        continue;
-      }
-      if (!connection.in_transaction()) {
-        // Its failure (OR ROLLBACK, RAISE(ROLLBACK), a full disk) rolled back
-        // the whole group: the others are innocent and run again without it.
-        std::vector<std::shared_ptr<Operation>> innocent(group.begin(), group.begin() + static_cast<std::ptrdiff_t>(i));
-        innocent.insert(innocent.end(), group.begin() + static_cast<std::ptrdiff_t>(i) + 1, group.end());
-        run_group(connection, innocent);
-        return;
-      }
-      // A failed statement fails only its own caller: undo just its part.
-      run_sql(connection, "ROLLBACK TO aiolibsql_group_member");
-      run_sql(connection, "RELEASE aiolibsql_group_member");
-    }
-    run_sql(connection, "COMMIT");
-  } catch (const DbError&) {
-    // The group's own bookkeeping or commit failed and nothing of it was
-    // committed; which member caused it is unknown, so each one that had
-    // not failed by itself runs alone and gets its own verdict.
-    roll_back_quietly(connection);
-    for (const auto& operation : group) {
-      if (!std::holds_alternative<Error>(operation->outcome())) operation->run();
-    }
-  }
-}
-
 void Pool::close(Sink sink, std::uintptr_t tag) {
-  std::deque<Parked> waiting;
-  {
-    std::lock_guard lock(gate_mutex_);
-    if (closed_) {
-      Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag), {});
-      return;
-    }
-    closed_ = true;
-    waiting.swap(parked_);
+  if (!gate_.close()) {
+    Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag), {});
+    return;
   }
-  gate_timer_->parked_changed.notify_all();
-  for (auto& parked : waiting) Operation::complete(std::move(parked.operation), pool_closed_error());
   router_.close();
   auto outer = std::make_shared<Operation>(nullptr, std::move(sink), tag);
   auto joined = all_of(readers_.size() + 1, outer);
@@ -584,46 +392,23 @@ void Pool::interrupt_permanently() noexcept {
 }
 
 bool Pool::cancel(std::uintptr_t tag) {
-  std::vector<std::shared_ptr<Operation>> cancelled;
-  std::vector<std::shared_ptr<Operation>> orphaned;
-  if (auto held = SubmissionBatch::take(this, tag)) cancelled.push_back(std::move(held));
-  if (cancelled.empty()) {
-    std::lock_guard lock(gate_mutex_);
-    const auto found = std::find_if(parked_.begin(), parked_.end(),
-                                    [tag](const Parked& parked) { return parked.operation->tag() == tag; });
-    if (found != parked_.end() && !found->operation->cancellable()) return false;
-    if (found != parked_.end()) {
-      const Parked removed = std::move(*found);
-      parked_.erase(found);
-      cancelled.push_back(removed.operation);
-      // Without its BEGIN, a transaction's waiting statements would run
-      // outside any transaction: they fail instead.
-      if (removed.begins) {
-        for (auto it = parked_.begin(); it != parked_.end();) {
-          if (it->transaction == removed.transaction) {
-            orphaned.push_back(std::move(it->operation));
-            it = parked_.erase(it);
-          } else {
-            ++it;
-          }
-        }
-      }
-    }
+  if (auto held = SubmissionBatch::take(this, tag)) {
+    Operation::complete(std::move(held), cancelled_error());
+    return true;
   }
-  // Completed outside the lock: a sink may call back into the pool.
-  for (auto& operation : cancelled) {
-    Operation::complete(std::move(operation), Error{ErrorKind::Cancelled, -1, "the operation was cancelled"});
+  switch (gate_.cancel(tag)) {
+    case OrderedQueue<>::Removal::Removed:
+      return true;
+    case OrderedQueue<>::Removal::Refused:
+      return false;
+    case OrderedQueue<>::Removal::NotQueued:
+      break;
   }
-  for (auto& operation : orphaned) Operation::complete(std::move(operation), transaction_ended_error());
-  if (!cancelled.empty()) return true;
   if (writer_->cancel(tag)) return true;
   return std::any_of(readers_.begin(), readers_.end(), [tag](const auto& reader) { return reader->cancel(tag); });
 }
 
-bool Pool::is_closed() const {
-  std::lock_guard lock(gate_mutex_);
-  return closed_;
-}
+bool Pool::is_closed() const { return gate_.is_closed(); }
 
 std::vector<PoolMemberStats> Pool::stats() const {
   const auto member = [](std::string role, AsyncConnection& connection) {

@@ -1,26 +1,24 @@
 // One writer and N readers on one WAL file. Statements are routed by what
 // they do (sqlite3_stmt_readonly), concurrent autocommit writes are committed
-// together, and explicit transactions and read snapshots pin a connection.
+// together (group_commit.hpp), explicit transactions hold the writer through
+// its gate (writer_gate.hpp), and read snapshots pin a reader.
 #pragma once
 
-#include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "async_connection.hpp"
+#include "pool/lock_deadline.hpp"
 #include "pool/router.hpp"
+#include "pool/writer_gate.hpp"
 #include "submission_batch.hpp"
 
 struct sqlite3;
@@ -109,50 +107,17 @@ class Pool final : public std::enable_shared_from_this<Pool>, public PoolBackend
   std::vector<PoolMemberStats> stats() const override;
 
  private:
-  // A writer operation held back while another transaction owns the writer.
-  struct Parked {
-    std::shared_ptr<Operation> operation;
-    std::uint64_t transaction = 0;
-    bool begins = false;
-  };
-
   // An idle reader if there is one, else the least loaded; null when every
   // reader holds a snapshot. `idle` says which.
   AsyncConnection* pick_reader(bool& idle);
-  // With gate_mutex_ held: the least loaded reader that is neither pinned nor
-  // holding an unfinished result (stopping at an idle one), or -1.
+  // With readers_mutex_ held: the least loaded reader that is neither pinned
+  // nor holding an unfinished result (stopping at an idle one), or -1.
   int choose_reader(std::size_t& load) const;
+  // Through the gate; writes this thread holds back (SubmissionBatch) go first.
   void submit_to_writer(std::span<std::shared_ptr<Operation>> operations, std::uint64_t transaction, bool begins);
   void submit_to_writer(std::shared_ptr<Operation> operation, std::uint64_t transaction, bool begins) {
     submit_to_writer(std::span(&operation, 1), transaction, begins);
   }
-  // On its own thread: fails writes and BEGINs whose time to wait at the
-  // gate (the pool's timeout) ran out while another transaction held it.
-  void expire_parked_writes();
-  // After a transaction ends: lets waiting writes through, up to the next transaction.
-  void open_gate(std::uint64_t transaction);
-  // On the writer, before a transaction's statement runs: refuses unless it
-  // is the transaction that owns the writer, so nothing of a transaction
-  // whose BEGIN failed or was cancelled runs in autocommit.
-  void require_active(std::uint64_t transaction) const;
-  // Commits autocommit writes together, each under its own savepoint; a
-  // member's failure fails only that member, whatever kind of failure it is.
-  void run_group(Connection& connection, std::span<const std::shared_ptr<Operation>> group);
-  // Bounds the writer's waits for locks to `deadline` while it lives.
-  class LockDeadline {
-   public:
-    LockDeadline(Connection& connection, std::chrono::steady_clock::time_point deadline)
-        : connection_(connection), previous_(connection.lock_deadline()) {
-      connection.set_lock_deadline(std::min(previous_, deadline));
-    }
-    ~LockDeadline() { connection_.set_lock_deadline(previous_); }
-    LockDeadline(const LockDeadline&) = delete;
-    LockDeadline& operator=(const LockDeadline&) = delete;
-
-   private:
-    Connection& connection_;
-    std::chrono::steady_clock::time_point previous_;
-  };
   // Now plus the pool's timeout: a write waits for locks (and at the gate)
   // that long in all, however long it queued or however it was grouped.
   std::chrono::steady_clock::time_point lock_deadline_from_now() const;
@@ -174,22 +139,11 @@ class Pool final : public std::enable_shared_from_this<Pool>, public PoolBackend
   std::vector<std::shared_ptr<AsyncConnection>> readers_;
 
   StatementRouter router_;
+  WriterGate gate_;
 
-  mutable std::mutex gate_mutex_;
-  std::uint64_t active_transaction_ = 0;
-  std::uint64_t next_transaction_ = 0;
-  std::deque<Parked> parked_;
+  // Guards which readers a snapshot pins.
+  mutable std::mutex readers_mutex_;
   std::vector<bool> pinned_;
-  bool closed_ = false;
-  // Woken when work parks at the gate or the pool closes.
-  // The gate timer's thread and the condition it waits on, apart from the
-  // pool so that a fork() child can leave both untouched (see ~Pool).
-  struct GateTimer {
-    std::condition_variable parked_changed;
-    std::thread thread;
-    std::shared_ptr<GateTimer> kept_after_fork;
-  };
-  std::shared_ptr<GateTimer> gate_timer_ = std::make_shared<GateTimer>();
 };
 
 }  // namespace aiolibsql
