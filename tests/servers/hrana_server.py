@@ -307,6 +307,9 @@ class HranaServer(ThreadingHTTPServer):
         # Notified when a request starts stalling, for GET /_stalled?count=N.
         self.stalled_changed = threading.Condition(self.lock)
 
+    def new_stream(self) -> Stream:
+        return Stream(self.database)
+
     def take_fault(self) -> Fault | None:
         with self.lock:
             if not self.faults:
@@ -321,7 +324,7 @@ class HranaServer(ThreadingHTTPServer):
         with self.lock:
             if baton is None:
                 stream_id = f"s{next(self.ids)}"
-                stream = Stream(self.database)
+                stream = self.new_stream()
                 self.streams[stream_id] = stream
                 return stream_id, stream
             stream_id, _, _ = baton.partition(".")

@@ -107,10 +107,17 @@ def hrana_server(*options: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def hrana_server_process(*options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def sync_primary(*options: str) -> Iterator[str]:
+    """Our embedded replicas' primary (sync_primary.py) with `options`; yields its base URL."""
+    with hrana_server_process(*options, script="sync_primary.py") as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def hrana_server_process(*options: str, script: str = "hrana_server.py") -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """As `hrana_server`, also yielding the process, for tests that kill it."""
     process = subprocess.Popen(
-        [server_python(), str(SERVERS / "hrana_server.py"), *options],
+        [server_python(), str(SERVERS / script), *options],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
