@@ -94,13 +94,22 @@ async def test_memory_databases_are_private_to_their_connection() -> None:
 
 
 @pytest.mark.parametrize(
-    "options",
-    [{"sync_url": "libsql://example.turso.io"}, {"sync_interval": 1.0}, {"offline": True}],
-    ids=["sync_url", "sync_interval", "offline"],
+    ("options", "error"),
+    [
+        ({"sync_url": "http://127.0.0.1:9", "sync_interval": 1.0}, aiolibsql.NotSupportedError),
+        ({"sync_interval": 1.0}, aiolibsql.ProgrammingError),
+        ({"offline": True}, aiolibsql.ProgrammingError),
+        # A new replica starts from the primary's export: nothing listens there.
+        ({"sync_url": "http://127.0.0.1:9"}, aiolibsql.OperationalError),
+    ],
+    ids=["sync_interval", "interval_without_sync_url", "offline_without_sync_url", "unreachable_primary"],
 )
-async def test_replica_options_raise_not_supported(options: dict[str, Any], db_path: str) -> None:
-    with pytest.raises(aiolibsql.NotSupportedError):
+async def test_replica_options_that_cannot_work_raise_a_clear_error(
+    options: dict[str, Any], error: type[Exception], db_path: str
+) -> None:
+    with pytest.raises(error):
         await aiolibsql.connect(db_path, **options)
+    assert not os.path.exists(db_path)
 
 
 @pytest.mark.parametrize(

@@ -633,8 +633,8 @@ class TestOnlyOurs:
     @pytest.mark.parametrize(
         ("arguments", "feature"),
         [
-            ({"database": ":memory:", "sync_url": "libsql://example.turso.io"}, "embedded replicas"),
-            ({"database": ":memory:", "offline": True}, "embedded replicas"),
+            ({"database": ":memory:", "sync_url": "libsql://example.turso.io"}, "needs a database file"),
+            ({"database": "r.db", "sync_url": "libsql://example.turso.io", "sync_interval": 1.0}, "sync_interval"),
             ({"database": ":memory:", "cipher": "rot13"}, "cipher"),
             ({"database": ":memory:", "detect_types": dbapi.PARSE_DECLTYPES}, "detect_types"),
         ],

@@ -21,6 +21,7 @@ if sysconfig.get_config_var("Py_GIL_DISABLED"):
     )
 
 from . import _native
+from ._replica import SyncResult
 from .connection import LEGACY_TRANSACTION_CONTROL, Connection, connect
 from .cursor import Cursor
 from .exceptions import (
@@ -56,6 +57,7 @@ __all__ = [
     "ProgrammingError",
     "Row",
     "Snapshot",
+    "SyncResult",
     "Transaction",
     "Warning",
     "__version__",

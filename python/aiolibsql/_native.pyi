@@ -94,6 +94,10 @@ class NativeConnection:
     def remote(url: str, auth_token: object | None, timeout: float, isolation_level: str | None, autocommit: int) -> NativeConnection:
         """A remote database over Hrana."""
 
+    @staticmethod
+    def replica(database: bytes, sync_url: str, auth_token: object | None, offline: bool, timeout: float, isolation_level: str | None, autocommit: int, cached_statements: int, inline_reads: bool) -> NativeConnection:
+        """An embedded replica: a local file kept in step with a remote primary."""
+
     def open(self, port: object | None) -> object: ...
 
     def rekey(self, port: object | None, key: object | None) -> object: ...
@@ -121,6 +125,8 @@ class NativeConnection:
 
     def close(self, port: object | None) -> object: ...
 
+    def sync(self, port: object | None) -> object: ...
+
     def interrupt(self) -> None: ...
 
     @property
@@ -134,6 +140,9 @@ class NativeConnection:
 
     @property
     def is_remote(self) -> bool: ...
+
+    @property
+    def is_replica(self) -> bool: ...
 
 class NativePool:
     """

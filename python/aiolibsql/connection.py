@@ -12,6 +12,7 @@ from typing import Any
 from . import _native
 from ._chunks import parameter_chunks
 from ._opening import Opening
+from ._replica import SyncResult, replica_sync_url
 from ._runner import Runner, inline_reads_default
 from .cursor import Cursor, Parameters, RowFactory
 from .exceptions import NotSupportedError, ProgrammingError
@@ -111,6 +112,13 @@ class Connection:
         # Closing finishes even if the closing task is cancelled.
         await asyncio.shield(future)
 
+    async def sync(self) -> SyncResult:
+        """Bring an embedded replica in step with its primary: offline, push the
+        local writes first; then pull what the primary has that this replica
+        lacks. Raises NotSupportedError for a connection that is not a replica."""
+        rows = await self._runner.submit(self._native.sync)
+        return SyncResult(*rows.fetchone())
+
     async def backup(self, target: Connection, *, pages: int = -1, name: str = "main") -> None:
         """Copy database ``name`` of this connection into ``target``, ``pages``
         pages per step (-1 or 0: all at once)."""
@@ -145,6 +153,11 @@ class Connection:
     def isolation_level(self) -> str | None:
         """The BEGIN flavour of implicit transactions (legacy control); None means autocommit."""
         return self._isolation_level
+
+    @property
+    def is_replica(self) -> bool:
+        """Whether this is an embedded replica (connected with ``sync_url``)."""
+        return self._native.is_replica
 
     @property
     def is_remote(self) -> bool:
@@ -326,16 +339,44 @@ def connect(
     over Hrana (libsql:// means https:// unless the URL ends in ``?tls=0``),
     with ``auth_token`` sent as a Bearer token (or the URL's ``authToken``).
     There ``timeout`` bounds connecting and each request, in seconds (0: no
-    bound). ``sync_url`` raises NotSupportedError in this version.
+    bound).
+
+    With ``sync_url``, ``database`` is an embedded replica of that remote
+    database: a local file read at local speed and brought in step by
+    ``await conn.sync()``. By default writes go to the primary and the next
+    read sees them; with ``offline=True`` they go to the local file and
+    ``sync()`` pushes them. ``sync_interval`` is not supported yet.
     """
     path = _database_path(database)
-    if sync_url is not None or sync_interval is not None or offline:
-        raise NotSupportedError("embedded replicas (sync_url, sync_interval, offline) are not supported yet")
     _check_encryption(encryption_key, cipher)
     _check_timeout(timeout)
     isolation_level = _isolation_level(isolation_level)
     mode = _autocommit_mode(autocommit)
     _check_open_options(uri, cached_statements)
+    primary = replica_sync_url(
+        path, path.startswith(_REMOTE_SCHEMES), sync_url, sync_interval, offline, encryption_key, uri
+    )
+    if primary is not None:
+        if auth_token is not None and not isinstance(auth_token, str):
+            raise TypeError("auth_token must be a str")
+
+        async def open_replica() -> Connection:
+            native = _native.NativeConnection.replica(
+                path,
+                primary,
+                auth_token,
+                offline,
+                float(timeout),
+                isolation_level,
+                mode,
+                cached_statements,
+                inline_reads_default() if inline_reads is None else bool(inline_reads),
+            )
+            connection = Connection(native, isolation_level, mode)
+            await native.open(connection._runner.port())
+            return connection
+
+        return Opening(open_replica)
     if path.startswith(_REMOTE_SCHEMES):
         return _connect_remote(path, auth_token, timeout, isolation_level, mode, encryption_key)
 

@@ -32,6 +32,7 @@ import aiolibsql
 
 from . import _native
 from ._chunks import parameter_chunks
+from ._replica import SyncResult
 from .connection import _REMOTE_SCHEMES, DEFAULT_CIPHER, DatabasePath, _autocommit_mode, _database_path
 from .cursor import shape_rows
 from .exceptions import (
@@ -268,7 +269,11 @@ class Connection:
         # event loop to spare. check_same_thread is accepted for sqlite3's
         # callers and not enforced: threads may share a connection here.
         path = _database_path(database)
-        if path.startswith(_REMOTE_SCHEMES):
+        if sync_url is not None:
+            native = _native.NativeConnection.replica(
+                path, sync_url, auth_token, offline, float(timeout), level, mode, cached_statements, False
+            )
+        elif path.startswith(_REMOTE_SCHEMES):
             native = _native.NativeConnection.remote(path.decode(), auth_token, float(timeout), level, mode)
         else:
             native = _native.NativeConnection.local(
@@ -381,6 +386,16 @@ class Connection:
     def is_remote(self) -> bool:
         """Whether this is a remote database (libsql://, https://, http://)."""
         return self._native.is_remote
+
+    @property
+    def is_replica(self) -> bool:
+        """Whether this is an embedded replica (connected with ``sync_url``)."""
+        return self._native.is_replica
+
+    def sync(self) -> SyncResult:
+        """Bring an embedded replica in step with its primary (see aiolibsql.Connection.sync)."""
+        self._check_open()
+        return SyncResult(*self._native.sync(None).fetchone())
 
     @property
     def in_transaction(self) -> bool:

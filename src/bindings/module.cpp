@@ -57,6 +57,10 @@ NB_MODULE(_native, m) {
                   "A local file or :memory:, its work on a worker thread of its own.")
       .def_static("remote", &NativeConnection::remote, nb::arg("url"), nb::arg("auth_token").none(), nb::arg("timeout"),
                   nb::arg("isolation_level").none(), nb::arg("autocommit"), "A remote database over Hrana.")
+      .def_static("replica", &NativeConnection::replica, nb::arg("database"), nb::arg("sync_url"),
+                  nb::arg("auth_token").none(), nb::arg("offline"), nb::arg("timeout"),
+                  nb::arg("isolation_level").none(), nb::arg("autocommit"), nb::arg("cached_statements"),
+                  nb::arg("inline_reads"), "An embedded replica: a local file kept in step with a remote primary.")
       .def("open", &NativeConnection::open, port)
       .def("rekey", &NativeConnection::rekey, port, nb::arg("key").none())
       .def("try_execute", &NativeConnection::try_execute, nb::arg("sql").none(), nb::arg("parameters").none(),
@@ -71,11 +75,13 @@ NB_MODULE(_native, m) {
       .def("create_function", &NativeConnection::create_function, port, nb::arg("name"), nb::arg("arg_count"),
            nb::arg("callable"), nb::arg("deterministic"))
       .def("close", &NativeConnection::close, port)
+      .def("sync", &NativeConnection::sync, port)
       .def("interrupt", &NativeConnection::interrupt)
       .def_prop_ro("in_transaction", &NativeConnection::in_transaction)
       .def_prop_ro("total_changes", &NativeConnection::total_changes)
       .def_prop_ro("closed", &NativeConnection::closed)
-      .def_prop_ro("is_remote", &NativeConnection::is_remote);
+      .def_prop_ro("is_remote", &NativeConnection::is_remote)
+      .def_prop_ro("is_replica", &NativeConnection::is_replica);
 
   nb::class_<NativePool>(m, "NativePool", "A pool of connections to a local file, or of streams to a remote database.")
       .def_static("local", &NativePool::local, nb::arg("database"), nb::arg("uri"), nb::arg("size"), nb::arg("timeout"),

@@ -60,8 +60,11 @@ remote::RemoteOptions remote_options(const std::string& url, nb::handle auth_tok
 }
 
 NativeConnection::NativeConnection(std::shared_ptr<ConnectionBackend> backend, std::shared_ptr<AsyncConnection> engine,
-                                   bool inline_reads)
-    : backend_(std::move(backend)), engine_(std::move(engine)), inline_reads_(inline_reads) {}
+                                   bool inline_reads, std::shared_ptr<replica::ReplicaConnection> replica)
+    : backend_(std::move(backend)),
+      engine_(std::move(engine)),
+      replica_(std::move(replica)),
+      inline_reads_(inline_reads) {}
 
 NativeConnection NativeConnection::local(bool inline_reads, nb::bytes database, bool uri, double timeout,
                                          std::optional<std::string> isolation_level, int autocommit,
@@ -87,10 +90,33 @@ NativeConnection NativeConnection::remote(const std::string& url, nb::handle aut
   return NativeConnection(std::make_shared<remote::RemoteConnection>(std::move(options)), nullptr, false);
 }
 
+NativeConnection NativeConnection::replica(nb::bytes database, const std::string& sync_url, nb::handle auth_token,
+                                           bool offline, double timeout, std::optional<std::string> isolation_level,
+                                           int autocommit, std::size_t cached_statements, bool inline_reads) {
+  replica::ReplicaOptions options;
+  options.primary = remote_options(sync_url, auth_token, timeout);
+  options.primary.transactions = TransactionRules{transaction_control(autocommit), isolation_level};
+  options.local.database.assign(database.c_str(), database.size());
+  options.local.timeout_seconds = timeout;
+  options.local.isolation_level = std::move(isolation_level);
+  options.local.transaction_control = transaction_control(autocommit);
+  options.local.cached_statements = cached_statements;
+  options.offline = offline;
+  auto replica = std::make_shared<replica::ReplicaConnection>(std::move(options));
+  close_at_exit(replica->local());
+  return NativeConnection(replica, replica->local(), inline_reads, replica);
+}
+
+nb::object NativeConnection::sync(nb::handle port) {
+  if (!replica_) raise(ErrorKind::NotSupported, "sync() is for embedded replicas: connect with sync_url=...");
+  return start_operation(port, backend_, [&](auto sink, auto tag) { replica_->sync(std::move(sink), tag); });
+}
+
 NativeConnection::~NativeConnection() {
   // Destroying the engine joins its worker, which may be waiting for the GIL
   // to call a user function.
   nb::gil_scoped_release released;
+  replica_.reset();
   engine_.reset();
   backend_.reset();
 }

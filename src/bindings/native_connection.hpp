@@ -17,6 +17,7 @@
 #include "async_connection.hpp"
 #include "errors.hpp"
 #include "remote_connection.hpp"
+#include "replica_connection.hpp"
 
 namespace aiolibsql::py {
 
@@ -50,6 +51,10 @@ class NativeConnection {
   // A remote database; InterfaceError for a URL that is not one.
   static NativeConnection remote(const std::string& url, nb::handle auth_token, double timeout,
                                  std::optional<std::string> isolation_level, int autocommit);
+  // An embedded replica of the database at `sync_url`, in the file `database`.
+  static NativeConnection replica(nb::bytes database, const std::string& sync_url, nb::handle auth_token, bool offline,
+                                  double timeout, std::optional<std::string> isolation_level, int autocommit,
+                                  std::size_t cached_statements, bool inline_reads);
   NativeConnection(NativeConnection&&) noexcept = default;
   NativeConnection& operator=(NativeConnection&&) = delete;
   ~NativeConnection();
@@ -69,16 +74,19 @@ class NativeConnection {
   nb::object backup(nb::handle port, NativeConnection& target, std::string schema, int pages);
   nb::object create_function(nb::handle port, std::string name, int arg_count, nb::object callable, bool deterministic);
   nb::object close(nb::handle port);
+  // An embedded replica's sync with its primary; NotSupportedError otherwise.
+  nb::object sync(nb::handle port);
 
   void interrupt() { engine(Capability::Interrupt, "interrupt()").interrupt(); }
   bool in_transaction() const { return backend_->in_transaction(); }
   std::int64_t total_changes() const { return engine(Capability::TotalChanges, "total_changes").total_changes(); }
   bool closed() const { return backend_->is_closed(); }
   bool is_remote() const noexcept { return engine_ == nullptr; }
+  bool is_replica() const noexcept { return replica_ != nullptr; }
 
  private:
   NativeConnection(std::shared_ptr<ConnectionBackend> backend, std::shared_ptr<AsyncConnection> engine,
-                   bool inline_reads);
+                   bool inline_reads, std::shared_ptr<replica::ReplicaConnection> replica = nullptr);
   // The local engine, for what only it offers; NotSupportedError naming
   // `what` and the backend's reason when there is none.
   AsyncConnection& engine(Capability capability, const char* what) const;
@@ -92,8 +100,10 @@ class NativeConnection {
   bool inside_own_user_function() const;
 
   std::shared_ptr<ConnectionBackend> backend_;
-  // The same connection when it is local; null otherwise.
+  // The local file's engine (of the connection, or of the replica); null for a remote database.
   std::shared_ptr<AsyncConnection> engine_;
+  // The same connection when it is an embedded replica; null otherwise.
+  std::shared_ptr<replica::ReplicaConnection> replica_;
   bool inline_reads_;
   InlineStreak streak_;
 };

@@ -81,4 +81,15 @@ bool mentions_returning(std::string_view sql) {
   return false;
 }
 
+bool changes_connection_settings(std::string_view sql) {
+  if (starts_with_keyword(sql, "ATTACH") || starts_with_keyword(sql, "DETACH")) return true;
+  return starts_with_keyword(sql, "PRAGMA") && sql.find('=') != std::string_view::npos;
+}
+
+bool only_reads(std::string_view sql) {
+  const StatementKind kind = statement_kind(sql);
+  return kind.select || kind.common_table_expression || starts_with_keyword(sql, "EXPLAIN") ||
+         (starts_with_keyword(sql, "PRAGMA") && !changes_connection_settings(sql));
+}
+
 }  // namespace aiolibsql

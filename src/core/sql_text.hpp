@@ -27,6 +27,14 @@ struct StatementKind {
 };
 StatementKind statement_kind(std::string_view sql);
 
+// A pragma assignment, ATTACH or DETACH: it changes the settings of the
+// connection that runs it rather than the database.
+bool changes_connection_settings(std::string_view sql);
+
+// SELECT, WITH, EXPLAIN or a PRAGMA query: judged from the text, a statement
+// that only reads (a WITH that writes is not told apart).
+bool only_reads(std::string_view sql);
+
 // Whether `sql` has the word RETURNING outside string literals, quoted
 // identifiers and comments: a DML statement that returns rows.
 bool mentions_returning(std::string_view sql);

@@ -1,5 +1,6 @@
-"""What a test asks the running Hrana test server (hrana_server.py): faults
-for its next requests, whether a request is stalling there, and counts."""
+"""What a test asks the running Hrana test server (hrana_server.py) or
+replicas' primary (sync_primary.py): faults for its next requests, whether a
+request is stalling there, and counts. Each takes the server or its URL."""
 
 from __future__ import annotations
 
@@ -9,22 +10,26 @@ import urllib.request
 from servers.launch import Remote
 
 
-def inject(remote: Remote, kind: str, count: int = 1, delay: float = 0) -> None:
-    """The next `count` Hrana requests to the server fail as `kind` says."""
+def _url(server: Remote | str) -> str:
+    return server if isinstance(server, str) else server.url
+
+
+def inject(server: Remote | str, kind: str, count: int = 1, delay: float = 0) -> None:
+    """The next `count` Hrana (or sync) requests to the server fail as `kind` says."""
     body = json.dumps({"kind": kind, "count": count, "delay": delay}).encode()
-    with urllib.request.urlopen(urllib.request.Request(remote.url + "/_fault", data=body), timeout=30):
+    with urllib.request.urlopen(urllib.request.Request(_url(server) + "/_fault", data=body), timeout=30):
         pass
 
 
-def wait_until_stalling(remote: Remote, count: int = 1) -> None:
+def wait_until_stalling(server: Remote | str, count: int = 1) -> None:
     """Returns once `count` requests reached the server and stall there."""
-    with urllib.request.urlopen(remote.url + f"/_stalled?count={count}", timeout=60) as response:
+    with urllib.request.urlopen(_url(server) + f"/_stalled?count={count}", timeout=60) as response:
         assert response.status == 200
 
 
-def release_stalled(remote: Remote) -> None:
+def release_stalled(server: Remote | str) -> None:
     """Requests stalling on the server answer now."""
-    with urllib.request.urlopen(urllib.request.Request(remote.url + "/_release", data=b"{}"), timeout=30):
+    with urllib.request.urlopen(urllib.request.Request(_url(server) + "/_release", data=b"{}"), timeout=30):
         pass
 
 

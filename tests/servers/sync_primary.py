@@ -124,7 +124,9 @@ class SyncPrimary(HranaServer):
     def make_frames(self) -> None:
         """With sync_lock held: the pages committed since the last call become
         frames of the current generation, as one transaction."""
-        self.keeper.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        # FULL, not TRUNCATE: restarting the WAL would wait for every other open
+        # connection, and the file is all that is read.
+        self.keeper.execute("PRAGMA wal_checkpoint(FULL)").fetchall()
         pages = self.read_database()
         count = len(pages) // PAGE_SIZE
         changed = [

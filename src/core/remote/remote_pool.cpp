@@ -15,19 +15,6 @@ void fail(std::shared_ptr<CompletionSink> sink, std::uintptr_t tag, Error error)
   Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag), std::move(error));
 }
 
-// A pragma assignment, ATTACH or DETACH would change one stream's server
-// connection for that one statement only.
-bool changes_connection_settings(std::string_view sql) {
-  if (starts_with_keyword(sql, "ATTACH") || starts_with_keyword(sql, "DETACH")) return true;
-  return starts_with_keyword(sql, "PRAGMA") && sql.find('=') != std::string_view::npos;
-}
-
-bool only_reads(std::string_view sql) {
-  const StatementKind kind = statement_kind(sql);
-  return kind.select || kind.common_table_expression || starts_with_keyword(sql, "EXPLAIN") ||
-         (starts_with_keyword(sql, "PRAGMA") && !changes_connection_settings(sql));
-}
-
 // Completes one operation once each of its parts (one per stream) has,
 // with the first part's failure if any failed.
 class Countdown final : public CompletionSink {

@@ -1,0 +1,143 @@
+#include "replica_sync.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "error.hpp"
+#include "wal_access.hpp"
+
+namespace aiolibsql::replica {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& message) { throw DbError(Error{ErrorKind::Operational, -1, message}); }
+
+void run_sql(Connection& connection, std::string_view sql) {
+  Params none;
+  connection.execute(sql, none, kWholeResult);
+}
+
+}  // namespace
+
+void ReplicaSync::bootstrap() {
+  const std::string info_path = metadata_path(database_);
+  const auto metadata = read_sync_metadata(info_path);
+  const bool database_exists = std::filesystem::exists(database_);
+  if (metadata && database_exists) {
+    metadata_ = *metadata;
+    return;
+  }
+  if (database_exists) {
+    fail("'" + database_ + "' exists but its metadata file '" + info_path +
+         "' does not: it is not a replica (move it away to make a new replica here)");
+  }
+  if (metadata) {
+    fail("the replica's metadata file '" + info_path + "' exists but its database '" + database_ +
+         "' does not (remove the metadata file to make a new replica)");
+  }
+  const std::uint32_t generation = client_.current_generation();
+  write_file_atomically(database_, client_.export_database(generation));
+  save(SyncMetadata{generation, 0});
+}
+
+void ReplicaSync::prepare(Connection& connection) {
+  run_sql(connection, "PRAGMA journal_mode = WAL");
+  // A pulled transaction is acknowledged in the metadata only once it is on
+  // disk: the WAL must never be behind what the metadata says it holds.
+  run_sql(connection, "PRAGMA synchronous = FULL");
+  disable_checkpoints(connection.handle());
+  const std::uint32_t frames = wal_frame_count(connection.handle());
+  if (frames < metadata_.durable_frame) {
+    fail("the replica's WAL holds " + std::to_string(frames) + " frames but its metadata says " +
+         std::to_string(metadata_.durable_frame) + " were pulled: the replica is damaged; make a new one");
+  }
+}
+
+void ReplicaSync::save(SyncMetadata metadata) {
+  write_sync_metadata(metadata_path(database_), metadata);
+  metadata_ = metadata;
+}
+
+SyncReport ReplicaSync::sync(Connection& connection, bool push) {
+  SyncReport report;
+  if (push) report.frames_pushed = this->push(connection);
+  report.frames_pulled = pull(connection);
+  report.generation = metadata_.generation;
+  report.frame = metadata_.durable_frame;
+  return report;
+}
+
+std::uint64_t ReplicaSync::pull(Connection& connection) {
+  sqlite3* db = connection.handle();
+  std::uint64_t pulled = 0;
+  SyncMetadata progress = metadata_;
+  WalInserter inserter(db);
+  std::uint32_t next = progress.durable_frame + 1;
+  while (true) {
+    const Pulled answer = client_.pull(progress.generation, next, next + kFramesPerRequest);
+    if (answer.frames.empty()) {
+      if (answer.current_generation <= progress.generation) break;
+      if (next != progress.durable_frame + 1) fail("the primary ended its generation inside a transaction");
+      if (wal_frame_count(db) > progress.durable_frame) {
+        fail("the primary has started a new generation while this replica holds frames it has not pushed");
+      }
+      // The primary's next generation starts from where this one ends.
+      checkpoint_into_database(db);
+      progress = SyncMetadata{progress.generation + 1, 0};
+      save(progress);
+      next = 1;
+      continue;
+    }
+    for (const FrameView& frame : split_frames(answer.frames)) {
+      if (inserter.insert(next, frame)) progress.durable_frame = next;
+      ++next;
+      ++pulled;
+    }
+    // Only whole transactions count; the WAL holds them (synchronous = FULL).
+    if (progress.durable_frame != metadata_.durable_frame) save(progress);
+  }
+  return pulled;
+}
+
+std::uint64_t ReplicaSync::push(Connection& connection) {
+  sqlite3* db = connection.handle();
+  const std::uint32_t last = wal_frame_count(db);
+  std::uint64_t pushed = 0;
+  std::string baton;
+  std::uint32_t start = metadata_.durable_frame + 1;
+  bool resent = false;
+  while (start <= last) {
+    const std::uint32_t end = std::min(last + 1, start + kFramesPerRequest);
+    std::string frames;
+    frames.reserve(static_cast<std::size_t>(end - start) * kFrameSize);
+    for (std::uint32_t number = start; number < end; ++number) frames += wal_frame(db, number);
+    const Pushed answer = client_.push(metadata_.generation, start, end, baton, std::move(frames));
+    if (answer.conflict) {
+      fail("the primary has changes this replica does not have (a conflict at frame " + std::to_string(start) +
+           "): the local changes are kept but cannot be pushed");
+    }
+    if (answer.max_frame >= end || answer.generation != metadata_.generation) {
+      fail("the primary's answer to a push does not match what was pushed");
+    }
+    if (answer.max_frame + 1 < end) {
+      // The primary lacks frames before these: once, send again from there.
+      if (resent || answer.max_frame < metadata_.durable_frame) {
+        fail("the primary keeps refusing this replica's frames");
+      }
+      resent = true;
+      start = answer.max_frame + 1;
+      baton.clear();
+      continue;
+    }
+    pushed += end - start;
+    baton = answer.baton;
+    start = end;
+    metadata_.durable_frame = end - 1;
+  }
+  if (pushed != 0) save(metadata_);
+  return pushed;
+}
+
+}  // namespace aiolibsql::replica

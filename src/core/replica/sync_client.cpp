@@ -1,0 +1,143 @@
+#include "sync_client.hpp"
+
+#include <simdjson.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include "error.hpp"
+
+namespace aiolibsql::replica {
+
+namespace {
+
+constexpr std::size_t kBodyExcerpt = 200;
+// How often a waiting sync looks whether it was cancelled.
+constexpr auto kCancellationCheck = std::chrono::milliseconds(20);
+
+[[noreturn]] void fail(const std::string& message) { throw DbError(Error{ErrorKind::Operational, -1, message}); }
+
+[[noreturn]] void fail_for_status(const remote::HttpResponse& response, const std::string& what) {
+  const std::string status = "HTTP " + std::to_string(response.status);
+  if (response.status == 401 || response.status == 403) {
+    fail("authentication with the primary failed (" + status + "): check the auth token");
+  }
+  fail("the primary answered " + what + " with " + status + ": " + response.body.substr(0, kBodyExcerpt));
+}
+
+[[noreturn]] void garbage(const std::string& what) {
+  fail("the primary's answer to " + what + " is not libSQL's sync protocol");
+}
+
+std::uint32_t field(simdjson::dom::object& object, const char* name, const std::string& what) {
+  std::uint64_t value = 0;
+  if (object[name].get(value) != simdjson::SUCCESS || value > UINT32_MAX) garbage(what);
+  return static_cast<std::uint32_t>(value);
+}
+
+simdjson::dom::object json_object(simdjson::dom::parser& parser, const std::string& body, const std::string& what) {
+  simdjson::dom::object object;
+  if (parser.parse(body).get(object) != simdjson::SUCCESS) garbage(what);
+  return object;
+}
+
+}  // namespace
+
+SyncClient::SyncClient(remote::RemoteEndpoint endpoint, remote::HttpOptions options)
+    : transport_(remote::HttpTransport::shared()), endpoint_(std::move(endpoint)), options_(options) {}
+
+remote::HttpRequest SyncClient::request(const std::string& path, bool post) const {
+  remote::HttpRequest request;
+  request.post = post;
+  request.url = endpoint_.base_url + path;
+  request.bearer_token = endpoint_.auth_token;
+  request.options = options_;
+  return request;
+}
+
+remote::HttpResponse SyncClient::send(remote::HttpRequest request, bool idempotent) {
+  for (int attempt = 0;; ++attempt) {
+    struct Waiter {
+      std::mutex mutex;
+      std::condition_variable done;
+      std::optional<remote::HttpOutcome> outcome;
+    };
+    auto waiter = std::make_shared<Waiter>();
+    const auto id = transport_->send(idempotent ? request : std::move(request), [waiter](remote::HttpOutcome outcome) {
+      std::lock_guard lock(waiter->mutex);
+      waiter->outcome = std::move(outcome);
+      waiter->done.notify_all();
+    });
+    std::unique_lock lock(waiter->mutex);
+    while (!waiter->done.wait_for(lock, kCancellationCheck, [&] { return waiter->outcome.has_value(); })) {
+      if (cancelled_ != nullptr && cancelled_->load(std::memory_order_relaxed)) {
+        lock.unlock();
+        transport_->cancel(id);
+        lock.lock();
+        waiter->done.wait(lock, [&] { return waiter->outcome.has_value(); });
+        throw DbError(Error{ErrorKind::Operational, -1, "interrupted"});
+      }
+    }
+    remote::HttpOutcome outcome = std::move(*waiter->outcome);
+    if (outcome.response) return std::move(*outcome.response);
+    if (idempotent && outcome.connection_broke && attempt == 0) continue;
+    throw DbError(outcome.failure);
+  }
+}
+
+std::uint32_t SyncClient::current_generation() {
+  const auto response = send(request("/info", false), true);
+  if (response.status != 200) fail_for_status(response, "GET /info");
+  simdjson::dom::parser parser;
+  auto object = json_object(parser, response.body, "GET /info");
+  const std::uint32_t generation = field(object, "current_generation", "GET /info");
+  if (generation == 0) garbage("GET /info");
+  return generation;
+}
+
+std::string SyncClient::export_database(std::uint32_t generation) {
+  const std::string path = "/export/" + std::to_string(generation);
+  auto response = send(request(path, false), true);
+  if (response.status != 200) fail_for_status(response, "GET " + path);
+  return std::move(response.body);
+}
+
+Pulled SyncClient::pull(std::uint32_t generation, std::uint32_t start, std::uint32_t end) {
+  const std::string path =
+      "/sync/" + std::to_string(generation) + "/" + std::to_string(start) + "/" + std::to_string(end);
+  auto response = send(request(path, false), true);
+  if (response.status == 200) return Pulled{std::move(response.body), 0};
+  if (response.status == 400 || response.status == 500) {
+    // No frames from `start` on: the answer says which generation is current.
+    simdjson::dom::parser parser;
+    simdjson::dom::object object;
+    std::uint64_t current = 0;
+    if (parser.parse(response.body).get(object) == simdjson::SUCCESS &&
+        object["generation"].get(current) == simdjson::SUCCESS && current <= UINT32_MAX && current > 0) {
+      return Pulled{{}, static_cast<std::uint32_t>(current)};
+    }
+  }
+  fail_for_status(response, "GET " + path);
+}
+
+Pushed SyncClient::push(std::uint32_t generation, std::uint32_t start, std::uint32_t end, const std::string& baton,
+                        std::string frames) {
+  std::string path = "/sync/" + std::to_string(generation) + "/" + std::to_string(start) + "/" + std::to_string(end);
+  if (!baton.empty()) path += "/" + baton;
+  auto sent = request(path, true);
+  sent.body = std::move(frames);
+  const auto response = send(std::move(sent), false);
+  const std::string what = "POST " + path;
+  if (response.status != 200) fail_for_status(response, what);
+  simdjson::dom::parser parser;
+  auto object = json_object(parser, response.body, what);
+  std::string_view status;
+  if (object["status"].get(status) != simdjson::SUCCESS || (status != "ok" && status != "conflict")) garbage(what);
+  Pushed pushed{status == "conflict", field(object, "generation", what), field(object, "max_frame_no", what), {}};
+  std::string_view next_baton;
+  if (object["baton"].get(next_baton) == simdjson::SUCCESS) pushed.baton = std::string(next_baton);
+  return pushed;
+}
+
+}  // namespace aiolibsql::replica

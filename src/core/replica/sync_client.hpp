@@ -1,0 +1,67 @@
+// The client side of libSQL's HTTP sync protocol ("v2", what Turso serves
+// for sync_url): the primary's generation, its export, frames pulled and
+// pushed. Each call blocks the calling thread (a replica's worker, which
+// holds the engine while it syncs) until the answer comes or the request
+// times out, and stops waiting early once `cancelled` is set.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http_transport.hpp"
+#include "remote_url.hpp"
+
+namespace aiolibsql::replica {
+
+// Frames per pull and per push, as libSQL's own client asks for.
+inline constexpr std::uint32_t kFramesPerRequest = 128;
+
+struct Pulled {
+  // Whole frames, or empty once the generation has no frames from `start` on.
+  std::string frames;
+  // With no frames: the primary's current generation.
+  std::uint32_t current_generation = 0;
+};
+
+struct Pushed {
+  bool conflict = false;
+  std::uint32_t generation = 0;
+  // The last frame the primary holds of this push (see SyncClient::push).
+  std::uint32_t max_frame = 0;
+  std::string baton;
+};
+
+class SyncClient {
+ public:
+  SyncClient(remote::RemoteEndpoint endpoint, remote::HttpOptions options);
+
+  // Stops waiting for an answer once `*cancelled` is true (the replica's
+  // executor sets it for a cancelled sync); null: never.
+  void watch_cancellation(const std::atomic<bool>* cancelled) noexcept { cancelled_ = cancelled; }
+
+  std::uint32_t current_generation();
+  // The database file as `generation` began.
+  std::string export_database(std::uint32_t generation);
+  // Frames `start`..`end` - 1 of `generation` (the primary may send fewer).
+  Pulled pull(std::uint32_t generation, std::uint32_t start, std::uint32_t end);
+  // Sends frames `start`..`end` - 1; `baton` continues the previous push of
+  // the same sync, whose transaction may not have ended. Never sent twice.
+  Pushed push(std::uint32_t generation, std::uint32_t start, std::uint32_t end, const std::string& baton,
+              std::string frames);
+
+ private:
+  // The answer to `request`, any status; OperationalError when there is none.
+  // An idempotent request is sent again once if the connection broke.
+  remote::HttpResponse send(remote::HttpRequest request, bool idempotent);
+  remote::HttpRequest request(const std::string& path, bool post) const;
+
+  std::shared_ptr<remote::HttpTransport> transport_;
+  remote::RemoteEndpoint endpoint_;
+  remote::HttpOptions options_;
+  const std::atomic<bool>* cancelled_ = nullptr;
+};
+
+}  // namespace aiolibsql::replica

@@ -1,0 +1,67 @@
+#include "wal_access.hpp"
+
+#include <sqlite3.h>
+
+#include "error.hpp"
+
+namespace aiolibsql::replica {
+
+namespace {
+
+void check(sqlite3* db, int code) {
+  if (code != SQLITE_OK) throw DbError(engine_error(db, code));
+}
+
+}  // namespace
+
+WalInserter::~WalInserter() {
+  if (open_) libsql_wal_insert_end(db_);
+}
+
+bool WalInserter::insert(std::uint32_t number, const FrameView& frame) {
+  if (!open_) {
+    check(db_, libsql_wal_insert_begin(db_));
+    open_ = true;
+  }
+  int conflict = 0;
+  const int code = libsql_wal_insert_frame(db_, number, const_cast<char*>(frame.bytes.data()),
+                                           static_cast<unsigned>(frame.bytes.size()), &conflict);
+  if (conflict != 0) {
+    throw DbError(Error{ErrorKind::Operational, SQLITE_ERROR,
+                        "frame " + std::to_string(number) +
+                            " from the primary differs from the replica's own: the replica has local changes the "
+                            "primary does not have"});
+  }
+  check(db_, code);
+  if (!frame.is_commit()) return false;
+  open_ = false;
+  check(db_, libsql_wal_insert_end(db_));
+  return true;
+}
+
+std::uint32_t wal_frame_count(sqlite3* db) {
+  unsigned count = 0;
+  check(db, libsql_wal_frame_count(db, &count));
+  return count;
+}
+
+std::string wal_frame(sqlite3* db, std::uint32_t number) {
+  std::string frame(kFrameSize, '\0');
+  check(db, libsql_wal_get_frame(db, number, frame.data(), static_cast<unsigned>(frame.size())));
+  return frame;
+}
+
+void disable_checkpoints(sqlite3* db) { check(db, libsql_wal_disable_checkpoint(db)); }
+
+void checkpoint_into_database(sqlite3* db) {
+  int log = -1;
+  int checkpointed = -1;
+  check(db, sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &checkpointed));
+  if (log != 0 || checkpointed != 0) {
+    throw DbError(Error{ErrorKind::Operational, SQLITE_BUSY,
+                        "the replica's WAL could not be emptied for the primary's new generation: another "
+                        "connection to the replica is reading"});
+  }
+}
+
+}  // namespace aiolibsql::replica
