@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUILD := build
 STAMP := $(VENV)/.requirements-installed
-DEB_PACKAGES := cmake ninja-build g++ clang libgtest-dev libsimdjson-dev libcurl4-openssl-dev cargo python3-dev python3-venv clang-format npm openssl nghttp2-proxy
+DEB_PACKAGES := cmake ninja-build g++ clang libgtest-dev libsimdjson-dev libcurl4-openssl-dev cargo python3-dev python3-venv clang-format npm openssl nghttp2-proxy zlib1g-dev
 
 .PHONY: all setup build test test-cpp test-python test-pythons test-stress test-sqlalchemy-suite demo bench lint stubs clean \
 	sanitize sanitize-address sanitize-thread fuzz remote-server bench-remote
@@ -139,13 +139,15 @@ sanitize: sanitize-address sanitize-thread fuzz
 FUZZ_BUILD := build-fuzz
 FUZZ_SECONDS ?= 60
 fuzz: build
-	mkdir -p $(FUZZ_BUILD)/corpus/hrana_response
+	mkdir -p $(FUZZ_BUILD)/corpus/hrana_response $(FUZZ_BUILD)/corpus/sync_answer
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DAIOLIBSQL_SANITIZE=address$(,)undefined -DAIOLIBSQL_BUILD_FUZZERS=ON -DAIOLIBSQL_BUILD_PYTHON=OFF \
 	  -DAIOLIBSQL_ENGINE_FROM_BUILD=$(CURDIR)/$(BUILD) > $(FUZZ_BUILD)/configure.log || (cat $(FUZZ_BUILD)/configure.log; exit 1)
-	cmake --build $(FUZZ_BUILD) --target hrana_response_fuzzer
+	cmake --build $(FUZZ_BUILD) --target hrana_response_fuzzer sync_answer_fuzzer
 	$(ASAN_ENV) $(FUZZ_BUILD)/tests/fuzz/hrana_response_fuzzer -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 	  -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/hrana_response tests/fuzz/corpus/hrana_response
+	$(ASAN_ENV) $(FUZZ_BUILD)/tests/fuzz/sync_answer_fuzzer -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	  -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/sync_answer tests/fuzz/corpus/sync_answer
 
 # The package is staged beside the sanitized module so the tests import it and
 # not the plain module in python/aiolibsql.

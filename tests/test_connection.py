@@ -96,7 +96,7 @@ async def test_memory_databases_are_private_to_their_connection() -> None:
 @pytest.mark.parametrize(
     ("options", "error"),
     [
-        ({"sync_url": "http://127.0.0.1:9", "sync_interval": 1.0}, aiolibsql.NotSupportedError),
+        ({"sync_url": "http://127.0.0.1:9", "sync_interval": 0}, ValueError),
         ({"sync_interval": 1.0}, aiolibsql.ProgrammingError),
         ({"offline": True}, aiolibsql.ProgrammingError),
         # A new replica starts from the primary's export: nothing listens there.

@@ -634,7 +634,7 @@ class TestOnlyOurs:
         ("arguments", "feature"),
         [
             ({"database": ":memory:", "sync_url": "libsql://example.turso.io"}, "needs a database file"),
-            ({"database": "r.db", "sync_url": "libsql://example.turso.io", "sync_interval": 1.0}, "sync_interval"),
+            ({"database": "r.db", "sync_url": "libsql://example.turso.io", "encryption_key": "k"}, "encryption_key"),
             ({"database": ":memory:", "cipher": "rot13"}, "cipher"),
             ({"database": ":memory:", "detect_types": dbapi.PARSE_DECLTYPES}, "detect_types"),
         ],

@@ -259,7 +259,7 @@ def test_bad_url_arguments_raise_argument_error(tmp_path: Path, query: str, mess
 
 
 def test_an_unsupported_url_argument_raises_not_supported_error(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiolibsql:///{tmp_path / 'a.db'}?sync_url=http://127.0.0.1:9&sync_interval=5")
+    engine = create_engine(f"sqlite+aiolibsql:///{tmp_path / 'a.db'}?sync_url=http://127.0.0.1:9&encryption_key=k")
     with pytest.raises(sqlalchemy.exc.NotSupportedError) as raised:
         engine.connect()
     assert isinstance(raised.value.orig, aiolibsql.NotSupportedError)

@@ -3,6 +3,7 @@ API and the blocking module alike."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .exceptions import NotSupportedError, ProgrammingError
@@ -49,6 +50,11 @@ def replica_sync_url(
         raise NotSupportedError(
             "encryption_key with sync_url: the replica's pages travel to and from the primary as they are"
         )
-    if sync_interval is not None:
-        raise NotSupportedError("sync_interval is not supported yet: call sync() when the replica should catch up")
+    if sync_interval is not None and (
+        isinstance(sync_interval, bool)
+        or not isinstance(sync_interval, (int, float))
+        or not math.isfinite(sync_interval)
+        or sync_interval <= 0
+    ):
+        raise ValueError("sync_interval must be a positive number of seconds, or None")
     return sync_url

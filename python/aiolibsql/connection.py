@@ -345,7 +345,9 @@ def connect(
     database: a local file read at local speed and brought in step by
     ``await conn.sync()``. By default writes go to the primary and the next
     read sees them; with ``offline=True`` they go to the local file and
-    ``sync()`` pushes them. ``sync_interval`` is not supported yet.
+    ``sync()`` pushes them. ``sync_interval`` (seconds) syncs in the
+    background as well, from the moment the replica opens; a background sync
+    that fails is tried again later and reported by the next ``sync()``.
     """
     path = _database_path(database)
     _check_encryption(encryption_key, cipher)
@@ -366,6 +368,7 @@ def connect(
                 primary,
                 auth_token,
                 offline,
+                None if sync_interval is None else float(sync_interval),
                 float(timeout),
                 isolation_level,
                 mode,

@@ -271,7 +271,16 @@ class Connection:
         path = _database_path(database)
         if sync_url is not None:
             native = _native.NativeConnection.replica(
-                path, sync_url, auth_token, offline, float(timeout), level, mode, cached_statements, False
+                path,
+                sync_url,
+                auth_token,
+                offline,
+                None if sync_interval is None else float(sync_interval),
+                float(timeout),
+                level,
+                mode,
+                cached_statements,
+                False,
             )
         elif path.startswith(_REMOTE_SCHEMES):
             native = _native.NativeConnection.remote(path.decode(), auth_token, float(timeout), level, mode)

@@ -58,7 +58,7 @@ NB_MODULE(_native, m) {
       .def_static("remote", &NativeConnection::remote, nb::arg("url"), nb::arg("auth_token").none(), nb::arg("timeout"),
                   nb::arg("isolation_level").none(), nb::arg("autocommit"), "A remote database over Hrana.")
       .def_static("replica", &NativeConnection::replica, nb::arg("database"), nb::arg("sync_url"),
-                  nb::arg("auth_token").none(), nb::arg("offline"), nb::arg("timeout"),
+                  nb::arg("auth_token").none(), nb::arg("offline"), nb::arg("sync_interval").none(), nb::arg("timeout"),
                   nb::arg("isolation_level").none(), nb::arg("autocommit"), nb::arg("cached_statements"),
                   nb::arg("inline_reads"), "An embedded replica: a local file kept in step with a remote primary.")
       .def("open", &NativeConnection::open, port)

@@ -91,8 +91,9 @@ NativeConnection NativeConnection::remote(const std::string& url, nb::handle aut
 }
 
 NativeConnection NativeConnection::replica(nb::bytes database, const std::string& sync_url, nb::handle auth_token,
-                                           bool offline, double timeout, std::optional<std::string> isolation_level,
-                                           int autocommit, std::size_t cached_statements, bool inline_reads) {
+                                           bool offline, std::optional<double> sync_interval, double timeout,
+                                           std::optional<std::string> isolation_level, int autocommit,
+                                           std::size_t cached_statements, bool inline_reads) {
   replica::ReplicaOptions options;
   options.primary = remote_options(sync_url, auth_token, timeout);
   options.primary.transactions = TransactionRules{transaction_control(autocommit), isolation_level};
@@ -102,6 +103,7 @@ NativeConnection NativeConnection::replica(nb::bytes database, const std::string
   options.local.transaction_control = transaction_control(autocommit);
   options.local.cached_statements = cached_statements;
   options.offline = offline;
+  if (sync_interval) options.sync_interval = milliseconds(*sync_interval);
   auto replica = std::make_shared<replica::ReplicaConnection>(std::move(options));
   close_at_exit(replica->local());
   return NativeConnection(replica, replica->local(), inline_reads, replica);

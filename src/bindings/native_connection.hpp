@@ -53,7 +53,8 @@ class NativeConnection {
                                  std::optional<std::string> isolation_level, int autocommit);
   // An embedded replica of the database at `sync_url`, in the file `database`.
   static NativeConnection replica(nb::bytes database, const std::string& sync_url, nb::handle auth_token, bool offline,
-                                  double timeout, std::optional<std::string> isolation_level, int autocommit,
+                                  std::optional<double> sync_interval, double timeout,
+                                  std::optional<std::string> isolation_level, int autocommit,
                                   std::size_t cached_statements, bool inline_reads);
   NativeConnection(NativeConnection&&) noexcept = default;
   NativeConnection& operator=(NativeConnection&&) = delete;

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -252,8 +254,9 @@ async def test_a_wrong_token_fails_the_first_connect_with_an_authentication_erro
 
 async def test_arguments_a_replica_cannot_take_are_refused_before_anything_opens(tmp_path: Path) -> None:
     url = "http://127.0.0.1:9"
-    with pytest.raises(aiolibsql.NotSupportedError, match="sync_interval"):
-        aiolibsql.connect(str(tmp_path / "r.db"), sync_url=url, sync_interval=1.0)
+    for interval in (0, -1, float("nan"), "1", True):
+        with pytest.raises(ValueError, match="sync_interval"):
+            aiolibsql.connect(str(tmp_path / "r.db"), sync_url=url, sync_interval=interval)  # type: ignore[arg-type]
     with pytest.raises(aiolibsql.ProgrammingError, match="sync_url"):
         aiolibsql.connect(str(tmp_path / "r.db"), offline=True)
     with pytest.raises(aiolibsql.NotSupportedError, match="encryption_key"):
@@ -318,3 +321,85 @@ async def test_sqlalchemys_async_engine_takes_the_replica_arguments_too(primary:
         assert (await connection.execute(text("SELECT x FROM t ORDER BY x"))).all() == [(1,), (2,)]
     await engine.dispose()
     assert primary_rows(primary) == [(1,), (2,)]
+
+
+_SYNC_IN_A_CHILD = """
+import asyncio, sys
+import aiolibsql
+
+async def main():
+    conn = await aiolibsql.connect(sys.argv[1], sync_url=sys.argv[2], auth_token=sys.argv[3])
+    await conn.sync()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_replica_killed_mid_pull_opens_consistent_and_resumes(primary: str, tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    on_primary(primary, "CREATE TABLE t (x INTEGER, filler BLOB)", "INSERT INTO t VALUES (0, NULL)")
+    async with replica(primary, path) as conn:
+        await conn.sync()
+    # One transaction of some 300 pages: more than one pull brings it.
+    on_primary(
+        primary,
+        "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 300) "
+        "INSERT INTO t SELECT v, randomblob(3000) FROM n",
+    )
+    inject(primary, "stall", skip=1)
+    child = subprocess.Popen([sys.executable, "-c", _SYNC_IN_A_CHILD, str(path), primary, TOKEN])
+    await asyncio.to_thread(wait_until_stalling, primary)
+    child.kill()
+    child.wait()
+    release_stalled(primary)
+    async with replica(primary, path) as conn:
+        # Half a transaction never shows.
+        assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(1,)]
+        assert await conn.execute_fetchall("PRAGMA integrity_check") == [("ok",)]
+        await conn.sync()
+        assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(301,)]
+
+
+async def eventually(condition: Any) -> None:
+    """Awaits `condition()` until it is true; a hang guard, not a timing assumption."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "the condition never held"
+        await asyncio.sleep(0.01)
+
+
+async def test_sync_interval_brings_the_replica_in_step_in_the_background(primary: str, tmp_path: Path) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)")
+    async with replica(primary, tmp_path / "r.db", sync_interval=0.05) as conn:
+        await eventually(lambda: _has_rows(conn, [(1,)]))
+        on_primary(primary, "INSERT INTO t VALUES (2)")
+        await eventually(lambda: _has_rows(conn, [(1,), (2,)]))
+
+
+async def _has_rows(conn: aiolibsql.Connection, expected: list[Any]) -> bool:
+    try:
+        return await rows(conn) == expected
+    except aiolibsql.OperationalError:
+        # The table is not pulled yet.
+        return False
+
+
+async def test_a_failed_background_sync_is_reported_by_the_next_sync(tmp_path: Path) -> None:
+    with hrana_server_process("--auth-token", TOKEN, script="sync_primary.py") as (url, process):
+        on_primary(url, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)")
+        async with replica(url, tmp_path / "r.db", sync_interval=0.05) as conn:
+            await conn.sync()
+            process.kill()
+            process.wait()
+            reported: list[str] = []
+
+            async def background_failure_reported() -> bool:
+                try:
+                    await conn.sync()
+                except aiolibsql.OperationalError as error:
+                    reported.append(str(error))
+                return any("background sync failed" in message for message in reported)
+
+            await eventually(background_failure_reported)
+            # Reads go on from the local file meanwhile.
+            assert await rows(conn) == [(1,)]

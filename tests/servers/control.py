@@ -14,9 +14,9 @@ def _url(server: Remote | str) -> str:
     return server if isinstance(server, str) else server.url
 
 
-def inject(server: Remote | str, kind: str, count: int = 1, delay: float = 0) -> None:
-    """The next `count` Hrana (or sync) requests to the server fail as `kind` says."""
-    body = json.dumps({"kind": kind, "count": count, "delay": delay}).encode()
+def inject(server: Remote | str, kind: str, count: int = 1, delay: float = 0, skip: int = 0) -> None:
+    """`count` Hrana (or sync) requests to the server, after the next `skip`, fail as `kind` says."""
+    body = json.dumps({"kind": kind, "count": count, "delay": delay, "skip": skip}).encode()
     with urllib.request.urlopen(urllib.request.Request(_url(server) + "/_fault", data=body), timeout=30):
         pass
 

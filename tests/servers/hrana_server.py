@@ -13,7 +13,7 @@ rowids as strings.
 
 Faults for client tests are switched on at run time: POST /_fault with
 {"kind": "stall" | "reset" | "status500" | "status401" | "garbage" | "slow",
-"count": N, "delay": seconds} makes the next N Hrana requests fail that way
+"count": N, "delay": seconds, "skip": K} makes N Hrana requests, after the next K, fail that way
 (a stalled request has run, and answers once POST /_release comes).
 GET /_stats counts what was served (round_trips: every Hrana request); GET /_stalled?count=N answers once N
 requests are stalling.
@@ -265,10 +265,12 @@ class Stream:
 
 
 class Fault:
-    def __init__(self, kind: str, count: int, delay: float) -> None:
+    def __init__(self, kind: str, count: int, delay: float, skip: int = 0) -> None:
         self.kind = kind
         self.count = count
         self.delay = delay
+        # Requests that pass untouched before the fault begins.
+        self.skip = skip
 
 
 class HranaServer(ThreadingHTTPServer):
@@ -315,6 +317,9 @@ class HranaServer(ThreadingHTTPServer):
             if not self.faults:
                 return None
             fault = self.faults[0]
+            if fault.skip > 0:
+                fault.skip -= 1
+                return None
             fault.count -= 1
             if fault.count <= 0:
                 self.faults.pop(0)
@@ -486,7 +491,12 @@ class Handler(BaseHTTPRequestHandler):
                 self.server.released.clear()
             with self.server.lock:
                 self.server.faults.append(
-                    Fault(request["kind"], int(request.get("count", 1)), float(request.get("delay", 0)))
+                    Fault(
+                        request["kind"],
+                        int(request.get("count", 1)),
+                        float(request.get("delay", 0)),
+                        int(request.get("skip", 0)),
+                    )
                 )
             self.send_json(200, {})
             return

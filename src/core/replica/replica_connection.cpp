@@ -52,7 +52,8 @@ class ReplicaConnection::StepSink final : public CompletionSink {
   std::shared_ptr<Operation> operation_;
 };
 
-ReplicaConnection::ReplicaConnection(ReplicaOptions options) : local_(std::make_shared<AsyncConnection>()) {
+ReplicaConnection::ReplicaConnection(ReplicaOptions options)
+    : local_(std::make_shared<AsyncConnection>()), sync_interval_(options.sync_interval) {
   sync_ =
       std::make_shared<ReplicaSync>(options.local.database, SyncClient(options.primary.endpoint, options.primary.http));
   sync_->watch_cancellation(&local_->executor().cancellation());
@@ -140,7 +141,13 @@ void ReplicaConnection::on_local(AsyncConnection::ConnectionWork work, Sink inne
 }
 
 std::shared_ptr<Operation> ReplicaConnection::open(Sink sink, std::uintptr_t tag) {
-  return submit(std::move(sink), tag, [this, tag](Sink inner) {
+  return submit(std::move(sink), tag, [this, tag](Sink opened) {
+    Sink inner = std::make_shared<CallbackSink>([self = weak_from_this(), opened](std::shared_ptr<Operation> done) {
+      const bool succeeded = !std::holds_alternative<Error>(done->outcome());
+      if (auto owner = self.lock(); owner && succeeded) owner->start_background_sync();
+      Outcome outcome = std::move(done->outcome());
+      Operation::complete(std::make_shared<Operation>(nullptr, opened, done->tag()), std::move(outcome));
+    });
     auto then = inner;
     if (online()) {
       // Local reads need only the local file: a primary that cannot be
@@ -260,7 +267,36 @@ std::shared_ptr<Operation> ReplicaConnection::set_transaction_control(Transactio
   });
 }
 
+void ReplicaConnection::start_background_sync() {
+  std::lock_guard lock(mutex_);
+  if (!sync_interval_ || background_ || closed_) return;
+  background_ = std::make_unique<BackgroundSync>(*sync_interval_, [self = weak_from_this()](BackgroundSync::Done done) {
+    auto owner = self.lock();
+    if (!owner) return done(std::nullopt);
+    owner->submit_sync(std::make_shared<CallbackSink>([done](std::shared_ptr<Operation> finished) {
+                         const auto* error = std::get_if<Error>(&finished->outcome());
+                         done(error ? std::optional<Error>(*error) : std::nullopt);
+                       }),
+                       0);
+  });
+}
+
 std::shared_ptr<Operation> ReplicaConnection::sync(Sink sink, std::uintptr_t tag) {
+  std::optional<Error> missed;
+  {
+    std::lock_guard lock(mutex_);
+    if (background_) missed = background_->take_failure();
+  }
+  if (missed) {
+    auto operation = std::make_shared<Operation>(nullptr, std::move(sink), tag);
+    missed->message = "the background sync failed (it is tried again): " + missed->message;
+    Operation::complete(operation, std::move(*missed));
+    return operation;
+  }
+  return submit_sync(std::move(sink), tag);
+}
+
+std::shared_ptr<Operation> ReplicaConnection::submit_sync(Sink sink, std::uintptr_t tag) {
   return submit(std::move(sink), tag, [this, tag](Sink inner) {
     local_->run(
         [sync = sync_, behind = behind_, push = !online()](Connection& connection) -> Outcome {
@@ -286,6 +322,13 @@ std::shared_ptr<Operation> ReplicaConnection::close(Sink sink, std::uintptr_t ta
                }};
   std::deque<Step> abandoned;
   bool run_now = false;
+  std::unique_ptr<BackgroundSync> background;
+  {
+    std::lock_guard lock(mutex_);
+    background = std::move(background_);
+  }
+  // Stopped outside the lock: a sync it is starting needs the lock.
+  if (background) background->stop();
   {
     std::lock_guard lock(mutex_);
     if (closed_) {

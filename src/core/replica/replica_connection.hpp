@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "async_connection.hpp"
+#include "background_sync.hpp"
 #include "connection_backend.hpp"
 #include "ordered_queue.hpp"
 #include "remote_connection.hpp"
@@ -26,6 +27,8 @@ struct ReplicaOptions {
   // The primary: where to sync from and, online, where writes go.
   remote::RemoteOptions primary;
   bool offline = false;
+  // Syncs in the background this often, once open (see BackgroundSync).
+  std::optional<std::chrono::milliseconds> sync_interval;
 };
 
 class ReplicaConnection final : public std::enable_shared_from_this<ReplicaConnection>, public ConnectionBackend {
@@ -46,7 +49,9 @@ class ReplicaConnection final : public std::enable_shared_from_this<ReplicaConne
                                                      std::uintptr_t tag) override;
   std::shared_ptr<Operation> close(Sink sink, std::uintptr_t tag) override;
   // Offline, pushes the local frames, then pulls; online, pulls. Completes
-  // with one row: frames_pulled, frames_pushed, generation, frame.
+  // with one row: frames_pulled, frames_pushed, generation, frame. With
+  // sync_interval, fails instead with the failure of the last background
+  // sync if nobody has been told of it yet.
   std::shared_ptr<Operation> sync(Sink sink, std::uintptr_t tag);
 
   // When nothing is queued, nothing is left to pull and no transaction is
@@ -72,6 +77,9 @@ class ReplicaConnection final : public std::enable_shared_from_this<ReplicaConne
   class StepSink;
 
   std::shared_ptr<Operation> submit(Sink sink, std::uintptr_t tag, Start start);
+  std::shared_ptr<Operation> submit_sync(Sink sink, std::uintptr_t tag);
+  // Once open, with sync_interval: the background syncs begin.
+  void start_background_sync();
   void run(Step step);
   // The running step finished with `outcome`: delivers it, starts the next.
   void finish(std::shared_ptr<Operation> operation, Outcome outcome);
@@ -92,6 +100,8 @@ class ReplicaConnection final : public std::enable_shared_from_this<ReplicaConne
   std::shared_ptr<std::atomic<bool>> behind_ = std::make_shared<std::atomic<bool>>(false);
 
   mutable std::mutex mutex_;
+  std::optional<std::chrono::milliseconds> sync_interval_;
+  std::unique_ptr<BackgroundSync> background_;
   OrderedQueue<Step> queue_;
   std::shared_ptr<Operation> running_;
   bool closed_ = false;

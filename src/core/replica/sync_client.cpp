@@ -44,6 +44,38 @@ simdjson::dom::object json_object(simdjson::dom::parser& parser, const std::stri
 
 }  // namespace
 
+std::uint32_t decode_info_answer(const std::string& body) {
+  const std::string what = "GET /info";
+  simdjson::dom::parser parser;
+  auto object = json_object(parser, body, what);
+  const std::uint32_t generation = field(object, "current_generation", what);
+  if (generation == 0) garbage(what);
+  return generation;
+}
+
+std::optional<std::uint32_t> decode_end_of_frames(const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  std::uint64_t current = 0;
+  if (parser.parse(body).get(object) != simdjson::SUCCESS || object["generation"].get(current) != simdjson::SUCCESS ||
+      current == 0 || current > UINT32_MAX) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint32_t>(current);
+}
+
+Pushed decode_push_answer(const std::string& body) {
+  const std::string what = "a push";
+  simdjson::dom::parser parser;
+  auto object = json_object(parser, body, what);
+  std::string_view status;
+  if (object["status"].get(status) != simdjson::SUCCESS || (status != "ok" && status != "conflict")) garbage(what);
+  Pushed pushed{status == "conflict", field(object, "generation", what), field(object, "max_frame_no", what), {}};
+  std::string_view baton;
+  if (object["baton"].get(baton) == simdjson::SUCCESS) pushed.baton = std::string(baton);
+  return pushed;
+}
+
 SyncClient::SyncClient(remote::RemoteEndpoint endpoint, remote::HttpOptions options)
     : transport_(remote::HttpTransport::shared()), endpoint_(std::move(endpoint)), options_(options) {}
 
@@ -89,11 +121,7 @@ remote::HttpResponse SyncClient::send(remote::HttpRequest request, bool idempote
 std::uint32_t SyncClient::current_generation() {
   const auto response = send(request("/info", false), true);
   if (response.status != 200) fail_for_status(response, "GET /info");
-  simdjson::dom::parser parser;
-  auto object = json_object(parser, response.body, "GET /info");
-  const std::uint32_t generation = field(object, "current_generation", "GET /info");
-  if (generation == 0) garbage("GET /info");
-  return generation;
+  return decode_info_answer(response.body);
 }
 
 std::string SyncClient::export_database(std::uint32_t generation) {
@@ -110,13 +138,7 @@ Pulled SyncClient::pull(std::uint32_t generation, std::uint32_t start, std::uint
   if (response.status == 200) return Pulled{std::move(response.body), 0};
   if (response.status == 400 || response.status == 500) {
     // No frames from `start` on: the answer says which generation is current.
-    simdjson::dom::parser parser;
-    simdjson::dom::object object;
-    std::uint64_t current = 0;
-    if (parser.parse(response.body).get(object) == simdjson::SUCCESS &&
-        object["generation"].get(current) == simdjson::SUCCESS && current <= UINT32_MAX && current > 0) {
-      return Pulled{{}, static_cast<std::uint32_t>(current)};
-    }
+    if (const auto current = decode_end_of_frames(response.body)) return Pulled{{}, *current};
   }
   fail_for_status(response, "GET " + path);
 }
@@ -128,16 +150,8 @@ Pushed SyncClient::push(std::uint32_t generation, std::uint32_t start, std::uint
   auto sent = request(path, true);
   sent.body = std::move(frames);
   const auto response = send(std::move(sent), false);
-  const std::string what = "POST " + path;
-  if (response.status != 200) fail_for_status(response, what);
-  simdjson::dom::parser parser;
-  auto object = json_object(parser, response.body, what);
-  std::string_view status;
-  if (object["status"].get(status) != simdjson::SUCCESS || (status != "ok" && status != "conflict")) garbage(what);
-  Pushed pushed{status == "conflict", field(object, "generation", what), field(object, "max_frame_no", what), {}};
-  std::string_view next_baton;
-  if (object["baton"].get(next_baton) == simdjson::SUCCESS) pushed.baton = std::string(next_baton);
-  return pushed;
+  if (response.status != 200) fail_for_status(response, "POST " + path);
+  return decode_push_answer(response.body);
 }
 
 }  // namespace aiolibsql::replica

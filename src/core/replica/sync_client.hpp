@@ -34,6 +34,14 @@ struct Pushed {
   std::string baton;
 };
 
+// The primary's JSON answers, decoded; DbError (OperationalError) for anything
+// that is not the protocol's.
+std::uint32_t decode_info_answer(const std::string& body);
+// The answer to a pull past the last frame: the current generation, or
+// nothing when the body does not say it.
+std::optional<std::uint32_t> decode_end_of_frames(const std::string& body);
+Pushed decode_push_answer(const std::string& body);
+
 class SyncClient {
  public:
   SyncClient(remote::RemoteEndpoint endpoint, remote::HttpOptions options);
