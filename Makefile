@@ -12,7 +12,7 @@ STAMP := $(VENV)/.requirements-installed
 DEB_PACKAGES := cmake ninja-build g++ clang libgtest-dev libsimdjson-dev libcurl4-openssl-dev cargo python3-dev python3-venv clang-format npm openssl nghttp2-proxy zlib1g-dev
 
 .PHONY: all setup build test test-cpp test-python test-pythons test-stress test-sqlalchemy-suite demo bench lint stubs clean \
-	sanitize sanitize-address sanitize-thread fuzz remote-server bench-remote
+	sanitize sanitize-address sanitize-thread fuzz remote-server replica-primary bench-remote
 
 all: build
 
@@ -168,6 +168,11 @@ sanitize-thread: build
 # examples use it): the test server, on a file in a temporary directory.
 remote-server: setup
 	$(PY) tests/servers/hrana_server.py --port 8080
+
+# A primary for trying embedded replicas on 127.0.0.1:8081 (the README's
+# examples use it): the Hrana test server that also serves libSQL's sync protocol.
+replica-primary: setup
+	$(PY) tests/servers/sync_primary.py --port 8081
 
 # Local files against every peer (bench/results/results.md), then remote
 # databases (bench/results/remote.md).

@@ -58,9 +58,10 @@ async def test_a_replica_bootstraps_pulls_and_reads_the_local_file(primary: str,
     on_primary(primary, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1), (2)")
     async with replica(primary, tmp_path / "r.db") as conn:
         assert conn.is_replica and not conn.is_remote
-        first = await conn.sync()
-        assert first.frames_pulled > 0 and first.frames_pushed == 0 and first.generation == 1
+        # A new replica starts in step.
         assert await rows(conn) == [(1,), (2,)]
+        first = await conn.sync()
+        assert first.frames_pulled == 0 and first.frames_pushed == 0 and first.generation == 1
         on_primary(primary, "INSERT INTO t VALUES (3)")
         # Not pulled yet: reads are the local file's.
         assert await rows(conn) == [(1,), (2,)]
@@ -288,13 +289,15 @@ def test_the_blocking_module_makes_and_syncs_replicas(primary: str, tmp_path: Pa
     conn = dbapi.connect(str(tmp_path / "r.db"), sync_url=primary, auth_token=TOKEN)
     try:
         assert conn.is_replica
+        assert conn.execute("SELECT x FROM t").fetchall() == [(1,)]
+        on_primary(primary, "INSERT INTO t VALUES (3)")
         assert conn.sync().frames_pulled > 0
         conn.execute("INSERT INTO t VALUES (2)")
         conn.commit()
-        assert conn.execute("SELECT x FROM t ORDER BY x").fetchall() == [(1,), (2,)]
+        assert conn.execute("SELECT x FROM t ORDER BY x").fetchall() == [(1,), (2,), (3,)]
     finally:
         conn.close()
-    assert primary_rows(primary) == [(1,), (2,)]
+    assert primary_rows(primary) == [(1,), (2,), (3,)]
 
 
 def test_sqlalchemys_engine_takes_the_replica_arguments_as_turso_documents_them(primary: str, tmp_path: Path) -> None:

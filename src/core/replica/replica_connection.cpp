@@ -164,9 +164,12 @@ std::shared_ptr<Operation> ReplicaConnection::open(Sink sink, std::uintptr_t tag
     }
     local_->run(
         [sync = sync_, options = local_options_](Connection& connection) -> Outcome {
-          sync->bootstrap();
+          const bool made = sync->bootstrap();
           connection.open(options);
           sync->prepare(connection);
+          // A new replica starts in step: the primary has just answered. An
+          // existing one opens from its files alone, primary or not.
+          if (made) sync->pull(connection);
           return {};
         },
         std::move(then), tag);

@@ -37,7 +37,8 @@ class ReplicaConnection final : public std::enable_shared_from_this<ReplicaConne
   ReplicaConnection(const ReplicaConnection&) = delete;
   ReplicaConnection& operator=(const ReplicaConnection&) = delete;
 
-  // Bootstraps the local file if it is new, opens it, and online checks the primary.
+  // A new replica is made from the primary's export and pulls; an existing
+  // one opens from its files. Online, the primary is reached too, if it can be.
   std::shared_ptr<Operation> open(Sink sink, std::uintptr_t tag) override;
   std::shared_ptr<Operation> execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) override;
   std::shared_ptr<Operation> execute_many(std::string sql, std::vector<Params> batch, Sink sink,

@@ -21,13 +21,13 @@ void run_sql(Connection& connection, std::string_view sql) {
 
 }  // namespace
 
-void ReplicaSync::bootstrap() {
+bool ReplicaSync::bootstrap() {
   const std::string info_path = metadata_path(database_);
   const auto metadata = read_sync_metadata(info_path);
   const bool database_exists = std::filesystem::exists(database_);
   if (metadata && database_exists) {
     metadata_ = *metadata;
-    return;
+    return false;
   }
   if (database_exists) {
     fail("'" + database_ + "' exists but its metadata file '" + info_path +
@@ -40,6 +40,7 @@ void ReplicaSync::bootstrap() {
   const std::uint32_t generation = client_.current_generation();
   write_file_atomically(database_, client_.export_database(generation));
   save(SyncMetadata{generation, 0});
+  return true;
 }
 
 void ReplicaSync::prepare(Connection& connection) {

@@ -29,9 +29,10 @@ class ReplicaSync {
   ReplicaSync(std::string database, SyncClient client) : database_(std::move(database)), client_(std::move(client)) {}
 
   // Before the local file is opened: a replica whose files are both missing
-  // is made from the primary's export; one whose files are both there is
-  // used as it is (no network); one with only one of them is refused.
-  void bootstrap();
+  // is made from the primary's export (true); one whose files are both there
+  // is used as it is, without the network (false); one with only one of
+  // them is refused.
+  bool bootstrap();
   // After it is opened: WAL mode, commits synced, no checkpoints (the local
   // WAL mirrors the primary's frames).
   void prepare(Connection& connection);
