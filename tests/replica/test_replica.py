@@ -406,3 +406,16 @@ async def test_a_failed_background_sync_is_reported_by_the_next_sync(tmp_path: P
             await eventually(background_failure_reported)
             # Reads go on from the local file meanwhile.
             assert await rows(conn) == [(1,)]
+
+
+async def test_sync_inside_an_offline_transaction_is_refused_and_the_transaction_goes_on(
+    primary: str, tmp_path: Path
+) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER)")
+    async with replica(primary, tmp_path / "w.db", offline=True, autocommit=False) as conn:
+        await conn.execute("INSERT INTO t VALUES (1)")
+        with pytest.raises(aiolibsql.ProgrammingError, match="inside a transaction that has written"):
+            await conn.sync()
+        await conn.commit()
+        assert (await conn.sync()).frames_pushed > 0
+    assert primary_rows(primary) == [(1,)]

@@ -165,11 +165,16 @@ std::shared_ptr<Operation> ReplicaConnection::open(Sink sink, std::uintptr_t tag
     local_->run(
         [sync = sync_, options = local_options_](Connection& connection) -> Outcome {
           const bool made = sync->bootstrap();
-          connection.open(options);
+          // Set up outside any transaction; the caller's transaction control
+          // (which may open one at once) comes last.
+          OpenOptions opening = options;
+          opening.transaction_control = TransactionControl::Autocommit;
+          connection.open(opening);
           sync->prepare(connection);
           // A new replica starts in step: the primary has just answered. An
           // existing one opens from its files alone, primary or not.
           if (made) sync->pull(connection);
+          connection.set_transaction_control(options.transaction_control);
           return {};
         },
         std::move(then), tag);

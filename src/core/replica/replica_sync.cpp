@@ -62,9 +62,26 @@ void ReplicaSync::save(SyncMetadata metadata) {
 }
 
 SyncReport ReplicaSync::sync(Connection& connection, bool push) {
+  // Frames go into the WAL outside any transaction of this connection. One
+  // that has written must end first; one that has not (autocommit=False
+  // keeps one open at all times) is ended and begun again around the sync.
+  const bool reopen = connection.in_transaction();
+  if (reopen) {
+    if (sqlite3_txn_state(connection.handle(), nullptr) == SQLITE_TXN_WRITE) {
+      throw DbError(Error{ErrorKind::Programming, -1,
+                          "sync() cannot run inside a transaction that has written: commit or roll back first"});
+    }
+    run_sql(connection, "COMMIT");
+  }
   SyncReport report;
-  if (push) report.frames_pushed = this->push(connection);
-  report.frames_pulled = pull(connection);
+  try {
+    if (push) report.frames_pushed = this->push(connection);
+    report.frames_pulled = pull(connection);
+  } catch (...) {
+    if (reopen) run_sql(connection, "BEGIN");
+    throw;
+  }
+  if (reopen) run_sql(connection, "BEGIN");
   report.generation = metadata_.generation;
   report.frame = metadata_.durable_frame;
   return report;
