@@ -157,6 +157,10 @@ class NativePool:
     def remote(url: str, auth_token: object | None, timeout: float, size: int) -> NativePool:
         """size streams to a remote database over Hrana."""
 
+    @staticmethod
+    def replica(database: bytes, sync_url: str, auth_token: object | None, size: int, timeout: float, setup_statements: Sequence[str], cached_statements: int, inline_reads: bool, sync_interval: float | None) -> NativePool:
+        """Readers on an embedded replica, writes to its primary."""
+
     def open(self, port: object | None) -> object: ...
 
     def execute(self, port: object | None, sql: object | None, parameters: object | None) -> object: ...
@@ -168,6 +172,8 @@ class NativePool:
     def executebatch(self, port: object | None, statements: object) -> object: ...
 
     def close(self, port: object | None) -> object: ...
+
+    def sync(self, port: object | None) -> object: ...
 
     def stats(self) -> list: ...
 
@@ -186,6 +192,9 @@ class NativePool:
 
     @property
     def is_remote(self) -> bool: ...
+
+    @property
+    def is_replica(self) -> bool: ...
 
 class NativePinned:
     """

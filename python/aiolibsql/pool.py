@@ -25,6 +25,7 @@ from typing import Any
 from . import _native
 from ._chunks import parameter_chunks
 from ._opening import Opening
+from ._replica import SyncResult, replica_sync_url
 from ._runner import Runner, inline_reads_default
 from .connection import (
     _REMOTE_SCHEMES,
@@ -223,6 +224,16 @@ class ConnectionPool:
         """Whether the pool's streams go to a remote database."""
         return self._native.is_remote
 
+    @property
+    def is_replica(self) -> bool:
+        """Whether the pool's readers use an embedded replica (``sync_url``)."""
+        return self._native.is_replica
+
+    async def sync(self) -> SyncResult:
+        """Pull what the primary has that the replica lacks (see Connection.sync)."""
+        rows = await self._runner.submit(self._native.sync)
+        return SyncResult(*rows.fetchone())
+
     async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
         """Run one statement on a reader when it only reads, on the writer
         otherwise; returns once a write is committed."""
@@ -325,6 +336,9 @@ def create_pool(
     cipher: str = DEFAULT_CIPHER,
     uri: bool = False,
     auth_token: str | None = None,
+    sync_url: str | None = None,
+    sync_interval: float | None = None,
+    offline: bool = False,
 ) -> Opening[ConnectionPool]:
     """Open a pool of ``size`` connections (1 writer + ``size - 1`` readers) on one file.
 
@@ -350,10 +364,24 @@ def create_pool(
     ``encryption_key`` raise NotSupportedError there (the server owns both);
     the local tuning options (group commit, statement cache, inline reads)
     do not apply and are ignored.
+
+    With ``sync_url`` (and ``auth_token``, ``sync_interval``), ``database`` is
+    an embedded replica, as for :func:`aiolibsql.connect`: the readers (and
+    inline reads) use the local file, writes, ``executemany``,
+    ``executebatch`` and ``transaction()`` go to the primary, and a read
+    first pulls what the pool's writes changed. ``offline=True`` is refused
+    for a pool: offline writes need the one writer of a connection.
     """
     path = _database_path(database)
     if isinstance(size, bool) or not isinstance(size, int) or not 2 <= size <= _MAX_SIZE:
         raise ValueError(f"size must be an int from 2 (one writer and one reader) to {_MAX_SIZE}")
+    primary = replica_sync_url(
+        path, path.startswith(_REMOTE_SCHEMES), sync_url, sync_interval, offline, encryption_key, uri
+    )
+    if primary is not None:
+        return _create_replica_pool(
+            path, primary, size, timeout, auth_token, sync_interval, offline, pragmas, cached_statements, inline_reads
+        )
     if path.startswith(_REMOTE_SCHEMES):
         return _create_remote_pool(path, size, timeout, auth_token, encryption_key, pragmas)
     if path in (b"", b":memory:") or b"mode=memory" in path:
@@ -401,6 +429,43 @@ async def _opened(native: _native.NativePool, timeout: float) -> ConnectionPool:
             await asyncio.shield(native.close(pool._runner.port()))
         raise
     return pool
+
+
+def _create_replica_pool(
+    path: bytes,
+    primary: str,
+    size: int,
+    timeout: float,
+    auth_token: str | None,
+    sync_interval: float | None,
+    offline: bool,
+    pragmas: Mapping[str, str | int] | None,
+    cached_statements: int,
+    inline_reads: bool | None,
+) -> Opening[ConnectionPool]:
+    if offline:
+        raise NotSupportedError("offline=True is for connections: a pool on a replica writes through its primary")
+    if auth_token is not None and not isinstance(auth_token, str):
+        raise TypeError("auth_token must be a str")
+    _check_timeout(timeout)
+    _check_open_options(False, cached_statements)
+    setup = _setup_statements(pragmas)
+
+    async def open_pool() -> ConnectionPool:
+        native = _native.NativePool.replica(
+            path,
+            primary,
+            auth_token,
+            size,
+            float(timeout),
+            setup,
+            cached_statements,
+            inline_reads_default() if inline_reads is None else bool(inline_reads),
+            None if sync_interval is None else float(sync_interval),
+        )
+        return await _opened(native, float(timeout))
+
+    return Opening(open_pool)
 
 
 def _create_remote_pool(

@@ -90,19 +90,25 @@ NB_MODULE(_native, m) {
                   nb::arg("cipher"), "One writer and size - 1 readers on one WAL file.")
       .def_static("remote", &NativePool::remote, nb::arg("url"), nb::arg("auth_token").none(), nb::arg("timeout"),
                   nb::arg("size"), "size streams to a remote database over Hrana.")
+      .def_static("replica", &NativePool::replica, nb::arg("database"), nb::arg("sync_url"),
+                  nb::arg("auth_token").none(), nb::arg("size"), nb::arg("timeout"), nb::arg("setup_statements"),
+                  nb::arg("cached_statements"), nb::arg("inline_reads"), nb::arg("sync_interval").none(),
+                  "Readers on an embedded replica, writes to its primary.")
       .def("open", &NativePool::open, port)
       .def("execute", &NativePool::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
       .def("executemany", &NativePool::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
       .def("goes_to_writer", &NativePool::goes_to_writer, nb::arg("sql").none())
       .def("executebatch", &NativePool::executebatch, port, nb::arg("statements"))
       .def("close", &NativePool::close, port)
+      .def("sync", &NativePool::sync, port)
       .def("stats", &NativePool::stats)
       .def("transaction", &NativePool::transaction)
       .def("snapshot", &NativePool::snapshot)
       .def_prop_ro("size", &NativePool::size)
       .def_prop_ro("reader_count", &NativePool::reader_count)
       .def_prop_ro("closed", &NativePool::closed)
-      .def_prop_ro("is_remote", &NativePool::is_remote);
+      .def_prop_ro("is_remote", &NativePool::is_remote)
+      .def_prop_ro("is_replica", &NativePool::is_replica);
 
   nb::class_<NativePinned>(m, "NativePinned",
                            "A transaction or snapshot pinning one member of a pool; rolls back if dropped unended.")

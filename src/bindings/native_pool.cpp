@@ -39,9 +39,32 @@ NativePool NativePool::remote(const std::string& url, nb::handle auth_token, dou
   return NativePool(std::make_shared<remote::RemotePool>(remote_options(url, auth_token, timeout), size), false, true);
 }
 
+NativePool NativePool::replica(nb::bytes database, const std::string& sync_url, nb::handle auth_token, std::size_t size,
+                               double timeout, std::vector<std::string> setup_statements, std::size_t cached_statements,
+                               bool inline_reads, std::optional<double> sync_interval) {
+  PoolOptions options;
+  options.database.assign(database.c_str(), database.size());
+  options.size = size;
+  options.timeout_seconds = timeout;
+  options.setup_statements = std::move(setup_statements);
+  options.cached_statements = cached_statements;
+  std::optional<std::chrono::milliseconds> interval;
+  if (sync_interval) interval = std::chrono::milliseconds(static_cast<std::int64_t>(*sync_interval * 1000.0));
+  auto pool = std::make_shared<replica::ReplicaPool>(std::move(options), remote_options(sync_url, auth_token, timeout),
+                                                     size, interval);
+  close_at_exit(pool->local());
+  return NativePool(pool, inline_reads, false, pool);
+}
+
+nb::object NativePool::sync(nb::handle port) {
+  if (!replica_) raise(ErrorKind::NotSupported, "sync() is for pools on embedded replicas: create_pool(sync_url=...)");
+  return start_operation(port, core_, [&](auto sink, auto tag) { replica_->sync(std::move(sink), tag); });
+}
+
 NativePool::~NativePool() {
   // Destroying a local pool joins its workers.
   nb::gil_scoped_release released;
+  replica_.reset();
   core_.reset();
 }
 

@@ -7,11 +7,13 @@
 #include <nanobind/nanobind.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "native_connection.hpp"
 #include "pool_backend.hpp"
+#include "replica_pool.hpp"
 
 namespace aiolibsql::py {
 
@@ -27,6 +29,10 @@ class NativePool {
                           nb::handle encryption_key, std::string cipher);
   // InterfaceError for a URL that is not a remote database's.
   static NativePool remote(const std::string& url, nb::handle auth_token, double timeout, std::size_t size);
+  // Readers on the embedded replica in `database`, writes to the primary at `sync_url`.
+  static NativePool replica(nb::bytes database, const std::string& sync_url, nb::handle auth_token, std::size_t size,
+                            double timeout, std::vector<std::string> setup_statements, std::size_t cached_statements,
+                            bool inline_reads, std::optional<double> sync_interval);
   NativePool(NativePool&&) noexcept = default;
   NativePool& operator=(NativePool&&) = delete;
   ~NativePool();
@@ -41,6 +47,8 @@ class NativePool {
   // awaiting it would wait for its own transaction to end.
   bool goes_to_writer(nb::handle sql);
   nb::object close(nb::handle port);
+  // A replica pool's sync with its primary; NotSupportedError otherwise.
+  nb::object sync(nb::handle port);
   nb::list stats() const;
   NativePinned transaction() const;
   NativePinned snapshot() const;
@@ -48,12 +56,16 @@ class NativePool {
   std::size_t reader_count() const noexcept { return core_->reader_count(); }
   bool closed() const { return core_->is_closed(); }
   bool is_remote() const noexcept { return remote_; }
+  bool is_replica() const noexcept { return replica_ != nullptr; }
 
  private:
-  NativePool(std::shared_ptr<PoolBackend> core, bool inline_reads, bool remote)
-      : core_(std::move(core)), inline_reads_(inline_reads), remote_(remote) {}
+  NativePool(std::shared_ptr<PoolBackend> core, bool inline_reads, bool remote,
+             std::shared_ptr<replica::ReplicaPool> replica = nullptr)
+      : core_(std::move(core)), replica_(std::move(replica)), inline_reads_(inline_reads), remote_(remote) {}
 
   std::shared_ptr<PoolBackend> core_;
+  // The same pool when it is on an embedded replica; null otherwise.
+  std::shared_ptr<replica::ReplicaPool> replica_;
   bool inline_reads_;
   bool remote_;
   InlineStreak streak_;

@@ -54,10 +54,12 @@ Pool::~Pool() {
 void Pool::open(Sink sink, std::uintptr_t tag) {
   auto outer = std::make_shared<Operation>(nullptr, std::move(sink), tag);
   auto self = shared_from_this();
-  auto open_member = [self](OpenOptions options) {
-    return [self, options = std::move(options)](Connection& connection) -> Outcome {
+  auto open_member = [self](OpenOptions options, bool writer) {
+    return [self, options = std::move(options), writer](Connection& connection) -> Outcome {
+      if (writer && self->options_.before_open) self->options_.before_open();
       connection.open(options);
       for (const auto& statement : self->options_.setup_statements) run_sql(connection, statement);
+      if (self->options_.after_open) self->options_.after_open(connection);
       return {};
     };
   };
@@ -82,9 +84,9 @@ void Pool::open(Sink sink, std::uintptr_t tag) {
           return;
         }
         auto joined = all_of(self->readers_.size(), outer);
-        for (auto& reader : self->readers_) reader->run(open_member(reader_options), joined, 0);
+        for (auto& reader : self->readers_) reader->run(open_member(reader_options, false), joined, 0);
       });
-  writer_->run(open_member(std::move(writer_options)), then_readers, 0);
+  writer_->run(open_member(std::move(writer_options), true), then_readers, 0);
 }
 
 std::chrono::steady_clock::time_point Pool::lock_deadline_from_now() const {
@@ -285,6 +287,10 @@ void Pool::end_transaction(std::uint64_t transaction, bool commit, Sink sink, st
   submit_to_writer(std::move(end), transaction, false);
 }
 
+void Pool::run_on_writer(AsyncConnection::ConnectionWork work, Sink sink, std::uintptr_t tag) {
+  submit_to_writer(writer_operation(std::move(work), std::move(sink), tag), 0, false);
+}
+
 std::int64_t Pool::pin(PinKind kind, Sink sink, std::uintptr_t tag) {
   if (kind == PinKind::Transaction) return static_cast<std::int64_t>(begin_transaction(std::move(sink), tag));
   return begin_snapshot(std::move(sink), tag);
@@ -373,8 +379,8 @@ void Pool::close(Sink sink, std::uintptr_t tag) {
   for (auto& reader : readers_) reader->close(joined, 0);
   // The writer's last work: checkpoint (waiting for the readers to let go), then close.
   writer_->executor().close(writer_->make_operation(
-      [](Connection& connection) -> Outcome {
-        if (connection.is_open()) {
+      [checkpoint = options_.checkpoint_on_close](Connection& connection) -> Outcome {
+        if (checkpoint && connection.is_open()) {
           try {
             run_sql(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
           } catch (const DbError&) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,13 @@ struct PoolOptions {
   // Every connection of the pool opens the file with this key and cipher.
   Secret encryption_key;
   std::string cipher = "aes256cbc";
+  // For pools whose file is more than a database (an embedded replica): run
+  // on the writer's thread before it opens the file, and on each connection
+  // after its setup statements.
+  std::function<void()> before_open;
+  std::function<void(Connection&)> after_open;
+  // Whether close() checkpoints the WAL into the file (a replica's must stay).
+  bool checkpoint_on_close = true;
 };
 
 class Pool final : public std::enable_shared_from_this<Pool>, public PoolBackend, public BatchTarget {
@@ -92,6 +100,8 @@ class Pool final : public std::enable_shared_from_this<Pool>, public PoolBackend
   int begin_snapshot(Sink sink, std::uintptr_t tag);
   void snapshot_execute(int reader, std::string sql, Params params, Sink sink, std::uintptr_t tag);
   void end_snapshot(int reader, Sink sink, std::uintptr_t tag);
+  // Work on the writer, through its gate, in order with the writes.
+  void run_on_writer(AsyncConnection::ConnectionWork work, Sink sink, std::uintptr_t tag);
 
   // Also fails writes waiting at the gate, and checkpoints the WAL.
   void close(Sink sink, std::uintptr_t tag) override;

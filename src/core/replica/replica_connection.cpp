@@ -17,20 +17,6 @@ void fail_into(const ConnectionBackend::Sink& sink, std::uintptr_t tag, Error er
   Operation::complete(std::make_shared<Operation>(nullptr, sink, tag), std::move(error));
 }
 
-QueryResult report_row(const SyncReport& report) {
-  QueryResult result;
-  auto columns = std::make_shared<Columns>();
-  columns->names = {"frames_pulled", "frames_pushed", "generation", "frame"};
-  columns->decltypes.assign(columns->names.size(), "");
-  result.columns = std::move(columns);
-  result.rows = RowChunk(4);
-  result.rows.append_integer(static_cast<std::int64_t>(report.frames_pulled));
-  result.rows.append_integer(static_cast<std::int64_t>(report.frames_pushed));
-  result.rows.append_integer(report.generation);
-  result.rows.append_integer(report.frame);
-  return result;
-}
-
 }  // namespace
 
 // Where a step's work completes: hands its outcome to the step's operation.
@@ -108,7 +94,7 @@ void ReplicaConnection::finish(std::shared_ptr<Operation> operation, Outcome out
 void ReplicaConnection::on_primary(const std::function<void(remote::RemoteConnection&, Sink)>& start, Sink inner) {
   // What it changes reaches the local file with the next pull, which the
   // next local read makes first.
-  behind_->store(true);
+  catch_up_->wrote();
   if (primary_open_->load()) return start(*primary_, std::move(inner));
   // The primary was unreachable when the replica opened: reach it now.
   primary_->open(std::make_shared<CallbackSink>(
@@ -124,17 +110,8 @@ void ReplicaConnection::on_primary(const std::function<void(remote::RemoteConnec
 
 void ReplicaConnection::on_local(AsyncConnection::ConnectionWork work, Sink inner, std::uintptr_t tag) {
   local_->run(
-      [sync = sync_, behind = behind_, work = std::move(work)](Connection& connection) -> Outcome {
-        // While a result is open its read transaction holds the WAL: the
-        // pull waits for a later read.
-        if (connection.open_results() == 0 && behind->exchange(false)) {
-          try {
-            sync->pull(connection);
-          } catch (...) {
-            behind->store(true);
-            throw;
-          }
-        }
+      [sync = sync_, catch_up = catch_up_, work = std::move(work)](Connection& connection) -> Outcome {
+        catch_up->before_read(connection, *sync);
         return work(connection);
       },
       std::move(inner), tag);
@@ -163,7 +140,7 @@ std::shared_ptr<Operation> ReplicaConnection::open(Sink sink, std::uintptr_t tag
           });
     }
     local_->run(
-        [sync = sync_, options = local_options_](Connection& connection) -> Outcome {
+        [sync = sync_, catch_up = catch_up_, options = local_options_](Connection& connection) -> Outcome {
           const bool made = sync->bootstrap();
           // Set up outside any transaction; the caller's transaction control
           // (which may open one at once) comes last.
@@ -173,7 +150,7 @@ std::shared_ptr<Operation> ReplicaConnection::open(Sink sink, std::uintptr_t tag
           sync->prepare(connection);
           // A new replica starts in step: the primary has just answered. An
           // existing one opens from its files alone, primary or not.
-          if (made) sync->pull(connection);
+          if (made) catch_up->pulling([&] { return sync->pull(connection); });
           connection.set_transaction_control(options.transaction_control);
           return {};
         },
@@ -307,15 +284,13 @@ std::shared_ptr<Operation> ReplicaConnection::sync(Sink sink, std::uintptr_t tag
 std::shared_ptr<Operation> ReplicaConnection::submit_sync(Sink sink, std::uintptr_t tag) {
   return submit(std::move(sink), tag, [this, tag](Sink inner) {
     local_->run(
-        [sync = sync_, behind = behind_, push = !online()](Connection& connection) -> Outcome {
+        [sync = sync_, catch_up = catch_up_, push = !online()](Connection& connection) -> Outcome {
           if (connection.open_results() != 0) {
             throw DbError(Error{ErrorKind::Programming, -1,
                                 "sync() cannot run while a result of this connection is still open: fetch it or "
                                 "close its cursor first"});
           }
-          const SyncReport report = sync->sync(connection, push);
-          behind->store(false);
-          return report_row(report);
+          return sync_result(catch_up->pulling([&] { return sync->sync(connection, push); }));
         },
         std::move(inner), tag);
   });
@@ -359,7 +334,7 @@ std::shared_ptr<Operation> ReplicaConnection::close(Sink sink, std::uintptr_t ta
 }
 
 std::optional<QueryResult> ReplicaConnection::try_execute_inline(std::string_view sql, Params& params) {
-  if (behind_->load() || (online() && (!only_reads(sql) || primary_->in_transaction()))) return std::nullopt;
+  if (catch_up_->behind() || (online() && (!only_reads(sql) || primary_->in_transaction()))) return std::nullopt;
   {
     std::lock_guard lock(mutex_);
     if (running_ || closed_) return std::nullopt;

@@ -14,6 +14,7 @@
 
 #include "async_connection.hpp"
 #include "background_sync.hpp"
+#include "catch_up.hpp"
 #include "connection_backend.hpp"
 #include "ordered_queue.hpp"
 #include "remote_connection.hpp"
@@ -97,8 +98,7 @@ class ReplicaConnection final : public std::enable_shared_from_this<ReplicaConne
   std::shared_ptr<remote::RemoteConnection> primary_;
   // Whether the primary has been reached (see on_primary).
   std::shared_ptr<std::atomic<bool>> primary_open_ = std::make_shared<std::atomic<bool>>(false);
-  // Set when the primary may hold changes the local file lacks.
-  std::shared_ptr<std::atomic<bool>> behind_ = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<CatchUp> catch_up_ = std::make_shared<CatchUp>();
 
   mutable std::mutex mutex_;
   std::optional<std::chrono::milliseconds> sync_interval_;

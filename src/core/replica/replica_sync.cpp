@@ -43,6 +43,20 @@ bool ReplicaSync::bootstrap() {
   return true;
 }
 
+QueryResult sync_result(const SyncReport& report) {
+  QueryResult result;
+  auto columns = std::make_shared<Columns>();
+  columns->names = {"frames_pulled", "frames_pushed", "generation", "frame"};
+  columns->decltypes.assign(columns->names.size(), "");
+  result.columns = std::move(columns);
+  result.rows = RowChunk(4);
+  result.rows.append_integer(static_cast<std::int64_t>(report.frames_pulled));
+  result.rows.append_integer(static_cast<std::int64_t>(report.frames_pushed));
+  result.rows.append_integer(report.generation);
+  result.rows.append_integer(report.frame);
+  return result;
+}
+
 void ReplicaSync::prepare(Connection& connection) {
   run_sql(connection, "PRAGMA journal_mode = WAL");
   // A pulled transaction is acknowledged in the metadata only once it is on

@@ -24,6 +24,12 @@ struct SyncReport {
   std::uint32_t frame = 0;
 };
 
+// What sync() completes with: one row of frames_pulled, frames_pushed,
+// generation and frame.
+QueryResult sync_result(const SyncReport& report);
+
+// Not thread-safe: every pull and push of a replica goes through its
+// CatchUp, which serialises them.
 class ReplicaSync {
  public:
   ReplicaSync(std::string database, SyncClient client) : database_(std::move(database)), client_(std::move(client)) {}
