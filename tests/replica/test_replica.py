@@ -18,6 +18,7 @@ from typing import Any
 import aiolibsql_sqlalchemy  # noqa: F401 - registers the sqlite+aiolibsql dialect
 import libsql
 import pytest
+from servers import control
 from servers.control import inject, release_stalled, wait_until_stalling
 from servers.launch import hrana_server_process
 from sqlalchemy import create_engine, text
@@ -36,14 +37,11 @@ def primary() -> Iterator[str]:
 
 
 def on_primary(url: str, *statements: str) -> None:
-    connection = libsql.connect(url, auth_token=TOKEN)
-    for statement in statements:
-        connection.execute(statement)
-    connection.commit()
+    control.on_primary(url, TOKEN, *statements)
 
 
 def primary_rows(url: str) -> list[tuple[Any, ...]]:
-    return list(libsql.connect(url, auth_token=TOKEN).execute("SELECT x FROM t ORDER BY x").fetchall())
+    return control.rows_on_primary(url, TOKEN)
 
 
 def replica(url: str, path: Path, **options: Any) -> aiolibsql._opening.Opening[aiolibsql.Connection]:

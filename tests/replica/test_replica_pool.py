@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import libsql
 import pytest
+from servers import control
 from servers.launch import sync_primary
 
 import aiolibsql
@@ -25,14 +25,11 @@ def primary() -> Iterator[str]:
 
 
 def on_primary(url: str, *statements: str) -> None:
-    connection = libsql.connect(url, auth_token=TOKEN)
-    for statement in statements:
-        connection.execute(statement)
-    connection.commit()
+    control.on_primary(url, TOKEN, *statements)
 
 
 def primary_rows(url: str) -> list[tuple[Any, ...]]:
-    return list(libsql.connect(url, auth_token=TOKEN).execute("SELECT x FROM t ORDER BY x").fetchall())
+    return control.rows_on_primary(url, TOKEN)
 
 
 def replica_pool(url: str, path: Path, **options: Any) -> Any:

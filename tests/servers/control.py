@@ -42,3 +42,20 @@ def served(url: str, what: str = "pipelines") -> int:
 def round_trips_served(remote: Remote) -> int:
     """Every Hrana request the server answered: pipelines, cursors and v1 requests."""
     return served(remote.url, "round_trips")
+
+
+def on_primary(url: str, token: str | None, *statements: str) -> None:
+    """Runs `statements` on the database at `url` through the official libsql client, then commits."""
+    import libsql
+
+    connection = libsql.connect(url, auth_token=token or "")
+    for statement in statements:
+        connection.execute(statement)
+    connection.commit()
+
+
+def rows_on_primary(url: str, token: str | None, sql: str = "SELECT x FROM t ORDER BY x") -> list[tuple[object, ...]]:
+    """What `sql` returns on the database at `url`, through the official libsql client."""
+    import libsql
+
+    return list(libsql.connect(url, auth_token=token or "").execute(sql).fetchall())

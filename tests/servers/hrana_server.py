@@ -655,13 +655,18 @@ def main() -> None:
             options.port,
             options.move_streams,
         )
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        threading.Thread(target=server.expire_idle_streams, daemon=True).start()
-        print(f"listening 127.0.0.1:{server.server_address[1]}", flush=True)
-        sys.stdin.read()
-        server.stopping.set()
-        server.released.set()
-        server.shutdown()
+        serve_until_stdin_closes(server)
+
+
+def serve_until_stdin_closes(server: HranaServer) -> None:
+    """Serves, says where once ready, and stops when standard input closes."""
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    threading.Thread(target=server.expire_idle_streams, daemon=True).start()
+    print(f"listening 127.0.0.1:{server.server_address[1]}", flush=True)
+    sys.stdin.read()
+    server.stopping.set()
+    server.released.set()
+    server.shutdown()
 
 
 if __name__ == "__main__":

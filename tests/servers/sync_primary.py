@@ -45,13 +45,12 @@ import re
 import secrets
 import sqlite3
 import struct
-import sys
 import tempfile
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-from hrana_server import Handler, HranaServer, Stream
+from hrana_server import Handler, HranaServer, Stream, serve_until_stdin_closes
 
 PAGE_SIZE = 4096
 FRAME_HEADER_SIZE = 24
@@ -311,13 +310,7 @@ def main() -> None:
         database = options.database or os.path.join(directory, "primary.db")
         server = SyncPrimary(database, options.auth_token, options.port)
         server.RequestHandlerClass = SyncHandler
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        threading.Thread(target=server.expire_idle_streams, daemon=True).start()
-        print(f"listening 127.0.0.1:{server.server_address[1]}", flush=True)
-        sys.stdin.read()
-        server.stopping.set()
-        server.released.set()
-        server.shutdown()
+        serve_until_stdin_closes(server)
 
 
 if __name__ == "__main__":
