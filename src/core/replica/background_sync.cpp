@@ -7,29 +7,35 @@
 
 namespace aiolibsql::replica {
 
-BackgroundSync::BackgroundSync(std::chrono::milliseconds interval, Attempt attempt)
-    : generation_(fork_generation()),
-      thread_([state = state_, interval, attempt = std::move(attempt)] { run(state, interval, attempt); }) {}
+BackgroundSync::BackgroundSync(std::chrono::milliseconds interval, Attempt attempt) : generation_(fork_generation()) {
+  state_->thread =
+      std::thread([state = state_, interval, attempt = std::move(attempt)] { run(state, interval, attempt); });
+}
 
 BackgroundSync::~BackgroundSync() { stop(); }
 
 void BackgroundSync::stop() {
+  if (fork_generation() != generation_) {
+    state_->kept_after_fork = state_;
+    return;
+  }
   {
     std::lock_guard lock(state_->mutex);
     state_->stopping = true;
   }
   state_->changed.notify_all();
-  if (!thread_.joinable()) return;
-  // In a fork() child the thread is the parent's; from inside a sync's
-  // `done` it would wait for itself.
-  if (fork_generation() != generation_ || thread_.get_id() == std::this_thread::get_id()) {
-    thread_.detach();
+  auto& thread = state_->thread;
+  if (!thread.joinable()) return;
+  // From inside a sync's `done` it would wait for itself.
+  if (thread.get_id() == std::this_thread::get_id()) {
+    thread.detach();
   } else {
-    thread_.join();
+    thread.join();
   }
 }
 
 std::optional<Error> BackgroundSync::take_failure() {
+  if (fork_generation() != generation_) return std::nullopt;
   std::lock_guard lock(state_->mutex);
   return std::exchange(state_->failure, std::nullopt);
 }

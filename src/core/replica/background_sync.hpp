@@ -33,7 +33,8 @@ class BackgroundSync {
 
   // No sync starts after this; returns without waiting for one under way.
   void stop();
-  // The failure of the last sync, if it failed and nobody took it yet.
+  // The failure of the last sync, if it failed and nobody took it yet;
+  // nothing in a fork() child.
   std::optional<Error> take_failure();
 
  private:
@@ -45,12 +46,15 @@ class BackgroundSync {
     bool stopping = false;
     bool attempt_running = false;
     std::optional<Error> failure;
+    // In a fork() child the thread is the parent's and the lock may have been
+    // held by it: the state keeps itself, and the thread record, for good.
+    std::thread thread;
+    std::shared_ptr<State> kept_after_fork;
   };
   static void run(const std::shared_ptr<State>& state, std::chrono::milliseconds interval, const Attempt& attempt);
 
   std::shared_ptr<State> state_ = std::make_shared<State>();
   std::uint64_t generation_;
-  std::thread thread_;
 };
 
 }  // namespace aiolibsql::replica

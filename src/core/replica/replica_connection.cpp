@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "completion_queue.hpp"
+#include "fork_generation.hpp"
 #include "sql_text.hpp"
 
 namespace aiolibsql::replica {
@@ -56,6 +57,11 @@ ReplicaConnection::ReplicaConnection(ReplicaOptions options)
 
 std::shared_ptr<Operation> ReplicaConnection::submit(Sink sink, std::uintptr_t tag, Start start) {
   auto operation = std::make_shared<Operation>(nullptr, std::move(sink), tag);
+  // In a fork() child the parent's threads may have held this lock.
+  if (is_inherited()) {
+    Operation::complete(operation, inherited_error());
+    return operation;
+  }
   std::unique_lock lock(mutex_);
   if (closed_) {
     lock.unlock();
@@ -267,6 +273,7 @@ void ReplicaConnection::start_background_sync() {
 }
 
 std::shared_ptr<Operation> ReplicaConnection::sync(Sink sink, std::uintptr_t tag) {
+  if (is_inherited()) return submit(std::move(sink), tag, nullptr);
   std::optional<Error> missed;
   {
     std::lock_guard lock(mutex_);
@@ -297,6 +304,7 @@ std::shared_ptr<Operation> ReplicaConnection::submit_sync(Sink sink, std::uintpt
 }
 
 std::shared_ptr<Operation> ReplicaConnection::close(Sink sink, std::uintptr_t tag) {
+  if (is_inherited()) return submit(std::move(sink), tag, nullptr);
   auto operation = std::make_shared<Operation>(nullptr, std::move(sink), tag);
   Step closing{operation, [this, tag](Sink inner) {
                  auto both = all_of(online() ? 2 : 1, std::make_shared<Operation>(nullptr, std::move(inner), tag));
@@ -334,7 +342,8 @@ std::shared_ptr<Operation> ReplicaConnection::close(Sink sink, std::uintptr_t ta
 }
 
 std::optional<QueryResult> ReplicaConnection::try_execute_inline(std::string_view sql, Params& params) {
-  if (catch_up_->behind() || (online() && (!only_reads(sql) || primary_->in_transaction()))) return std::nullopt;
+  if (is_inherited() || catch_up_->behind() || (online() && (!only_reads(sql) || primary_->in_transaction())))
+    return std::nullopt;
   {
     std::lock_guard lock(mutex_);
     if (running_ || closed_) return std::nullopt;
@@ -365,6 +374,7 @@ std::optional<std::string> ReplicaConnection::lacks(Capability capability) const
 }
 
 bool ReplicaConnection::cancel(std::uintptr_t tag) {
+  if (is_inherited()) return false;
   std::shared_ptr<Operation> removed;
   {
     std::lock_guard lock(mutex_);

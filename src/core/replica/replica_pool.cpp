@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "completion_queue.hpp"
+#include "fork_generation.hpp"
 
 namespace aiolibsql::replica {
 
@@ -19,7 +20,7 @@ void complete_into(const PoolBackend::Sink& sink, std::uintptr_t tag, Outcome ou
 
 ReplicaPool::ReplicaPool(PoolOptions local, remote::RemoteOptions primary, std::size_t streams,
                          std::optional<std::chrono::milliseconds> sync_interval)
-    : sync_interval_(sync_interval) {
+    : sync_interval_(sync_interval), generation_(fork_generation()) {
   sync_ = std::make_shared<ReplicaSync>(local.database, SyncClient(primary.endpoint, primary.http));
   local.before_open = [sync = sync_, made = made_] { *made = sync->bootstrap(); };
   local.after_open = [sync = sync_](Connection& connection) { sync->prepare(connection); };
@@ -131,6 +132,8 @@ void ReplicaPool::unpin(std::int64_t pin, PinKind kind, bool commit, Sink sink, 
 }
 
 void ReplicaPool::sync(Sink sink, std::uintptr_t tag) {
+  // In a fork() child the parent's threads may have held this pool's locks.
+  if (fork_generation() != generation_) return complete_into(sink, tag, inherited_error());
   std::optional<Error> missed;
   {
     std::lock_guard lock(mutex_);
@@ -166,6 +169,7 @@ void ReplicaPool::start_background_sync() {
 }
 
 void ReplicaPool::close(Sink sink, std::uintptr_t tag) {
+  if (fork_generation() != generation_) return complete_into(sink, tag, inherited_error());
   std::unique_ptr<BackgroundSync> background;
   {
     std::lock_guard lock(mutex_);

@@ -67,6 +67,8 @@ class ReplicaPool final : public std::enable_shared_from_this<ReplicaPool>, publ
   std::shared_ptr<Pool> local_;
   std::shared_ptr<remote::RemotePool> primary_;
   std::optional<std::chrono::milliseconds> sync_interval_;
+  // The process generation (see fork_generation()) the pool was made in.
+  std::uint64_t generation_;
   std::mutex mutex_;
   std::unique_ptr<BackgroundSync> background_;
   bool closed_ = false;
