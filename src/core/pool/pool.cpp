@@ -6,6 +6,7 @@
 
 #include "completion_queue.hpp"
 #include "error.hpp"
+#include "fork_generation.hpp"
 #include "pool/group_commit.hpp"
 #include "pool/lock_deadline.hpp"
 #include "statement.hpp"
@@ -369,6 +370,10 @@ void Pool::end_snapshot(int reader, Sink sink, std::uintptr_t tag) {
 }
 
 void Pool::close(Sink sink, std::uintptr_t tag) {
+  if (writer_->is_inherited()) {
+    Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag), inherited_error());
+    return;
+  }
   if (!gate_.close()) {
     Operation::complete(std::make_shared<Operation>(nullptr, std::move(sink), tag), {});
     return;

@@ -57,13 +57,20 @@ WriterGate::~WriterGate() {
   }
 }
 
+bool WriterGate::inherited() const noexcept { return fork_generation() != generation_; }
+
 std::uint64_t WriterGate::new_transaction() {
+  if (inherited()) return 0;
   std::lock_guard lock(state_->mutex);
   return ++state_->last_transaction;
 }
 
 void WriterGate::submit(Operations operations, std::uint64_t transaction, bool begins) {
   std::optional<Error> refusal = pool_closed_error();
+  if (inherited()) {
+    for (auto& operation : operations) Operation::complete(std::move(operation), inherited_error());
+    return;
+  }
   {
     std::lock_guard lock(state_->mutex);
     auto& waiting = state_->waiting;
@@ -92,11 +99,13 @@ void WriterGate::submit(Operations operations, std::uint64_t transaction, bool b
 }
 
 void WriterGate::require_holder(std::uint64_t transaction) const {
+  if (inherited()) throw DbError(inherited_error());
   std::lock_guard lock(state_->mutex);
   if (state_->holder != transaction) throw DbError(transaction_ended_error());
 }
 
 void WriterGate::open(std::uint64_t transaction) {
+  if (inherited()) return;
   std::lock_guard lock(state_->mutex);
   if (state_->holder != transaction) return;
   state_->holder = 0;
@@ -128,6 +137,7 @@ std::vector<std::shared_ptr<Operation>> WriterGate::take_orphans(State& state,
 }
 
 OrderedQueue<>::Removal WriterGate::cancel(std::uintptr_t tag) {
+  if (inherited()) return OrderedQueue<>::Removal::NotQueued;
   std::shared_ptr<Operation> cancelled;
   std::vector<std::shared_ptr<Operation>> orphans;
   {
@@ -151,6 +161,7 @@ OrderedQueue<>::Removal WriterGate::cancel(std::uintptr_t tag) {
 }
 
 bool WriterGate::close() {
+  if (inherited()) return false;
   std::deque<Waiting> waiting;
   {
     std::lock_guard lock(state_->mutex);
@@ -164,6 +175,7 @@ bool WriterGate::close() {
 }
 
 bool WriterGate::is_closed() const {
+  if (inherited()) return false;
   std::lock_guard lock(state_->mutex);
   return state_->closed;
 }

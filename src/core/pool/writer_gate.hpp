@@ -53,6 +53,10 @@ class WriterGate {
   bool close();
   bool is_closed() const;
 
+  // In a fork() child every call answers without the lock, which a thread
+  // of the parent (the timer, a background sync) may have held at the fork:
+  // work fails with the error of an inherited object.
+
  private:
   struct Waiting {
     std::shared_ptr<Operation> operation;
@@ -75,6 +79,8 @@ class WriterGate {
   // With the lock held: takes out the waiting work of each transaction in
   // `never_begun`, whose BEGIN will not run.
   static std::vector<std::shared_ptr<Operation>> take_orphans(State& state, std::span<const std::uint64_t> never_begun);
+
+  bool inherited() const noexcept;
 
   std::function<void(Operations)> pass_;
   std::uint64_t generation_;
