@@ -417,3 +417,23 @@ async def test_sync_inside_an_offline_transaction_is_refused_and_the_transaction
         await conn.commit()
         assert (await conn.sync()).frames_pushed > 0
     assert primary_rows(primary) == [(1,)]
+
+
+async def test_close_stops_a_sync_stalled_at_the_primary_instead_of_waiting_for_it(
+    primary: str, tmp_path: Path
+) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER)")
+    conn = await replica(primary, tmp_path / "r.db", timeout=60)
+    inject(primary, "stall")
+    sync = asyncio.ensure_future(conn.sync())
+    await asyncio.to_thread(wait_until_stalling, primary)
+    queued = asyncio.ensure_future(conn.execute_fetchall("SELECT 1"))
+    await asyncio.wait_for(conn.close(), 10)
+    with pytest.raises(aiolibsql.OperationalError, match="interrupted"):
+        await sync
+    with pytest.raises(aiolibsql.ProgrammingError, match="closed"):
+        await queued
+    release_stalled(primary)
+    # The replica reopens as it was.
+    async with replica(primary, tmp_path / "r.db") as reopened:
+        assert await reopened.execute_fetchall("SELECT count(*) FROM t") == [(0,)]

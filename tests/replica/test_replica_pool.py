@@ -88,3 +88,17 @@ async def test_a_replica_pool_refuses_offline_and_a_plain_pool_refuses_sync(prim
     async with aiolibsql.create_pool(str(tmp_path / "plain.db")) as pool:
         with pytest.raises(aiolibsql.NotSupportedError, match="embedded replicas"):
             await pool.sync()
+
+
+async def test_closing_a_replica_pool_stops_a_sync_stalled_at_the_primary(primary: str, tmp_path: Path) -> None:
+    from servers.control import inject, release_stalled, wait_until_stalling
+
+    on_primary(primary, "CREATE TABLE t (x INTEGER)")
+    pool = await aiolibsql.create_pool(str(tmp_path / "r.db"), size=2, sync_url=primary, auth_token=TOKEN, timeout=60)
+    inject(primary, "stall")
+    sync = asyncio.ensure_future(pool.sync())
+    await asyncio.to_thread(wait_until_stalling, primary)
+    await asyncio.wait_for(pool.close(), 10)
+    with pytest.raises(aiolibsql.OperationalError, match="interrupted"):
+        await sync
+    release_stalled(primary)

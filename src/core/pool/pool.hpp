@@ -107,6 +107,10 @@ class Pool final : public std::enable_shared_from_this<Pool>, public PoolBackend
   void close(Sink sink, std::uintptr_t tag) override;
   // For process exit: see Connection::interrupt_permanently.
   void interrupt_permanently() noexcept;
+  // Interrupts what the writer runs now, if anything (see AsyncConnection::interrupt).
+  void interrupt_writer() { writer_->interrupt(); }
+  // Set while the writer's running work is being interrupted or cancelled.
+  const std::atomic<bool>& writer_cancellation() const noexcept { return writer_->executor().cancellation(); }
   bool cancel(std::uintptr_t tag) override;
   // Autocommit writes a SubmissionBatch held: through the gate, in order.
   void submit_held(std::span<std::shared_ptr<Operation>> operations) override;

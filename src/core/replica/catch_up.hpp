@@ -30,15 +30,23 @@ class CatchUp {
   auto pulling(Pull&& pull) {
     std::lock_guard lock(mutex_);
     const std::uint64_t mark = written_.load(std::memory_order_acquire);
+    struct Busy {
+      std::atomic<bool>& flag;
+      explicit Busy(std::atomic<bool>& busy) : flag(busy) { flag.store(true, std::memory_order_release); }
+      ~Busy() { flag.store(false, std::memory_order_release); }
+    } busy(pulling_);
     auto result = pull();
     pulled_.store(std::max(pulled_.load(std::memory_order_relaxed), mark), std::memory_order_release);
     return result;
   }
+  // Whether a pull or push is under way.
+  bool pulling_now() const noexcept { return pulling_.load(std::memory_order_acquire); }
 
  private:
   std::mutex mutex_;
   std::atomic<std::uint64_t> written_{0};
   std::atomic<std::uint64_t> pulled_{0};
+  std::atomic<bool> pulling_{false};
 };
 
 }  // namespace aiolibsql::replica

@@ -55,7 +55,7 @@ ReplicaConnection::ReplicaConnection(ReplicaOptions options)
   local_options_ = std::move(options.local);
 }
 
-std::shared_ptr<Operation> ReplicaConnection::submit(Sink sink, std::uintptr_t tag, Start start) {
+std::shared_ptr<Operation> ReplicaConnection::submit(Sink sink, std::uintptr_t tag, Start start, bool is_sync) {
   auto operation = std::make_shared<Operation>(nullptr, std::move(sink), tag);
   // In a fork() child the parent's threads may have held this lock.
   if (is_inherited()) {
@@ -68,12 +68,13 @@ std::shared_ptr<Operation> ReplicaConnection::submit(Sink sink, std::uintptr_t t
     Operation::complete(operation, closed_error());
     return operation;
   }
-  Step step{operation, std::move(start)};
+  Step step{operation, std::move(start), is_sync};
   if (running_) {
     queue_.push_back(std::move(step));
     return operation;
   }
   running_ = operation;
+  running_sync_ = is_sync;
   lock.unlock();
   run(std::move(step));
   return operation;
@@ -93,6 +94,7 @@ void ReplicaConnection::finish(std::shared_ptr<Operation> operation, Outcome out
   }
   Step next = queue_.take_front();
   running_ = next.operation;
+  running_sync_ = next.is_sync;
   lock.unlock();
   run(std::move(next));
 }
@@ -289,18 +291,21 @@ std::shared_ptr<Operation> ReplicaConnection::sync(Sink sink, std::uintptr_t tag
 }
 
 std::shared_ptr<Operation> ReplicaConnection::submit_sync(Sink sink, std::uintptr_t tag) {
-  return submit(std::move(sink), tag, [this, tag](Sink inner) {
-    local_->run(
-        [sync = sync_, catch_up = catch_up_, push = !online()](Connection& connection) -> Outcome {
-          if (connection.open_results() != 0) {
-            throw DbError(Error{ErrorKind::Programming, -1,
-                                "sync() cannot run while a result of this connection is still open: fetch it or "
-                                "close its cursor first"});
-          }
-          return sync_result(catch_up->pulling([&] { return sync->sync(connection, push); }));
-        },
-        std::move(inner), tag);
-  });
+  return submit(
+      std::move(sink), tag,
+      [this, tag](Sink inner) {
+        local_->run(
+            [sync = sync_, catch_up = catch_up_, push = !online()](Connection& connection) -> Outcome {
+              if (connection.open_results() != 0) {
+                throw DbError(Error{ErrorKind::Programming, -1,
+                                    "sync() cannot run while a result of this connection is still open: fetch it or "
+                                    "close its cursor first"});
+              }
+              return sync_result(catch_up->pulling([&] { return sync->sync(connection, push); }));
+            },
+            std::move(inner), tag);
+      },
+      true);
 }
 
 std::shared_ptr<Operation> ReplicaConnection::close(Sink sink, std::uintptr_t tag) {
@@ -313,6 +318,7 @@ std::shared_ptr<Operation> ReplicaConnection::close(Sink sink, std::uintptr_t ta
                }};
   std::deque<Step> abandoned;
   bool run_now = false;
+  bool interrupt_sync = false;
   std::unique_ptr<BackgroundSync> background;
   {
     std::lock_guard lock(mutex_);
@@ -331,12 +337,14 @@ std::shared_ptr<Operation> ReplicaConnection::close(Sink sink, std::uintptr_t ta
     // After the running step, if there is one.
     if (running_) {
       queue_.push_back(std::move(closing));
+      interrupt_sync = running_sync_;
     } else {
       running_ = operation;
       run_now = true;
     }
   }
   OrderedQueue<Step>::fail_all(std::move(abandoned), closed_error());
+  if (interrupt_sync) local_->interrupt();
   if (run_now) run(std::move(closing));
   return operation;
 }

@@ -75,10 +75,13 @@ class ReplicaConnection final : public std::enable_shared_from_this<ReplicaConne
   struct Step {
     std::shared_ptr<Operation> operation;
     Start start;
+    // A sync: safe to interrupt (a pull or push sent again changes nothing),
+    // so close() stops one waiting on the network instead of waiting for it.
+    bool is_sync = false;
   };
   class StepSink;
 
-  std::shared_ptr<Operation> submit(Sink sink, std::uintptr_t tag, Start start);
+  std::shared_ptr<Operation> submit(Sink sink, std::uintptr_t tag, Start start, bool is_sync = false);
   std::shared_ptr<Operation> submit_sync(Sink sink, std::uintptr_t tag);
   // Once open, with sync_interval: the background syncs begin.
   void start_background_sync();
@@ -105,6 +108,7 @@ class ReplicaConnection final : public std::enable_shared_from_this<ReplicaConne
   std::unique_ptr<BackgroundSync> background_;
   OrderedQueue<Step> queue_;
   std::shared_ptr<Operation> running_;
+  bool running_sync_ = false;
   bool closed_ = false;
 };
 

@@ -26,6 +26,8 @@ ReplicaPool::ReplicaPool(PoolOptions local, remote::RemoteOptions primary, std::
   local.after_open = [sync = sync_](Connection& connection) { sync->prepare(connection); };
   local.checkpoint_on_close = false;
   local_ = std::make_shared<Pool>(std::move(local));
+  // Every pull and push runs on the local writer.
+  sync_->watch_cancellation(&local_->writer_cancellation());
   primary_ = std::make_shared<remote::RemotePool>(std::move(primary), streams);
 }
 
@@ -178,6 +180,9 @@ void ReplicaPool::close(Sink sink, std::uintptr_t tag) {
   }
   // Stopped outside the lock: a sync it is starting needs the lock.
   if (background) background->stop();
+  // A sync waiting on the network is stopped rather than waited for: a pull
+  // or push sent again changes nothing. Writes never run on the local writer.
+  if (catch_up_->pulling_now()) local_->interrupt_writer();
   auto both = all_of(2, std::make_shared<Operation>(nullptr, std::move(sink), tag));
   primary_->close(both, tag);
   local_->close(both, tag);
