@@ -437,3 +437,27 @@ async def test_close_stops_a_sync_stalled_at_the_primary_instead_of_waiting_for_
     # The replica reopens as it was.
     async with replica(primary, tmp_path / "r.db") as reopened:
         assert await reopened.execute_fetchall("SELECT count(*) FROM t") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "PRAGMA wal_checkpoint(TRUNCATE)",
+        "pragma main.WAL_CHECKPOINT",
+        "PRAGMA wal_autocheckpoint = 1",
+        "PRAGMA journal_mode = DELETE",
+    ],
+)
+async def test_statements_that_would_empty_the_wal_are_refused_so_offline_writes_still_push(
+    primary: str, tmp_path: Path, statement: str
+) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER)")
+    async with replica(primary, tmp_path / "w.db", offline=True) as conn:
+        await conn.execute("INSERT INTO t VALUES (1)")
+        await conn.commit()
+        with pytest.raises(aiolibsql.DatabaseError, match="not authorized"):
+            await conn.execute(statement)
+        assert (await conn.sync()).frames_pushed > 0
+    assert primary_rows(primary) == [(1,)]
+    async with replica(primary, tmp_path / "w.db", offline=True) as reopened:
+        assert await rows(reopened) == [(1,)]

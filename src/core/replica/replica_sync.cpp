@@ -63,6 +63,7 @@ void ReplicaSync::prepare(Connection& connection) {
   // disk: the WAL must never be behind what the metadata says it holds.
   run_sql(connection, "PRAGMA synchronous = FULL");
   disable_checkpoints(connection.handle());
+  refuse_wal_changes(connection.handle());
   const std::uint32_t frames = wal_frame_count(connection.handle());
   if (frames < metadata_.durable_frame) {
     fail("the replica's WAL holds " + std::to_string(frames) + " frames but its metadata says " +

@@ -53,6 +53,23 @@ std::string wal_frame(sqlite3* db, std::uint32_t number) {
 
 void disable_checkpoints(sqlite3* db) { check(db, libsql_wal_disable_checkpoint(db)); }
 
+namespace {
+
+int refuse_checkpointing_pragmas(void*, int action, const char* pragma, const char* value, const char*,
+                                 const char*) noexcept {
+  if (action != SQLITE_PRAGMA || pragma == nullptr) return SQLITE_OK;
+  if (sqlite3_stricmp(pragma, "wal_checkpoint") == 0) return SQLITE_DENY;
+  const bool sets = value != nullptr;
+  if (sets && (sqlite3_stricmp(pragma, "wal_autocheckpoint") == 0 || sqlite3_stricmp(pragma, "journal_mode") == 0)) {
+    return SQLITE_DENY;
+  }
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+void refuse_wal_changes(sqlite3* db) { check(db, sqlite3_set_authorizer(db, refuse_checkpointing_pragmas, nullptr)); }
+
 void checkpoint_into_database(sqlite3* db) {
   int log = -1;
   int checkpointed = -1;

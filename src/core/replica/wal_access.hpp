@@ -40,6 +40,10 @@ std::string wal_frame(sqlite3* db, std::uint32_t number);
 // A replica's WAL must never be checkpointed into the database file behind
 // the protocol's back: frame numbers would no longer match the primary's.
 void disable_checkpoints(sqlite3* db);
+// Refuses (SQLITE_AUTH) the statements that would empty the WAL behind the
+// protocol's back: PRAGMA wal_checkpoint, and setting wal_autocheckpoint or
+// journal_mode. Frames not pushed yet would be lost from the push.
+void refuse_wal_changes(sqlite3* db);
 // At a new generation: the WAL goes into the database file and restarts empty.
 void checkpoint_into_database(sqlite3* db);
 
