@@ -8,6 +8,11 @@ from dataclasses import dataclass
 
 from .exceptions import NotSupportedError, ProgrammingError
 
+# A millisecond is the background sync's resolution; a year keeps every wait
+# representable on the native side.
+_SHORTEST_SYNC_INTERVAL = 0.001
+_LONGEST_SYNC_INTERVAL = 365 * 24 * 3600.0
+
 
 @dataclass(frozen=True)
 class SyncResult:
@@ -50,11 +55,15 @@ def replica_sync_url(
         raise NotSupportedError(
             "encryption_key with sync_url: the replica's pages travel to and from the primary as they are"
         )
+    if "\x00" in sync_url:
+        raise ValueError("sync_url must not contain NUL")
     if sync_interval is not None and (
         isinstance(sync_interval, bool)
         or not isinstance(sync_interval, (int, float))
         or not math.isfinite(sync_interval)
-        or sync_interval <= 0
+        or not _SHORTEST_SYNC_INTERVAL <= sync_interval <= _LONGEST_SYNC_INTERVAL
     ):
-        raise ValueError("sync_interval must be a positive number of seconds, or None")
+        raise ValueError(
+            f"sync_interval must be from {_SHORTEST_SYNC_INTERVAL} to {_LONGEST_SYNC_INTERVAL:.0f} seconds, or None"
+        )
     return sync_url

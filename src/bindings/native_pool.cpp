@@ -2,6 +2,7 @@
 
 #include <nanobind/stl/string.h>
 
+#include <cmath>
 #include <utility>
 
 #include "completion_port.hpp"
@@ -49,7 +50,8 @@ NativePool NativePool::replica(nb::bytes database, const std::string& sync_url, 
   options.setup_statements = std::move(setup_statements);
   options.cached_statements = cached_statements;
   std::optional<std::chrono::milliseconds> interval;
-  if (sync_interval) interval = std::chrono::milliseconds(static_cast<std::int64_t>(*sync_interval * 1000.0));
+  if (sync_interval)
+    interval = std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(*sync_interval * 1000.0)));
   auto pool = std::make_shared<replica::ReplicaPool>(std::move(options), remote_options(sync_url, auth_token, timeout),
                                                      size, interval);
   close_at_exit(pool->local());

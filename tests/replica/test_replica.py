@@ -40,8 +40,8 @@ def on_primary(url: str, *statements: str) -> None:
     control.on_primary(url, TOKEN, *statements)
 
 
-def primary_rows(url: str) -> list[tuple[Any, ...]]:
-    return control.rows_on_primary(url, TOKEN)
+def primary_rows(url: str, sql: str = "SELECT x FROM t ORDER BY x") -> list[tuple[Any, ...]]:
+    return control.rows_on_primary(url, TOKEN, sql)
 
 
 def replica(url: str, path: Path, **options: Any) -> aiolibsql._opening.Opening[aiolibsql.Connection]:
@@ -253,7 +253,7 @@ async def test_a_wrong_token_fails_the_first_connect_with_an_authentication_erro
 
 async def test_arguments_a_replica_cannot_take_are_refused_before_anything_opens(tmp_path: Path) -> None:
     url = "http://127.0.0.1:9"
-    for interval in (0, -1, float("nan"), "1", True):
+    for interval in (0, -1, 0.0001, 1e10, float("inf"), float("nan"), "1", True):
         with pytest.raises(ValueError, match="sync_interval"):
             aiolibsql.connect(str(tmp_path / "r.db"), sync_url=url, sync_interval=interval)  # type: ignore[arg-type]
     with pytest.raises(aiolibsql.ProgrammingError, match="sync_url"):
@@ -264,6 +264,8 @@ async def test_arguments_a_replica_cannot_take_are_refused_before_anything_opens
         aiolibsql.connect(":memory:", sync_url=url)
     with pytest.raises(TypeError):
         aiolibsql.connect(str(tmp_path / "r.db"), sync_url=b"http://x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="NUL"):
+        aiolibsql.connect(str(tmp_path / "r.db"), sync_url="http://127.0.0.1:9\x00/x")
     async with aiolibsql.connect(str(tmp_path / "plain.db")) as conn:
         with pytest.raises(aiolibsql.NotSupportedError, match="embedded replicas"):
             await conn.sync()
@@ -461,3 +463,32 @@ async def test_statements_that_would_empty_the_wal_are_refused_so_offline_writes
     assert primary_rows(primary) == [(1,)]
     async with replica(primary, tmp_path / "w.db", offline=True) as reopened:
         assert await rows(reopened) == [(1,)]
+
+
+async def test_local_reads_go_on_after_a_write_failed_because_the_primary_is_down(tmp_path: Path) -> None:
+    with hrana_server_process("--auth-token", TOKEN, script="sync_primary.py") as (url, process):
+        on_primary(url, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)")
+        async with replica(url, tmp_path / "r.db", timeout=5) as conn:
+            process.kill()
+            process.wait()
+            with pytest.raises(aiolibsql.OperationalError):
+                await conn.execute("INSERT INTO t VALUES (2)")
+            assert await rows(conn) == [(1,)]
+
+
+async def test_a_push_that_failed_mid_transaction_is_sent_again_whole_by_the_next_sync(
+    primary: str, tmp_path: Path
+) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER, filler BLOB)")
+    async with replica(primary, tmp_path / "w.db", offline=True) as conn:
+        await conn.execute(
+            "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 300) "
+            "INSERT INTO t SELECT v, randomblob(3000) FROM n"
+        )
+        await conn.commit()
+        # The second of the push's requests fails: its transaction is not whole on the primary.
+        inject(primary, "status500", skip=1)
+        with pytest.raises(aiolibsql.OperationalError):
+            await conn.sync()
+        assert (await conn.sync()).frames_pushed > 0
+    assert primary_rows(primary, "SELECT count(*) FROM t") == [(300,)]

@@ -16,7 +16,7 @@ namespace aiolibsql::replica {
 
 class CatchUp {
  public:
-  // A write has run on the primary (or may have: a failed one is counted too).
+  // A write has run on the primary.
   void wrote() noexcept { written_.fetch_add(1, std::memory_order_acq_rel); }
   // Whether a write has not been pulled yet.
   bool behind() const noexcept {

@@ -101,8 +101,13 @@ void ReplicaConnection::finish(std::shared_ptr<Operation> operation, Outcome out
 
 void ReplicaConnection::on_primary(const std::function<void(remote::RemoteConnection&, Sink)>& start, Sink inner) {
   // What it changes reaches the local file with the next pull, which the
-  // next local read makes first.
-  catch_up_->wrote();
+  // next local read makes first. A write that failed promised nothing: reads
+  // then go on from the local file even while the primary is down.
+  inner = std::make_shared<CallbackSink>([catch_up = catch_up_, inner](std::shared_ptr<Operation> done) {
+    if (!std::holds_alternative<Error>(done->outcome())) catch_up->wrote();
+    Outcome outcome = std::move(done->outcome());
+    Operation::complete(std::make_shared<Operation>(nullptr, inner, done->tag()), std::move(outcome));
+  });
   if (primary_open_->load()) return start(*primary_, std::move(inner));
   // The primary was unreachable when the replica opened: reach it now.
   primary_->open(std::make_shared<CallbackSink>(

@@ -68,7 +68,8 @@ void ReplicaPool::open(Sink sink, std::uintptr_t tag) {
 
 PoolBackend::Sink ReplicaPool::counting_write(Sink sink) {
   return std::make_shared<CallbackSink>([catch_up = catch_up_, sink](std::shared_ptr<Operation> done) {
-    catch_up->wrote();
+    // A write that failed promised nothing (see ReplicaConnection::on_primary).
+    if (!std::holds_alternative<Error>(done->outcome())) catch_up->wrote();
     complete_into(sink, done->tag(), std::move(done->outcome()));
   });
 }

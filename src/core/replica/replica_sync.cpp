@@ -137,15 +137,28 @@ std::uint64_t ReplicaSync::pull(Connection& connection) {
 std::uint64_t ReplicaSync::push(Connection& connection) {
   sqlite3* db = connection.handle();
   const std::uint32_t last = wal_frame_count(db);
+  if (last < metadata_.durable_frame) {
+    fail("the replica's WAL holds " + std::to_string(last) + " frames but its metadata says " +
+         std::to_string(metadata_.durable_frame) + " are the primary's: the WAL was emptied behind the replica");
+  }
   std::uint64_t pushed = 0;
   std::string baton;
   std::uint32_t start = metadata_.durable_frame + 1;
+  // The primary keeps a transaction's frames only once its commit frame
+  // arrives: until then they hang on the baton, and are lost with it.
+  std::uint32_t last_commit = metadata_.durable_frame;
   bool resent = false;
   while (start <= last) {
     const std::uint32_t end = std::min(last + 1, start + kFramesPerRequest);
     std::string frames;
     frames.reserve(static_cast<std::size_t>(end - start) * kFrameSize);
-    for (std::uint32_t number = start; number < end; ++number) frames += wal_frame(db, number);
+    std::uint32_t commit_in_batch = 0;
+    for (std::uint32_t number = start; number < end; ++number) {
+      std::string frame = wal_frame(db, number);
+      // A commit frame carries the database's size after it (bytes 4 to 7).
+      if (frame.find_first_not_of('\0', 4) < 8) commit_in_batch = number;
+      frames += frame;
+    }
     const Pushed answer = client_.push(metadata_.generation, start, end, baton, std::move(frames));
     if (answer.conflict) {
       fail("the primary has changes this replica does not have (a conflict at frame " + std::to_string(start) +
@@ -167,9 +180,9 @@ std::uint64_t ReplicaSync::push(Connection& connection) {
     pushed += end - start;
     baton = answer.baton;
     start = end;
-    metadata_.durable_frame = end - 1;
+    if (commit_in_batch != 0) last_commit = commit_in_batch;
   }
-  if (pushed != 0) save(metadata_);
+  if (last_commit != metadata_.durable_frame) save(SyncMetadata{metadata_.generation, last_commit});
   return pushed;
 }
 
