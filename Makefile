@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUILD := build
 STAMP := $(VENV)/.requirements-installed
-DEB_PACKAGES := cmake ninja-build g++ clang libgtest-dev libsimdjson-dev libcurl4-openssl-dev cargo python3-dev python3-venv clang-format npm openssl nghttp2-proxy zlib1g-dev
+DEB_PACKAGES := cmake ninja-build g++ clang libgtest-dev libsimdjson-dev libcurl4-openssl-dev cargo python3-dev python3-venv clang-format npm openssl nghttp2-proxy zlib1g-dev protobuf-compiler libprotobuf-dev
 
 .PHONY: all setup build test test-cpp test-python test-pythons test-stress test-sqlalchemy-suite demo bench lint stubs clean \
 	sanitize sanitize-address sanitize-thread fuzz remote-server replica-primary bench-remote

@@ -95,7 +95,7 @@ class NativeConnection:
         """A remote database over Hrana."""
 
     @staticmethod
-    def replica(database: bytes, sync_url: str, auth_token: object | None, offline: bool, sync_interval: float | None, timeout: float, isolation_level: str | None, autocommit: int, cached_statements: int, inline_reads: bool) -> NativeConnection:
+    def replica(database: bytes, sync_url: str, auth_token: object | None, sync_protocol: str, offline: bool, sync_interval: float | None, timeout: float, isolation_level: str | None, autocommit: int, cached_statements: int, inline_reads: bool) -> NativeConnection:
         """An embedded replica: a local file kept in step with a remote primary."""
 
     def open(self, port: object | None) -> object: ...
@@ -158,7 +158,7 @@ class NativePool:
         """size streams to a remote database over Hrana."""
 
     @staticmethod
-    def replica(database: bytes, sync_url: str, auth_token: object | None, size: int, timeout: float, setup_statements: Sequence[str], cached_statements: int, inline_reads: bool, sync_interval: float | None) -> NativePool:
+    def replica(database: bytes, sync_url: str, auth_token: object | None, sync_protocol: str, size: int, timeout: float, setup_statements: Sequence[str], cached_statements: int, inline_reads: bool, sync_interval: float | None) -> NativePool:
         """Readers on an embedded replica, writes to its primary."""
 
     def open(self, port: object | None) -> object: ...

@@ -6,12 +6,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from . import _native
 from .exceptions import NotSupportedError, ProgrammingError
 
 # A millisecond is the background sync's resolution; a year keeps every wait
 # representable on the native side.
 _SHORTEST_SYNC_INTERVAL = 0.001
 _LONGEST_SYNC_INTERVAL = 365 * 24 * 3600.0
+# "auto" asks the primary, as libSQL's own client does: one that serves
+# GET /info speaks the HTTP sync protocol ("v2", Turso), one that does not,
+# sqld's replication log ("v1", a self-hosted sqld).
+_SYNC_PROTOCOLS = ("auto", "v1", "v2")
 
 
 @dataclass(frozen=True)
@@ -22,13 +27,25 @@ class SyncResult:
     frames_pulled: int
     #: Frames written offline and pushed to the primary.
     frames_pushed: int
-    #: The primary's generation the replica follows.
-    generation: int
-    #: The last frame of that generation the replica holds.
+    #: The primary's generation the replica follows (None over sqld's
+    #: replication log, whose frame numbers run across generations).
+    generation: int | None
+    #: The last frame the replica holds: of that generation, or of the log.
     frame_no: int
 
 
-def replica_sync_url(
+@dataclass(frozen=True)
+class ReplicaSettings:
+    """connect()'s arguments for an embedded replica, checked."""
+
+    sync_url: str
+    sync_protocol: str
+    offline: bool
+    sync_interval: float | None
+    auth_token: str | None
+
+
+def replica_settings(
     path: bytes,
     remote: bool,
     sync_url: object,
@@ -36,12 +53,16 @@ def replica_sync_url(
     offline: object,
     encryption_key: object,
     uri: bool,
-) -> str | None:
-    """The primary's URL when connect() makes an embedded replica; None when
-    it does not. Raises for arguments a replica cannot take."""
+    sync_protocol: object = "auto",
+    auth_token: object = None,
+) -> ReplicaSettings | None:
+    """What connect() needs to make an embedded replica; None when it makes
+    none. Raises for arguments a replica cannot take."""
     if sync_url is None:
-        if sync_interval is not None or offline:
-            raise ProgrammingError("sync_interval and offline are for embedded replicas: pass sync_url as well")
+        if sync_interval is not None or offline or sync_protocol != "auto":
+            raise ProgrammingError(
+                "sync_interval, offline and sync_protocol are for embedded replicas: pass sync_url as well"
+            )
         return None
     if not isinstance(sync_url, str):
         raise TypeError("sync_url must be a str")
@@ -66,4 +87,39 @@ def replica_sync_url(
         raise ValueError(
             f"sync_interval must be from {_SHORTEST_SYNC_INTERVAL} to {_LONGEST_SYNC_INTERVAL:.0f} seconds, or None"
         )
-    return sync_url
+    if sync_protocol not in _SYNC_PROTOCOLS:
+        raise ValueError(f"sync_protocol must be one of {', '.join(map(repr, _SYNC_PROTOCOLS))}, not {sync_protocol!r}")
+    if auth_token is not None and not isinstance(auth_token, str):
+        raise TypeError("auth_token must be a str")
+    return ReplicaSettings(
+        sync_url,
+        str(sync_protocol),
+        offline,
+        None if sync_interval is None else float(sync_interval),  # type: ignore[arg-type]
+        auth_token,
+    )
+
+
+def open_replica(
+    path: bytes,
+    settings: ReplicaSettings,
+    timeout: float,
+    isolation_level: str | None,
+    mode: int,
+    cached_statements: int,
+    inline_reads: bool,
+) -> _native.NativeConnection:
+    """The native side of a replica connection, not yet open."""
+    return _native.NativeConnection.replica(
+        path,
+        settings.sync_url,
+        settings.auth_token,
+        settings.sync_protocol,
+        settings.offline,
+        settings.sync_interval,
+        float(timeout),
+        isolation_level,
+        mode,
+        cached_statements,
+        inline_reads,
+    )

@@ -12,7 +12,7 @@ from typing import Any
 from . import _native
 from ._chunks import parameter_chunks
 from ._opening import Opening
-from ._replica import SyncResult, replica_sync_url
+from ._replica import SyncResult, open_replica, replica_settings
 from ._runner import Runner, inline_reads_default
 from .cursor import Cursor, Parameters, RowFactory
 from .exceptions import NotSupportedError, ProgrammingError
@@ -320,6 +320,7 @@ def connect(
     cached_statements: int = 128,
     inline_reads: bool | None = None,
     cipher: str = DEFAULT_CIPHER,
+    sync_protocol: str = "auto",
 ) -> Opening[Connection]:
     """Open a connection to a local file or ``:memory:``.
 
@@ -348,6 +349,10 @@ def connect(
     ``sync()`` pushes them. ``sync_interval`` (seconds) syncs in the
     background as well, from the moment the replica opens; a background sync
     that fails is tried again later and reported by the next ``sync()``.
+    ``sync_protocol`` is ``"auto"`` (ask the primary, as libSQL's client
+    does), ``"v2"`` (libSQL's HTTP sync protocol, what Turso serves) or
+    ``"v1"`` (sqld's replication log, what a self-hosted sqld serves; it has
+    no offline mode).
     """
     path = _database_path(database)
     _check_encryption(encryption_key, cipher)
@@ -355,21 +360,25 @@ def connect(
     isolation_level = _isolation_level(isolation_level)
     mode = _autocommit_mode(autocommit)
     _check_open_options(uri, cached_statements)
-    primary = replica_sync_url(
-        path, path.startswith(_REMOTE_SCHEMES), sync_url, sync_interval, offline, encryption_key, uri
+    replica = replica_settings(
+        path,
+        path.startswith(_REMOTE_SCHEMES),
+        sync_url,
+        sync_interval,
+        offline,
+        encryption_key,
+        uri,
+        sync_protocol,
+        auth_token,
     )
-    if primary is not None:
-        if auth_token is not None and not isinstance(auth_token, str):
-            raise TypeError("auth_token must be a str")
+    if replica is not None:
+        settings = replica  # narrowed, for the closure
 
-        async def open_replica() -> Connection:
-            native = _native.NativeConnection.replica(
+        async def open_replica_connection() -> Connection:
+            native = open_replica(
                 path,
-                primary,
-                auth_token,
-                offline,
-                None if sync_interval is None else float(sync_interval),
-                float(timeout),
+                settings,
+                timeout,
                 isolation_level,
                 mode,
                 cached_statements,
@@ -379,7 +388,7 @@ def connect(
             await native.open(connection._runner.port())
             return connection
 
-        return Opening(open_replica)
+        return Opening(open_replica_connection)
     if path.startswith(_REMOTE_SCHEMES):
         return _connect_remote(path, auth_token, timeout, isolation_level, mode, encryption_key)
 

@@ -32,7 +32,7 @@ import aiolibsql
 
 from . import _native
 from ._chunks import parameter_chunks
-from ._replica import SyncResult
+from ._replica import SyncResult, open_replica, replica_settings
 from .connection import _REMOTE_SCHEMES, DEFAULT_CIPHER, DatabasePath, _autocommit_mode, _database_path
 from .cursor import shape_rows
 from .exceptions import (
@@ -243,6 +243,7 @@ class Connection:
         cipher: str = DEFAULT_CIPHER,
         detect_types: int = 0,
         check_same_thread: bool = True,
+        sync_protocol: str = "auto",
     ) -> None:
         # The asyncio connect() checks its arguments when called, without
         # opening anything: both modules accept and refuse the same values.
@@ -260,6 +261,7 @@ class Connection:
             cached_statements=cached_statements,
             inline_reads=inline_reads,
             cipher=cipher,
+            sync_protocol=sync_protocol,
         )
         if detect_types:
             raise NotSupportedError("detect_types (converters) is not supported; convert values yourself")
@@ -269,19 +271,19 @@ class Connection:
         # event loop to spare. check_same_thread is accepted for sqlite3's
         # callers and not enforced: threads may share a connection here.
         path = _database_path(database)
-        if sync_url is not None:
-            native = _native.NativeConnection.replica(
-                path,
-                sync_url,
-                auth_token,
-                offline,
-                None if sync_interval is None else float(sync_interval),
-                float(timeout),
-                level,
-                mode,
-                cached_statements,
-                False,
-            )
+        replica = replica_settings(
+            path,
+            path.startswith(_REMOTE_SCHEMES),
+            sync_url,
+            sync_interval,
+            offline,
+            encryption_key,
+            uri,
+            sync_protocol,
+            auth_token,
+        )
+        if replica is not None:
+            native = open_replica(path, replica, timeout, level, mode, cached_statements, False)
         elif path.startswith(_REMOTE_SCHEMES):
             native = _native.NativeConnection.remote(path.decode(), auth_token, float(timeout), level, mode)
         else:
@@ -806,14 +808,15 @@ def connect(
     detect_types: int = 0,
     check_same_thread: bool = True,
     factory: type[Connection] = Connection,
+    sync_protocol: str = "auto",
 ) -> Connection:
     """Open a connection to a local file, ``:memory:`` or a remote database
     (``libsql://``, ``https://``, ``http://``), blocking until it is open.
 
     The parameters are those of ``aiolibsql.connect``, checked the same way:
     ``encryption_key`` and ``cipher`` open an encrypted database; ``sync_url``,
-    ``sync_interval`` and ``offline`` raise NotSupportedError in this version;
-    bad values raise ValueError or TypeError. ``detect_types``, ``check_same_thread`` and
+    ``sync_interval``, ``offline`` and ``sync_protocol`` make an embedded
+    replica; bad values raise ValueError or TypeError. ``detect_types``, ``check_same_thread`` and
     ``factory`` are sqlite3's: ``detect_types`` other than 0 raises
     NotSupportedError, ``check_same_thread`` is accepted and not enforced
     (threads may share a connection), and ``factory`` is a Connection subclass
@@ -843,4 +846,5 @@ def connect(
         cipher=cipher,
         detect_types=detect_types,
         check_same_thread=check_same_thread,
+        sync_protocol=sync_protocol,
     )

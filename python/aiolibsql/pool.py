@@ -25,7 +25,7 @@ from typing import Any
 from . import _native
 from ._chunks import parameter_chunks
 from ._opening import Opening
-from ._replica import SyncResult, replica_sync_url
+from ._replica import ReplicaSettings, SyncResult, replica_settings
 from ._runner import Runner, inline_reads_default
 from .connection import (
     _REMOTE_SCHEMES,
@@ -339,6 +339,7 @@ def create_pool(
     sync_url: str | None = None,
     sync_interval: float | None = None,
     offline: bool = False,
+    sync_protocol: str = "auto",
 ) -> Opening[ConnectionPool]:
     """Open a pool of ``size`` connections (1 writer + ``size - 1`` readers) on one file.
 
@@ -371,17 +372,24 @@ def create_pool(
     ``executebatch`` and ``transaction()`` go to the primary, and a read
     first pulls what the pool's writes changed. ``offline=True`` is refused
     for a pool: offline writes need the one writer of a connection.
+    ``sync_protocol`` is as for :func:`aiolibsql.connect`.
     """
     path = _database_path(database)
     if isinstance(size, bool) or not isinstance(size, int) or not 2 <= size <= _MAX_SIZE:
         raise ValueError(f"size must be an int from 2 (one writer and one reader) to {_MAX_SIZE}")
-    primary = replica_sync_url(
-        path, path.startswith(_REMOTE_SCHEMES), sync_url, sync_interval, offline, encryption_key, uri
+    replica = replica_settings(
+        path,
+        path.startswith(_REMOTE_SCHEMES),
+        sync_url,
+        sync_interval,
+        offline,
+        encryption_key,
+        uri,
+        sync_protocol,
+        auth_token,
     )
-    if primary is not None:
-        return _create_replica_pool(
-            path, primary, size, timeout, auth_token, sync_interval, offline, pragmas, cached_statements, inline_reads
-        )
+    if replica is not None:
+        return _create_replica_pool(path, replica, size, timeout, pragmas, cached_statements, inline_reads)
     if path.startswith(_REMOTE_SCHEMES):
         return _create_remote_pool(path, size, timeout, auth_token, encryption_key, pragmas)
     if path in (b"", b":memory:") or b"mode=memory" in path:
@@ -433,20 +441,15 @@ async def _opened(native: _native.NativePool, timeout: float) -> ConnectionPool:
 
 def _create_replica_pool(
     path: bytes,
-    primary: str,
+    replica: ReplicaSettings,
     size: int,
     timeout: float,
-    auth_token: str | None,
-    sync_interval: float | None,
-    offline: bool,
     pragmas: Mapping[str, str | int] | None,
     cached_statements: int,
     inline_reads: bool | None,
 ) -> Opening[ConnectionPool]:
-    if offline:
+    if replica.offline:
         raise NotSupportedError("offline=True is for connections: a pool on a replica writes through its primary")
-    if auth_token is not None and not isinstance(auth_token, str):
-        raise TypeError("auth_token must be a str")
     _check_timeout(timeout)
     _check_open_options(False, cached_statements)
     setup = _setup_statements(pragmas)
@@ -454,14 +457,15 @@ def _create_replica_pool(
     async def open_pool() -> ConnectionPool:
         native = _native.NativePool.replica(
             path,
-            primary,
-            auth_token,
+            replica.sync_url,
+            replica.auth_token,
+            replica.sync_protocol,
             size,
             float(timeout),
             setup,
             cached_statements,
             inline_reads_default() if inline_reads is None else bool(inline_reads),
-            None if sync_interval is None else float(sync_interval),
+            replica.sync_interval,
         )
         return await _opened(native, float(timeout))
 

@@ -58,9 +58,10 @@ NB_MODULE(_native, m) {
       .def_static("remote", &NativeConnection::remote, nb::arg("url"), nb::arg("auth_token").none(), nb::arg("timeout"),
                   nb::arg("isolation_level").none(), nb::arg("autocommit"), "A remote database over Hrana.")
       .def_static("replica", &NativeConnection::replica, nb::arg("database"), nb::arg("sync_url"),
-                  nb::arg("auth_token").none(), nb::arg("offline"), nb::arg("sync_interval").none(), nb::arg("timeout"),
-                  nb::arg("isolation_level").none(), nb::arg("autocommit"), nb::arg("cached_statements"),
-                  nb::arg("inline_reads"), "An embedded replica: a local file kept in step with a remote primary.")
+                  nb::arg("auth_token").none(), nb::arg("sync_protocol"), nb::arg("offline"),
+                  nb::arg("sync_interval").none(), nb::arg("timeout"), nb::arg("isolation_level").none(),
+                  nb::arg("autocommit"), nb::arg("cached_statements"), nb::arg("inline_reads"),
+                  "An embedded replica: a local file kept in step with a remote primary.")
       .def("open", &NativeConnection::open, port)
       .def("rekey", &NativeConnection::rekey, port, nb::arg("key").none())
       .def("try_execute", &NativeConnection::try_execute, nb::arg("sql").none(), nb::arg("parameters").none(),
@@ -91,9 +92,9 @@ NB_MODULE(_native, m) {
       .def_static("remote", &NativePool::remote, nb::arg("url"), nb::arg("auth_token").none(), nb::arg("timeout"),
                   nb::arg("size"), "size streams to a remote database over Hrana.")
       .def_static("replica", &NativePool::replica, nb::arg("database"), nb::arg("sync_url"),
-                  nb::arg("auth_token").none(), nb::arg("size"), nb::arg("timeout"), nb::arg("setup_statements"),
-                  nb::arg("cached_statements"), nb::arg("inline_reads"), nb::arg("sync_interval").none(),
-                  "Readers on an embedded replica, writes to its primary.")
+                  nb::arg("auth_token").none(), nb::arg("sync_protocol"), nb::arg("size"), nb::arg("timeout"),
+                  nb::arg("setup_statements"), nb::arg("cached_statements"), nb::arg("inline_reads"),
+                  nb::arg("sync_interval").none(), "Readers on an embedded replica, writes to its primary.")
       .def("open", &NativePool::open, port)
       .def("execute", &NativePool::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
       .def("executemany", &NativePool::executemany, port, nb::arg("sql").none(), nb::arg("batch"))

@@ -90,8 +90,15 @@ NativeConnection NativeConnection::remote(const std::string& url, nb::handle aut
   return NativeConnection(std::make_shared<remote::RemoteConnection>(std::move(options)), nullptr, false);
 }
 
+replica::SyncProtocol sync_protocol(const std::string& name) {
+  const auto protocol = replica::parse_sync_protocol(name);
+  if (!protocol) raise(ErrorKind::Programming, "sync_protocol must be 'auto', 'v1' or 'v2', not '" + name + "'");
+  return *protocol;
+}
+
 NativeConnection NativeConnection::replica(nb::bytes database, const std::string& sync_url, nb::handle auth_token,
-                                           bool offline, std::optional<double> sync_interval, double timeout,
+                                           const std::string& protocol, bool offline,
+                                           std::optional<double> sync_interval, double timeout,
                                            std::optional<std::string> isolation_level, int autocommit,
                                            std::size_t cached_statements, bool inline_reads) {
   replica::ReplicaOptions options;
@@ -103,6 +110,7 @@ NativeConnection NativeConnection::replica(nb::bytes database, const std::string
   options.local.transaction_control = transaction_control(autocommit);
   options.local.cached_statements = cached_statements;
   options.offline = offline;
+  options.protocol = sync_protocol(protocol);
   if (sync_interval) options.sync_interval = milliseconds(*sync_interval);
   auto replica = std::make_shared<replica::ReplicaConnection>(std::move(options));
   close_at_exit(replica->local());

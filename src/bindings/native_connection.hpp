@@ -52,9 +52,9 @@ class NativeConnection {
   static NativeConnection remote(const std::string& url, nb::handle auth_token, double timeout,
                                  std::optional<std::string> isolation_level, int autocommit);
   // An embedded replica of the database at `sync_url`, in the file `database`.
-  static NativeConnection replica(nb::bytes database, const std::string& sync_url, nb::handle auth_token, bool offline,
-                                  std::optional<double> sync_interval, double timeout,
-                                  std::optional<std::string> isolation_level, int autocommit,
+  static NativeConnection replica(nb::bytes database, const std::string& sync_url, nb::handle auth_token,
+                                  const std::string& protocol, bool offline, std::optional<double> sync_interval,
+                                  double timeout, std::optional<std::string> isolation_level, int autocommit,
                                   std::size_t cached_statements, bool inline_reads);
   NativeConnection(NativeConnection&&) noexcept = default;
   NativeConnection& operator=(NativeConnection&&) = delete;
@@ -126,6 +126,8 @@ std::optional<QueryResult> run_inline(Engine& engine, const Statement& sql, Para
 // A remote endpoint and its HTTP bounds from connect()'s arguments;
 // InterfaceError for a URL that is not a remote database's.
 remote::RemoteOptions remote_options(const std::string& url, nb::handle auth_token, double timeout);
+// "auto", "v1" or "v2"; ProgrammingError for anything else.
+replica::SyncProtocol sync_protocol(const std::string& name);
 
 // An encryption key from bytes (used as they are) or str (its UTF-8); empty for None.
 Secret secret_key(nb::handle key);

@@ -40,8 +40,9 @@ NativePool NativePool::remote(const std::string& url, nb::handle auth_token, dou
   return NativePool(std::make_shared<remote::RemotePool>(remote_options(url, auth_token, timeout), size), false, true);
 }
 
-NativePool NativePool::replica(nb::bytes database, const std::string& sync_url, nb::handle auth_token, std::size_t size,
-                               double timeout, std::vector<std::string> setup_statements, std::size_t cached_statements,
+NativePool NativePool::replica(nb::bytes database, const std::string& sync_url, nb::handle auth_token,
+                               const std::string& protocol, std::size_t size, double timeout,
+                               std::vector<std::string> setup_statements, std::size_t cached_statements,
                                bool inline_reads, std::optional<double> sync_interval) {
   PoolOptions options;
   options.database.assign(database.c_str(), database.size());
@@ -53,7 +54,7 @@ NativePool NativePool::replica(nb::bytes database, const std::string& sync_url, 
   if (sync_interval)
     interval = std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(*sync_interval * 1000.0)));
   auto pool = std::make_shared<replica::ReplicaPool>(std::move(options), remote_options(sync_url, auth_token, timeout),
-                                                     size, interval);
+                                                     sync_protocol(protocol), size, interval);
   close_at_exit(pool->local());
   return NativePool(pool, inline_reads, false, pool);
 }

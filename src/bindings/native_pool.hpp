@@ -30,9 +30,10 @@ class NativePool {
   // InterfaceError for a URL that is not a remote database's.
   static NativePool remote(const std::string& url, nb::handle auth_token, double timeout, std::size_t size);
   // Readers on the embedded replica in `database`, writes to the primary at `sync_url`.
-  static NativePool replica(nb::bytes database, const std::string& sync_url, nb::handle auth_token, std::size_t size,
-                            double timeout, std::vector<std::string> setup_statements, std::size_t cached_statements,
-                            bool inline_reads, std::optional<double> sync_interval);
+  static NativePool replica(nb::bytes database, const std::string& sync_url, nb::handle auth_token,
+                            const std::string& protocol, std::size_t size, double timeout,
+                            std::vector<std::string> setup_statements, std::size_t cached_statements, bool inline_reads,
+                            std::optional<double> sync_interval);
   NativePool(NativePool&&) noexcept = default;
   NativePool& operator=(NativePool&&) = delete;
   ~NativePool();

@@ -41,8 +41,8 @@ class ReplicaConnection::StepSink final : public CompletionSink {
 
 ReplicaConnection::ReplicaConnection(ReplicaOptions options)
     : local_(std::make_shared<AsyncConnection>()), sync_interval_(options.sync_interval) {
-  sync_ =
-      std::make_shared<ReplicaSync>(options.local.database, SyncClient(options.primary.endpoint, options.primary.http));
+  sync_ = make_replica_sync(ReplicaSyncOptions{options.local.database, options.primary.endpoint, options.primary.http,
+                                               options.protocol, options.offline});
   sync_->watch_cancellation(&local_->executor().cancellation());
   if (!options.offline) {
     // Writes go to the primary; the local file only reads (a write the text

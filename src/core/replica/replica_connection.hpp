@@ -1,5 +1,5 @@
 // An embedded replica: a local libSQL file kept in step with a remote
-// primary over libSQL's HTTP sync protocol. Reads run on the local file, at
+// primary over one of libSQL's sync protocols (see sync_protocol.hpp). Reads run on the local file, at
 // local speed (the inline read path included). Online (the default), writes
 // and everything inside a transaction go to the primary over Hrana, and the
 // next local read first pulls what they changed, so a connection reads its
@@ -19,6 +19,7 @@
 #include "ordered_queue.hpp"
 #include "remote_connection.hpp"
 #include "replica_sync.hpp"
+#include "sync_protocol.hpp"
 
 namespace aiolibsql::replica {
 
@@ -28,6 +29,7 @@ struct ReplicaOptions {
   // The primary: where to sync from and, online, where writes go.
   remote::RemoteOptions primary;
   bool offline = false;
+  SyncProtocol protocol = SyncProtocol::Auto;
   // Syncs in the background this often, once open (see BackgroundSync).
   std::optional<std::chrono::milliseconds> sync_interval;
 };

@@ -16,18 +16,19 @@
 #include "pool_backend.hpp"
 #include "remote_pool.hpp"
 #include "replica_sync.hpp"
+#include "sync_protocol.hpp"
 
 namespace aiolibsql::replica {
 
 class ReplicaPool final : public std::enable_shared_from_this<ReplicaPool>, public PoolBackend {
  public:
   // `local.database` is the replica's file; `streams` connections to the primary.
-  ReplicaPool(PoolOptions local, remote::RemoteOptions primary, std::size_t streams,
+  ReplicaPool(PoolOptions local, remote::RemoteOptions primary, SyncProtocol protocol, std::size_t streams,
               std::optional<std::chrono::milliseconds> sync_interval);
   ReplicaPool(const ReplicaPool&) = delete;
   ReplicaPool& operator=(const ReplicaPool&) = delete;
 
-  // Makes a new replica from the primary's export (and pulls), opens the
+  // Makes a new replica (and pulls), opens the
   // local pool, then reaches the primary.
   void open(Sink sink, std::uintptr_t tag) override;
   Route route(std::string_view sql) override { return local_->route(sql); }

@@ -1,8 +1,9 @@
-// What keeps one replica's local file in step with its primary: bootstrap
-// from the primary's export, pull its frames into the local WAL a
-// transaction at a time, push the frames written locally (offline mode),
-// and record how far it got in the metadata file. Every call runs on the
-// thread that holds the local connection (its worker).
+// What keeps one replica's local file in step with its primary, whichever
+// sync protocol the primary speaks: make the replica when it is new, pull
+// the primary's frames into the local WAL a transaction at a time, push the
+// frames written locally where the protocol can (offline mode), and record
+// how far it got in the metadata file beside the database. Every call runs
+// on the thread that holds the local connection (its worker).
 #pragma once
 
 #include <atomic>
@@ -11,17 +12,16 @@
 #include <string>
 
 #include "connection.hpp"
-#include "sync_client.hpp"
-#include "sync_metadata.hpp"
 
 namespace aiolibsql::replica {
 
 struct SyncReport {
   std::uint64_t frames_pulled = 0;
   std::uint64_t frames_pushed = 0;
-  std::uint32_t generation = 0;
-  // The last frame of `generation` the replica holds.
-  std::uint32_t frame = 0;
+  // The primary's generation (HTTP sync only).
+  std::optional<std::uint32_t> generation;
+  // The last frame the replica holds: of `generation`, or of the primary's log.
+  std::uint64_t frame = 0;
 };
 
 // What sync() completes with: one row of frames_pulled, frames_pushed,
@@ -32,31 +32,35 @@ QueryResult sync_result(const SyncReport& report);
 // CatchUp, which serialises them.
 class ReplicaSync {
  public:
-  ReplicaSync(std::string database, SyncClient client) : database_(std::move(database)), client_(std::move(client)) {}
+  virtual ~ReplicaSync() = default;
 
   // Before the local file is opened: a replica whose files are both missing
-  // is made from the primary's export (true); one whose files are both there
-  // is used as it is, without the network (false); one with only one of
-  // them is refused.
-  bool bootstrap();
-  // After it is opened: WAL mode, commits synced, no checkpoints (the local
-  // WAL mirrors the primary's frames).
-  void prepare(Connection& connection);
+  // is made (true); one whose files are both there is used as it is,
+  // without the network (false); one with only one of them is refused.
+  virtual bool bootstrap() = 0;
+  // After it is opened: WAL mode, commits synced, and what the protocol
+  // needs of the WAL.
+  virtual void prepare(Connection& connection) = 0;
   // Pushes the local frames the primary lacks (offline mode), then pulls
   // the primary's new frames.
   SyncReport sync(Connection& connection, bool push);
   // Frames pulled, into the local WAL.
-  std::uint64_t pull(Connection& connection);
+  virtual std::uint64_t pull(Connection& connection) = 0;
 
-  void watch_cancellation(const std::atomic<bool>* cancelled) noexcept { client_.watch_cancellation(cancelled); }
+  virtual void watch_cancellation(const std::atomic<bool>* cancelled) noexcept = 0;
 
- private:
-  std::uint64_t push(Connection& connection);
-  void save(SyncMetadata metadata);
-
-  std::string database_;
-  SyncClient client_;
-  SyncMetadata metadata_;
+ protected:
+  // sync() outside any transaction of `connection`.
+  virtual SyncReport exchange(Connection& connection, bool push) = 0;
 };
+
+// The bootstrap() rule for a database and its metadata file: true when both
+// exist, false when neither does; DbError for one without the other.
+bool replica_exists(const std::string& database, const std::string& metadata_path, bool metadata_exists);
+// WAL mode, and a pulled transaction acknowledged in the metadata only once
+// it is on disk: the WAL is never behind what the metadata says it holds.
+void prepare_replica_wal(Connection& connection);
+void run_sql(Connection& connection, std::string_view sql);
+[[noreturn]] void fail_sync(const std::string& message);
 
 }  // namespace aiolibsql::replica

@@ -2,29 +2,13 @@
 
 #include <simdjson.h>
 
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
-
 #include "error.hpp"
 
 namespace aiolibsql::replica {
 
 namespace {
 
-constexpr std::size_t kBodyExcerpt = 200;
-// How often a waiting sync looks whether it was cancelled.
-constexpr auto kCancellationCheck = std::chrono::milliseconds(20);
-
 [[noreturn]] void fail(const std::string& message) { throw DbError(Error{ErrorKind::Operational, -1, message}); }
-
-[[noreturn]] void fail_for_status(const remote::HttpResponse& response, const std::string& what) {
-  const std::string status = "HTTP " + std::to_string(response.status);
-  if (response.status == 401 || response.status == 403) {
-    fail("authentication with the primary failed (" + status + "): check the auth token");
-  }
-  fail("the primary answered " + what + " with " + status + ": " + response.body.substr(0, kBodyExcerpt));
-}
 
 [[noreturn]] void garbage(const std::string& what) {
   fail("the primary's answer to " + what + " is not libSQL's sync protocol");
@@ -77,56 +61,17 @@ Pushed decode_push_answer(const std::string& body) {
 }
 
 SyncClient::SyncClient(remote::RemoteEndpoint endpoint, remote::HttpOptions options)
-    : transport_(remote::HttpTransport::shared()), endpoint_(std::move(endpoint)), options_(options) {}
-
-remote::HttpRequest SyncClient::request(const std::string& path, bool post) const {
-  remote::HttpRequest request;
-  request.post = post;
-  request.url = endpoint_.base_url + path;
-  request.bearer_token = endpoint_.auth_token;
-  request.options = options_;
-  return request;
-}
-
-remote::HttpResponse SyncClient::send(remote::HttpRequest request, bool idempotent) {
-  for (int attempt = 0;; ++attempt) {
-    struct Waiter {
-      std::mutex mutex;
-      std::condition_variable done;
-      std::optional<remote::HttpOutcome> outcome;
-    };
-    auto waiter = std::make_shared<Waiter>();
-    const auto id = transport_->send(idempotent ? request : std::move(request), [waiter](remote::HttpOutcome outcome) {
-      std::lock_guard lock(waiter->mutex);
-      waiter->outcome = std::move(outcome);
-      waiter->done.notify_all();
-    });
-    std::unique_lock lock(waiter->mutex);
-    while (!waiter->done.wait_for(lock, kCancellationCheck, [&] { return waiter->outcome.has_value(); })) {
-      if (cancelled_ != nullptr && cancelled_->load(std::memory_order_relaxed)) {
-        lock.unlock();
-        transport_->cancel(id);
-        lock.lock();
-        waiter->done.wait(lock, [&] { return waiter->outcome.has_value(); });
-        throw DbError(Error{ErrorKind::Operational, -1, "interrupted"});
-      }
-    }
-    remote::HttpOutcome outcome = std::move(*waiter->outcome);
-    if (outcome.response) return std::move(*outcome.response);
-    if (idempotent && outcome.connection_broke && attempt == 0) continue;
-    throw DbError(outcome.failure);
-  }
-}
+    : http_(std::move(endpoint), options) {}
 
 std::uint32_t SyncClient::current_generation() {
-  const auto response = send(request("/info", false), true);
+  const auto response = http_.send(http_.request("/info", false), true);
   if (response.status != 200) fail_for_status(response, "GET /info");
   return decode_info_answer(response.body);
 }
 
 std::string SyncClient::export_database(std::uint32_t generation) {
   const std::string path = "/export/" + std::to_string(generation);
-  auto response = send(request(path, false), true);
+  auto response = http_.send(http_.request(path, false), true);
   if (response.status != 200) fail_for_status(response, "GET " + path);
   return std::move(response.body);
 }
@@ -134,7 +79,7 @@ std::string SyncClient::export_database(std::uint32_t generation) {
 Pulled SyncClient::pull(std::uint32_t generation, std::uint32_t start, std::uint32_t end) {
   const std::string path =
       "/sync/" + std::to_string(generation) + "/" + std::to_string(start) + "/" + std::to_string(end);
-  auto response = send(request(path, false), true);
+  auto response = http_.send(http_.request(path, false), true);
   if (response.status == 200) return Pulled{std::move(response.body), 0};
   if (response.status == 400 || response.status == 500) {
     // No frames from `start` on: the answer says which generation is current.
@@ -147,9 +92,9 @@ Pushed SyncClient::push(std::uint32_t generation, std::uint32_t start, std::uint
                         std::string frames) {
   std::string path = "/sync/" + std::to_string(generation) + "/" + std::to_string(start) + "/" + std::to_string(end);
   if (!baton.empty()) path += "/" + baton;
-  auto sent = request(path, true);
+  auto sent = http_.request(path, true);
   sent.body = std::move(frames);
-  const auto response = send(std::move(sent), false);
+  const auto response = http_.send(std::move(sent), false);
   if (response.status != 200) fail_for_status(response, "POST " + path);
   return decode_push_answer(response.body);
 }

@@ -1,8 +1,6 @@
 // The client side of libSQL's HTTP sync protocol ("v2", what Turso serves
 // for sync_url): the primary's generation, its export, frames pulled and
-// pushed. Each call blocks the calling thread (a replica's worker, which
-// holds the engine while it syncs) until the answer comes or the request
-// times out, and stops waiting early once `cancelled` is set.
+// pushed. Each call blocks as PrimaryHttp's do.
 #pragma once
 
 #include <atomic>
@@ -11,8 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "http_transport.hpp"
-#include "remote_url.hpp"
+#include "primary_http.hpp"
 
 namespace aiolibsql::replica {
 
@@ -46,9 +43,7 @@ class SyncClient {
  public:
   SyncClient(remote::RemoteEndpoint endpoint, remote::HttpOptions options);
 
-  // Stops waiting for an answer once `*cancelled` is true (the replica's
-  // executor sets it for a cancelled sync); null: never.
-  void watch_cancellation(const std::atomic<bool>* cancelled) noexcept { cancelled_ = cancelled; }
+  void watch_cancellation(const std::atomic<bool>* cancelled) noexcept { http_.watch_cancellation(cancelled); }
 
   std::uint32_t current_generation();
   // The database file as `generation` began.
@@ -61,15 +56,7 @@ class SyncClient {
               std::string frames);
 
  private:
-  // The answer to `request`, any status; OperationalError when there is none.
-  // An idempotent request is sent again once if the connection broke.
-  remote::HttpResponse send(remote::HttpRequest request, bool idempotent);
-  remote::HttpRequest request(const std::string& path, bool post) const;
-
-  std::shared_ptr<remote::HttpTransport> transport_;
-  remote::RemoteEndpoint endpoint_;
-  remote::HttpOptions options_;
-  const std::atomic<bool>* cancelled_ = nullptr;
+  PrimaryHttp http_;
 };
 
 }  // namespace aiolibsql::replica

@@ -85,7 +85,7 @@ SyncMetadata decode_sync_metadata(std::string_view text) {
   return metadata;
 }
 
-std::optional<SyncMetadata> read_sync_metadata(const std::string& path) {
+std::optional<std::string> read_file_if_exists(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     if (!std::filesystem::exists(path)) return std::nullopt;
@@ -93,7 +93,13 @@ std::optional<SyncMetadata> read_sync_metadata(const std::string& path) {
   }
   std::ostringstream content;
   content << file.rdbuf();
-  return decode_sync_metadata(content.str());
+  return std::move(content).str();
+}
+
+std::optional<SyncMetadata> read_sync_metadata(const std::string& path) {
+  const auto content = read_file_if_exists(path);
+  if (!content) return std::nullopt;
+  return decode_sync_metadata(*content);
 }
 
 void write_sync_metadata(const std::string& path, SyncMetadata metadata) {

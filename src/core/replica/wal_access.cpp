@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <limits>
+
 #include "error.hpp"
 
 namespace aiolibsql::replica {
@@ -37,6 +39,11 @@ bool WalInserter::insert(std::uint32_t number, const FrameView& frame) {
   open_ = false;
   check(db_, libsql_wal_insert_end(db_));
   return true;
+}
+
+bool WalInserter::append(const FrameView& frame) {
+  // libSQL appends any frame numbered past the WAL's end.
+  return insert(std::numeric_limits<std::uint32_t>::max(), frame);
 }
 
 std::uint32_t wal_frame_count(sqlite3* db) {

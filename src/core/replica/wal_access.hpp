@@ -27,6 +27,9 @@ class WalInserter {
   // A frame the WAL has already is accepted when its page is the same, and
   // is a conflict (DbError) when it is not.
   bool insert(std::uint32_t number, const FrameView& frame);
+  // Appends `frame` after the WAL's last frame, whatever its number (the WAL
+  // may have restarted after a checkpoint); true when it committed.
+  bool append(const FrameView& frame);
 
  private:
   sqlite3* db_;

@@ -65,7 +65,8 @@ HeaderList headers_for(const HttpRequest& request) {
     }
     list = grown;
   };
-  if (request.post) append("Content-Type: application/json");
+  if (request.post) append(("Content-Type: " + request.content_type).c_str());
+  for (const std::string& header : request.headers) append(header.c_str());
   if (!request.bearer_token.empty()) {
     Secret header(std::string("Authorization: Bearer ").append(request.bearer_token.bytes()));
     append(std::string(header.bytes()).c_str());
@@ -299,6 +300,13 @@ struct HttpTransport::Engine {
       return HttpOutcome{std::nullopt, network_error(std::string(what) + ": " + detail), broke};
     }
     curl_easy_getinfo(transfer.easy.get(), CURLINFO_RESPONSE_CODE, &transfer.response.status);
+    for (const std::string& name : transfer.request.answer_headers) {
+      curl_header* header = nullptr;
+      if (curl_easy_header(transfer.easy.get(), name.c_str(), 0, CURLH_HEADER | CURLH_TRAILER, -1, &header) ==
+          CURLHE_OK) {
+        transfer.response.headers.emplace_back(name, header->value);
+      }
+    }
     return HttpOutcome{std::move(transfer.response), {}};
   }
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "error.hpp"
@@ -39,8 +40,14 @@ struct HttpRequest {
   bool post = true;  // POST with `body`, or GET
   std::string url;
   std::string body;
+  // The Content-Type of a POST.
+  std::string content_type = "application/json";
+  // More request headers, each "Name: value".
+  std::vector<std::string> headers;
   // Sent as "Authorization: Bearer <token>" when not empty.
   Secret bearer_token;
+  // The answer's headers to keep in HttpResponse::headers, by name.
+  std::vector<std::string> answer_headers;
   HttpOptions options;
   // When set, the body of a 200 answer goes here piece by piece as it
   // arrives, on the transport's thread (it must not block), and not into
@@ -51,6 +58,15 @@ struct HttpRequest {
 struct HttpResponse {
   long status = 0;
   std::string body;
+  // Those of HttpRequest::answer_headers the server sent, name and value.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  std::optional<std::string> header(std::string_view name) const {
+    for (const auto& [key, value] : headers) {
+      if (key == name) return value;
+    }
+    return std::nullopt;
+  }
 };
 
 // What a request came to: the server's answer (any status), or why there is none.

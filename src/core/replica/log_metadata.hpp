@@ -1,0 +1,45 @@
+// The metadata file beside a replica that follows sqld's replication log
+// (`<database>-client_wal_index`): which log the replica follows and the
+// last frame of it that the replica has committed. Its format is libSQL's
+// own, so a replica made by libSQL's Rust client and one made by ours are
+// interchangeable: 32 bytes, the log's UUID as a little-endian 128-bit
+// integer, the frame number as a little-endian 64-bit integer (all ones
+// before the first commit), then 8 bytes of padding.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace aiolibsql::replica {
+
+// A UUID's 16 bytes, in the order its text spells them.
+using LogId = std::array<unsigned char, 16>;
+
+struct LogMetadata {
+  LogId log_id{};
+  // Nothing before the first transaction is committed.
+  std::optional<std::uint64_t> committed_frame;
+
+  bool operator==(const LogMetadata&) const = default;
+};
+
+std::string log_metadata_path(std::string_view database);
+
+// Nothing for text that is not a UUID (8-4-4-4-12 hexadecimal digits).
+std::optional<LogId> parse_log_id(std::string_view text);
+
+std::string encode_log_metadata(const LogMetadata& metadata);
+// Throws DbError (DatabaseError, SQLITE_CORRUPT) for anything but 32 bytes.
+LogMetadata decode_log_metadata(std::string_view bytes);
+
+// Nothing when the file does not exist or is empty (libSQL's client makes
+// it empty before its first handshake); DbError when it cannot be read or
+// decoded.
+std::optional<LogMetadata> read_log_metadata(const std::string& path);
+// Replaces the file atomically, as write_file_atomically does.
+void write_log_metadata(const std::string& path, const LogMetadata& metadata);
+
+}  // namespace aiolibsql::replica
