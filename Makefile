@@ -179,6 +179,7 @@ replica-primary: setup
 bench: build
 	$(PY) -m bench
 	$(PY) -m bench.remote
+	$(PY) -m bench.replica
 
 # Remote databases alone: ours against every Python client of libSQL, on
 # tursodb and on the Hrana test server, on loopback and at 20 ms.

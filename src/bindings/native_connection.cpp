@@ -188,7 +188,7 @@ void NativeConnection::refuse_reentry() const {
 }
 
 template <typename Start>
-nb::object NativeConnection::start(nb::handle port, Start&& start) {
+nb::object NativeConnection::start(nb::handle port, Start&& start, std::string_view statement) {
   refuse_reentry();
   // Only a caller alone on the connection can expect its result at once, and
   // only within the streak: a result handed over without suspending counts
@@ -196,7 +196,7 @@ nb::object NativeConnection::start(nb::handle port, Start&& start) {
   // would never let the loop run anything else.
   // Never while user functions may need the interpreter lock this thread
   // holds: the worker would wait out the whole spin before calling one.
-  const bool wait_briefly = backend_->can_hand_off() && streak_.allows_another();
+  const bool wait_briefly = backend_->can_hand_off(statement) && streak_.allows_another();
   if (!wait_briefly) streak_.suspending();
   return start_with_handoff(port, backend_, [&](auto sink) {
     return std::pair{start(std::move(sink), 0), wait_briefly};
@@ -224,9 +224,12 @@ nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle
         return nb::cast<CompletionPort&>(port).after_a_turn(nb::cast(ResultRows(std::move(*result))));
     }
   }
-  return start(port, [&](auto sink, auto tag) {
-    return backend_->execute(std::move(text), std::move(params), std::move(sink), tag);
-  });
+  // start() looks at the statement before it moves the text away.
+  const std::string_view statement = text;
+  return start(
+      port,
+      [&](auto sink, auto tag) { return backend_->execute(std::move(text), std::move(params), std::move(sink), tag); },
+      statement);
 }
 
 nb::object NativeConnection::executemany(nb::handle port, nb::handle sql, nb::handle batch) {

@@ -93,7 +93,8 @@ class NativeConnection {
   AsyncConnection& engine(Capability capability, const char* what) const;
   // Starts an operation; on an idle connection, waits briefly for its result.
   template <typename Start>
-  nb::object start(nb::handle port, Start&& start);
+  // `statement`: the SQL of an execute(), which may let it be handed off.
+  nb::object start(nb::handle port, Start&& start, std::string_view statement = {});
   // Raises ProgrammingError when called from a user function of this
   // connection for anything but execute(), which alone runs nested.
   void refuse_reentry() const;

@@ -67,7 +67,7 @@ class AsyncConnection final : public std::enable_shared_from_this<AsyncConnectio
   // over the engine-step budget (kInlineBudget).
   std::optional<QueryResult> try_execute_inline(std::string_view sql, Params& params) override;
   // Idle, and no user function that would need the caller's interpreter lock.
-  bool can_hand_off() const override { return !has_user_functions() && executor_.is_idle(); }
+  bool can_hand_off(std::string_view) const override { return !has_user_functions() && executor_.is_idle(); }
   // A statement issued from inside a user function on this connection's
   // worker, which already holds the engine: it runs at once on that thread,
   // to the last row (the worker is busy, so no later fetch could be served).

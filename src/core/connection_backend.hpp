@@ -61,8 +61,9 @@ class ConnectionBackend : public Cancellable {
   virtual std::optional<QueryResult> try_execute_inline(std::string_view sql, Params& params) = 0;
   // Whether an operation submitted now may finish within moments on another
   // thread without needing anything of the caller's: then a caller on the
-  // event loop may wait for it briefly instead of suspending.
-  virtual bool can_hand_off() const = 0;
+  // event loop may wait for it briefly instead of suspending. `statement` is
+  // the SQL of the execute() to submit; empty for any other operation.
+  virtual bool can_hand_off(std::string_view statement) const = 0;
 
   // A cancelled statement that may still be running counts as in a
   // transaction until it ends: it may yet have opened one.

@@ -63,7 +63,7 @@ TEST(ConnectionBackend, ARemoteDatabaseNeverAnswersOnTheCallersThread) {
   const auto backend = unreachable_remote();
   Params params;
   EXPECT_EQ(backend->try_execute_inline("SELECT 1", params), std::nullopt);
-  EXPECT_FALSE(backend->can_hand_off());
+  EXPECT_FALSE(backend->can_hand_off("SELECT 1"));
 }
 
 }  // namespace

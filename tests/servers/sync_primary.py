@@ -27,7 +27,8 @@ the database file with every stream closed, so that no connection keeps a
 stale page cache. Clients holding a stream at that moment get STREAM_EXPIRED.
 
 Controls for tests: POST /_generation starts a new generation (the current
-database becomes its export); GET /_sync_stats counts frames and requests;
+database becomes its export); GET /_sync_stats counts frames, pulls, pushes
+and every sync request (round trips);
 POST /_fault as in the Hrana test server also applies to sync requests.
 
     python sync_primary.py [--database PATH] [--auth-token TOKEN] [--port PORT]
@@ -50,7 +51,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-from hrana_server import Handler, HranaServer, Stream, serve_until_stdin_closes
+from hrana_server import Handler, HranaServer, Json, Stream, serve_until_stdin_closes
 
 PAGE_SIZE = 4096
 FRAME_HEADER_SIZE = 24
@@ -87,8 +88,11 @@ class PushSession:
 
 
 class SyncPrimary(HranaServer):
-    def __init__(self, database: str, auth_token: str | None, port: int = 0) -> None:
+    def __init__(self, database: str, auth_token: str | None, port: int = 0, frames_per_commit: bool = False) -> None:
         super().__init__(database, auth_token, stream_expiry=10.0, base_path="", port=port)
+        self.frames_per_commit = frames_per_commit
+        self.requests_lock = threading.Lock()
+        self.requests = 0
         self.sync_lock = threading.Lock()
         self.sync_stats: Counter[str] = Counter()
         self.keeper = self.open_keeper()
@@ -246,8 +250,8 @@ class SyncHandler(Handler):
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == "/_sync_stats":
-            with self.server.sync_lock:
-                self.send_json(200, dict(self.server.sync_stats))
+            with self.server.sync_lock, self.server.requests_lock:
+                self.send_json(200, dict(self.server.sync_stats, requests=self.server.requests))
             return
         sync = SYNC_PATH.match(path)
         export = EXPORT_PATH.match(path)
@@ -289,7 +293,17 @@ class SyncHandler(Handler):
         generation, start, end = (int(sync.group(number)) for number in (1, 2, 3))
         self.answer_sync(*self.server.push(generation, start, end, sync.group(4), body))
 
+    def pipeline(self, request: Json, v3: bool) -> Json:
+        answer = super().pipeline(request, v3)
+        if self.server.frames_per_commit:
+            with self.server.sync_lock:
+                self.server.make_frames()
+        return answer
+
     def answer_sync(self, status: int, answer: bytes, binary: bool = False) -> None:
+        # Callers may hold sync_lock: the count has a lock of its own.
+        with self.server.requests_lock:
+            self.server.requests += 1
         fault = self.server.take_fault()
         if fault is not None and self.apply_fault(fault, answer):
             return
@@ -305,10 +319,16 @@ def main() -> None:
     parser.add_argument("--database", help="the primary's SQLite file (default: a new one in a temporary directory)")
     parser.add_argument("--auth-token", help="the Bearer token every request must carry")
     parser.add_argument("--port", type=int, default=0, help="the port to listen on (default: a free one)")
+    parser.add_argument(
+        "--frames-per-commit",
+        action="store_true",
+        help="make frames after each pipeline, so that each transaction a client commits is one transaction "
+        "of frames (by default, what was committed between two pulls becomes one)",
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         database = options.database or os.path.join(directory, "primary.db")
-        server = SyncPrimary(database, options.auth_token, options.port)
+        server = SyncPrimary(database, options.auth_token, options.port, options.frames_per_commit)
         server.RequestHandlerClass = SyncHandler
         serve_until_stdin_closes(server)
 

@@ -66,7 +66,7 @@ class RemoteConnection final : public std::enable_shared_from_this<RemoteConnect
   // Every statement is the server's to run: none is answered on the caller's
   // thread, and none soon enough to be worth waiting for there.
   std::optional<QueryResult> try_execute_inline(std::string_view, Params&) override { return std::nullopt; }
-  bool can_hand_off() const override { return false; }
+  bool can_hand_off(std::string_view) const override { return false; }
   std::optional<std::string> lacks(Capability capability) const override;
 
   // Drops a queued operation; aborts the request of a running one, unless

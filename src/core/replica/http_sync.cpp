@@ -17,7 +17,7 @@ bool HttpSync::bootstrap() {
     metadata_ = *metadata;
     return false;
   }
-  const std::uint32_t generation = client_.current_generation();
+  const std::uint32_t generation = known_generation_ ? *known_generation_ : client_.current_generation();
   write_file_atomically(database_, client_.export_database(generation));
   save(SyncMetadata{generation, 0});
   return true;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "replica_sync.hpp"
@@ -16,7 +17,9 @@ namespace aiolibsql::replica {
 
 class HttpSync final : public ReplicaSync {
  public:
-  HttpSync(std::string database, SyncClient client) : database_(std::move(database)), client_(std::move(client)) {}
+  // `generation`: the primary's current one, when the caller has just asked.
+  HttpSync(std::string database, SyncClient client, std::optional<std::uint32_t> generation = std::nullopt)
+      : database_(std::move(database)), client_(std::move(client)), known_generation_(generation) {}
 
   // A new replica is made from the primary's export.
   bool bootstrap() override;
@@ -38,6 +41,7 @@ class HttpSync final : public ReplicaSync {
   std::string database_;
   SyncClient client_;
   SyncMetadata metadata_;
+  std::optional<std::uint32_t> known_generation_;
 };
 
 }  // namespace aiolibsql::replica

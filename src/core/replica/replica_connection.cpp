@@ -194,8 +194,9 @@ std::shared_ptr<Operation> ReplicaConnection::execute(std::string sql, Params pa
     }
     on_local(
         [local = local_.get(), statement](Connection& connection) -> Outcome {
-          Params params = statement->second;
-          return local->keep_open(connection.execute(statement->first, params, kFirstChunk));
+          // Moved from only when rows stay open, so a statement the local
+          // file refuses still has its values for the primary.
+          return local->keep_open(connection.execute(statement->first, statement->second, kFirstChunk));
         },
         std::move(done), tag);
   });
@@ -354,14 +355,22 @@ std::shared_ptr<Operation> ReplicaConnection::close(Sink sink, std::uintptr_t ta
   return operation;
 }
 
-std::optional<QueryResult> ReplicaConnection::try_execute_inline(std::string_view sql, Params& params) {
-  if (is_inherited() || catch_up_->behind() || (online() && (!only_reads(sql) || primary_->in_transaction())))
-    return std::nullopt;
-  {
-    std::lock_guard lock(mutex_);
-    if (running_ || closed_) return std::nullopt;
+bool ReplicaConnection::runs_locally_now(std::string_view sql) const {
+  if (sql.empty() || is_inherited() || catch_up_->behind() ||
+      (online() && (!only_reads(sql) || primary_->in_transaction()))) {
+    return false;
   }
+  std::lock_guard lock(mutex_);
+  return !running_ && !closed_;
+}
+
+std::optional<QueryResult> ReplicaConnection::try_execute_inline(std::string_view sql, Params& params) {
+  if (!runs_locally_now(sql)) return std::nullopt;
   return local_->try_execute_inline(sql, params);
+}
+
+bool ReplicaConnection::can_hand_off(std::string_view statement) const {
+  return runs_locally_now(statement) && local_->can_hand_off(statement);
 }
 
 bool ReplicaConnection::in_transaction() const {

@@ -61,7 +61,8 @@ class ReplicaConnection final : public std::enable_shared_from_this<ReplicaConne
   // When nothing is queued, nothing is left to pull and no transaction is
   // open on the primary.
   std::optional<QueryResult> try_execute_inline(std::string_view sql, Params& params) override;
-  bool can_hand_off() const override { return false; }
+  // Only what runs on the local file at once: a read, online.
+  bool can_hand_off(std::string_view statement) const override;
   bool in_transaction() const override;
   bool is_closed() const override { return local_->is_closed(); }
   bool is_inherited() const noexcept override { return local_->is_inherited(); }
@@ -97,6 +98,10 @@ class ReplicaConnection final : public std::enable_shared_from_this<ReplicaConne
   void on_local(AsyncConnection::ConnectionWork work, Sink inner, std::uintptr_t tag);
   bool online() const noexcept { return primary_ != nullptr; }
 
+  // Whether `sql` would run on the local file with nothing before it: no
+  // operation queued, nothing left to pull, no transaction on the primary.
+  bool runs_locally_now(std::string_view sql) const;
+
   std::shared_ptr<ReplicaSync> sync_;
   OpenOptions local_options_;
   std::shared_ptr<AsyncConnection> local_;
@@ -111,6 +116,7 @@ class ReplicaConnection final : public std::enable_shared_from_this<ReplicaConne
   OrderedQueue<Step> queue_;
   std::shared_ptr<Operation> running_;
   bool running_sync_ = false;
+
   bool closed_ = false;
 };
 

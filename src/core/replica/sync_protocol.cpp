@@ -10,11 +10,13 @@ namespace aiolibsql::replica {
 
 namespace {
 
-std::shared_ptr<ReplicaSync> make_chosen(const ReplicaSyncOptions& options, SyncProtocol protocol) {
+// `generation`: the primary's current one, when GET /info has just said it.
+std::shared_ptr<ReplicaSync> make_chosen(const ReplicaSyncOptions& options, SyncProtocol protocol,
+                                         std::optional<std::uint32_t> generation = std::nullopt) {
   if (protocol == SyncProtocol::ReplicationLog) {
     return std::make_shared<LogSync>(options.database, LogClient(options.primary, options.http), options.offline);
   }
-  return std::make_shared<HttpSync>(options.database, SyncClient(options.primary, options.http));
+  return std::make_shared<HttpSync>(options.database, SyncClient(options.primary, options.http), generation);
 }
 
 // The protocol a replica's metadata file says it was made with, if any.
@@ -24,13 +26,14 @@ std::optional<SyncProtocol> protocol_on_disk(const std::string& database) {
   return std::nullopt;
 }
 
-// What a primary serves, found by asking for GET /info.
-SyncProtocol probe(const ReplicaSyncOptions& options, const std::atomic<bool>* cancelled) {
+// What a primary serves, found by asking for GET /info, whose answer a new
+// HTTP sync replica needs anyway.
+std::shared_ptr<ReplicaSync> probe(const ReplicaSyncOptions& options, const std::atomic<bool>* cancelled) {
   PrimaryHttp http(options.primary, options.http);
   http.watch_cancellation(cancelled);
   const auto answer = http.send(http.request("/info", false), true);
-  if (answer.status == 200) return SyncProtocol::HttpSync;
-  if (answer.status == 404) return SyncProtocol::ReplicationLog;
+  if (answer.status == 200) return make_chosen(options, SyncProtocol::HttpSync, decode_info_answer(answer.body));
+  if (answer.status == 404) return make_chosen(options, SyncProtocol::ReplicationLog);
   fail_for_status(answer, "GET /info");
 }
 
@@ -42,7 +45,7 @@ class AutoSync final : public ReplicaSync {
   bool bootstrap() override {
     if (!chosen_) {
       const auto known = protocol_on_disk(options_.database);
-      chosen_ = make_chosen(options_, known ? *known : probe(options_, cancelled_));
+      chosen_ = known ? make_chosen(options_, *known) : probe(options_, cancelled_);
       chosen_->watch_cancellation(cancelled_);
     }
     return chosen_->bootstrap();
