@@ -1,5 +1,6 @@
 #include "log_client.hpp"
 
+#include "base64.hpp"
 #include "error.hpp"
 #include "proto/replication_log.pb.h"
 
@@ -12,6 +13,21 @@ namespace {
 constexpr char kNeedSnapshot[] = "NEED_SNAPSHOT";
 constexpr char kNoHello[] = "NO_HELLO";
 constexpr char kSessionTokenHeader[] = "x-session-token";
+// sqld reads a gRPC call's token from here, as libSQL's client sends it.
+constexpr char kAuthorizationHeader[] = "x-authorization";
+
+// The namespace libSQL's client names: the first label of the host name
+// ("db" for db.example.com), or "default" for a name without a dot. A
+// single-database sqld ignores it.
+std::string namespace_header(const std::string& base_url) {
+  std::string_view host = base_url;
+  if (const auto scheme = host.find("://"); scheme != std::string_view::npos) host.remove_prefix(scheme + 3);
+  host = host.substr(0, host.find_first_of("/:"));
+  const auto dot = host.find('.');
+  std::string header = "x-namespace-bin: ";
+  hrana::append_base64(header, dot == std::string_view::npos || dot == 0 ? "default" : host.substr(0, dot));
+  return header;
+}
 
 [[noreturn]] void fail(const std::string& message) { throw DbError(Error{ErrorKind::Operational, -1, message}); }
 
@@ -66,11 +82,13 @@ LogFrames decode_log_frames(const GrpcAnswer& answer, bool streamed) {
 }
 
 LogClient::LogClient(remote::RemoteEndpoint endpoint, remote::HttpOptions options)
-    : http_(std::move(endpoint), options) {}
+    : namespace_(namespace_header(endpoint.base_url)), http_(std::move(endpoint), options) {}
 
 GrpcAnswer LogClient::call(const std::string& method, const std::string& request, const std::string& session_token) {
   auto sent = http_.request("/wal_log.ReplicationLog/" + method, true);
   sent.content_type = kGrpcWebContentType;
+  sent.authorization_header = kAuthorizationHeader;
+  sent.headers.push_back(namespace_);
   if (!session_token.empty()) sent.headers.push_back(std::string(kSessionTokenHeader) + ": " + session_token);
   sent.answer_headers = {"grpc-status", "grpc-message"};
   sent.body = grpc_web_frame(request);

@@ -59,6 +59,8 @@ class LogClient {
  private:
   GrpcAnswer call(const std::string& method, const std::string& request, const std::string& session_token);
 
+  // The x-namespace-bin header every call carries.
+  std::string namespace_;
   PrimaryHttp http_;
 };
 

@@ -68,7 +68,7 @@ HeaderList headers_for(const HttpRequest& request) {
   if (request.post) append(("Content-Type: " + request.content_type).c_str());
   for (const std::string& header : request.headers) append(header.c_str());
   if (!request.bearer_token.empty()) {
-    Secret header(std::string("Authorization: Bearer ").append(request.bearer_token.bytes()));
+    Secret header(request.authorization_header + ": Bearer " + std::string(request.bearer_token.bytes()));
     append(std::string(header.bytes()).c_str());
   }
   return HeaderList(list);

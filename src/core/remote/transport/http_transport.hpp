@@ -44,8 +44,9 @@ struct HttpRequest {
   std::string content_type = "application/json";
   // More request headers, each "Name: value".
   std::vector<std::string> headers;
-  // Sent as "Authorization: Bearer <token>" when not empty.
+  // Sent as "<authorization_header>: Bearer <token>" when not empty.
   Secret bearer_token;
+  std::string authorization_header = "Authorization";
   // The answer's headers to keep in HttpResponse::headers, by name.
   std::vector<std::string> answer_headers;
   HttpOptions options;
