@@ -12,7 +12,7 @@ STAMP := $(VENV)/.requirements-installed
 DEB_PACKAGES := cmake ninja-build g++ clang libgtest-dev libsimdjson-dev libcurl4-openssl-dev cargo python3-dev python3-venv clang-format npm openssl nghttp2-proxy zlib1g-dev protobuf-compiler libprotobuf-dev
 
 .PHONY: all setup build test test-cpp test-python test-pythons test-stress test-sqlalchemy-suite demo bench lint stubs clean \
-	sanitize sanitize-address sanitize-thread fuzz remote-server replica-primary bench-remote
+	sanitize sanitize-address sanitize-thread fuzz remote-server replica-primary replica-primary-v1 bench-remote
 
 all: build
 
@@ -61,11 +61,19 @@ build: setup
 	  -DPython_EXECUTABLE=$(CURDIR)/$(PY) > $(BUILD)/configure.log || (cat $(BUILD)/configure.log; exit 1)
 	cmake --build $(BUILD)
 
+# libSQL's own Rust replica client (the libsql crate), which judges the v1
+# test primary and opens replicas ours made; built once, as its lock file pins it.
+JUDGE_V1 := $(BUILD)/judge_v1/debug/judge_v1
+$(JUDGE_V1): tests/servers/judge_v1/Cargo.toml tests/servers/judge_v1/Cargo.lock tests/servers/judge_v1/src/main.rs \
+    $(BUILD)/.system-ready
+	PATH="$$HOME/.cargo/bin:$$PATH" cargo build --quiet --locked --manifest-path tests/servers/judge_v1/Cargo.toml \
+	  --target-dir $(BUILD)/judge_v1
+
 test-cpp: build
 	ctest --test-dir $(BUILD) --output-on-failure
 
 # The suite runs twice: with short reads inline (the default) and without.
-test-python: build
+test-python: build $(JUDGE_V1)
 	$(PY) -m pytest -q tests
 	AIOLIBSQL_INLINE_READS=0 $(PY) -m pytest -q tests
 
@@ -80,7 +88,7 @@ test-sqlalchemy-suite: build
 # its own build of the extension, linking the engine built above, and the
 # pytest suite in both inline modes; then the compliance comparison, once, on
 # the newest. Prints pass counts per interpreter and names those not found.
-test-pythons: build
+test-pythons: build $(JUDGE_V1)
 	$(PY) tests/run_pythons.py --engine-build $(BUILD) --main-venv $(VENV) --sqlalchemy-suite $(SQLALCHEMY_SUITE_PAIRS)
 
 # Long runs that need no repeating per interpreter: kill -9 during writes,
@@ -151,7 +159,7 @@ fuzz: build
 
 # The package is staged beside the sanitized module so the tests import it and
 # not the plain module in python/aiolibsql.
-sanitize-address: build
+sanitize-address: build $(JUDGE_V1)
 	$(call sanitized_build,$(ASAN_BUILD),address$(,)undefined,ON)
 	rm -rf $(ASAN_BUILD)/python && mkdir -p $(ASAN_BUILD)/python
 	cp -r python/aiolibsql python/aiolibsql_sqlalchemy $(ASAN_BUILD)/python/
@@ -173,6 +181,11 @@ remote-server: setup
 # examples use it): the Hrana test server that also serves libSQL's sync protocol.
 replica-primary: setup
 	$(PY) tests/servers/sync_primary.py --port 8081
+
+# The same for sqld's replication log (v1) on 127.0.0.1:8082: the Hrana test
+# server that also serves the ReplicationLog gRPC-web service.
+replica-primary-v1: setup
+	$(PY) tests/servers/replication_log_primary.py --port 8082
 
 # Local files against every peer (bench/results/results.md), then remote
 # databases (bench/results/remote.md).

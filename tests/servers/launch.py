@@ -4,6 +4,7 @@ stops them afterwards."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -84,11 +85,13 @@ def tursodb(database: str = ":memory:") -> Iterator[str]:
 
 def server_python() -> str:
     """An interpreter for the test server: 3.11 or later, whose sqlite3 names
-    each error's code as sqld does, whichever Python the tests run on."""
+    each error's code as sqld does, whichever Python the tests run on. The
+    project's own environment comes first: it has the servers' packages."""
     if sys.version_info >= (3, 11):
         return sys.executable
-    for candidate in ("python3", "python3.13", "python3.12", "python3.11"):
-        path = shutil.which(candidate)
+    project_python = SERVERS.parent.parent / ".venv" / "bin" / "python"
+    for candidate in (str(project_python), "python3", "python3.13", "python3.12", "python3.11"):
+        path = candidate if os.path.isabs(candidate) and os.access(candidate, os.X_OK) else shutil.which(candidate)
         if path is None:
             continue
         version = subprocess.run(
@@ -111,6 +114,28 @@ def sync_primary(*options: str) -> Iterator[str]:
     """Our embedded replicas' primary (sync_primary.py) with `options`; yields its base URL."""
     with hrana_server_process(*options, script="sync_primary.py") as (url, _):
         yield url
+
+
+@contextlib.contextmanager
+def replication_log_primary(*options: str) -> Iterator[str]:
+    """The v1 replicas' primary (replication_log_primary.py) with `options`; yields its base URL."""
+    with hrana_server_process(*options, script="replication_log_primary.py") as (url, _):
+        yield url
+
+
+def judge_v1() -> Path:
+    """libSQL's own Rust replica client (tests/servers/judge_v1), built by
+    cargo into the build directory as `make test` builds it, or $JUDGE_V1."""
+    if "JUDGE_V1" in os.environ:
+        return Path(os.environ["JUDGE_V1"])
+    manifest = SERVERS / "judge_v1" / "Cargo.toml"
+    target = SERVERS.parent.parent / "build" / "judge_v1"
+    cargo = shutil.which("cargo") or str(Path.home() / ".cargo" / "bin" / "cargo")
+    subprocess.run(
+        [cargo, "build", "--quiet", "--locked", "--manifest-path", str(manifest), "--target-dir", str(target)],
+        check=True,
+    )
+    return target / "debug" / "judge_v1"
 
 
 @contextlib.contextmanager

@@ -37,10 +37,11 @@ URL_CONNECT_ARGUMENTS: Mapping[str, type] = {
     # sqlalchemy-libsql dialect's spelling of the same.
     "auth_token": str,
     "authToken": str,
-    # Not supported yet: connect() raises NotSupportedError for them.
+    # An embedded replica of the database at sync_url.
     "sync_url": str,
     "sync_interval": float,
     "offline": bool,
+    "sync_protocol": str,
     "encryption_key": str,
 }
 _BEGIN_FLAVOURS = ("", "DEFERRED", "IMMEDIATE", "EXCLUSIVE")

@@ -82,7 +82,9 @@ std::uint64_t LogSync::next_frame() const { return metadata_.committed_frame ? *
 
 std::uint64_t LogSync::pull(Connection& connection) {
   sqlite3* db = connection.handle();
-  if (session_token_.empty()) shake_hands();
+  // Every pull starts with a handshake, as libSQL's client syncs: it is what
+  // tells a log that was replaced (a new log id) from the one followed.
+  shake_hands();
   std::uint64_t pulled = 0;
   int handshakes = 1;
   // The transaction being pulled: readers see it once its commit frame is in.

@@ -1,0 +1,254 @@
+"""Embedded replicas over sqld's replication log ("v1") against its test
+primary (tests/servers/replication_log_primary.py), which libSQL's own Rust
+client judged first: chosen as that client chooses, bootstrapped from the
+log or a snapshot, in step after every sync, interchangeable with the Rust
+client's replicas, and every fault leaving a replica that opens and goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from servers import control
+from servers.control import inject, release_stalled, wait_until_stalling
+from servers.launch import judge_v1, replication_log_primary
+
+import aiolibsql
+import aiolibsql.dbapi as dbapi
+
+TOKEN = "v1-replica-token"
+
+
+@pytest.fixture
+def primary() -> Iterator[str]:
+    with replication_log_primary("--auth-token", TOKEN) as url:
+        yield url
+
+
+def on_primary(url: str, *statements: str) -> None:
+    control.on_primary(url, TOKEN, *statements)
+
+
+def post(url: str, path: str) -> None:
+    with urllib.request.urlopen(urllib.request.Request(url + path, data=b"{}"), timeout=30) as answer:
+        answer.read()
+
+
+def stats(url: str) -> dict[str, int]:
+    with urllib.request.urlopen(url + "/_sync_stats", timeout=30) as answer:
+        return dict(json.loads(answer.read()))
+
+
+def replica(url: str, path: Path, **options: Any) -> aiolibsql._opening.Opening[aiolibsql.Connection]:
+    return aiolibsql.connect(str(path), sync_url=url, auth_token=TOKEN, isolation_level=None, **options)
+
+
+async def rows(conn: aiolibsql.Connection) -> list[Any]:
+    return list(await conn.execute_fetchall("SELECT x FROM t ORDER BY x"))
+
+
+def judge(path: Path, url: str, *commands: str) -> list[Any]:
+    """libSQL's Rust client on the replica at `path`: its JSON answers."""
+    done = subprocess.run([str(judge_v1()), str(path), url, TOKEN, *commands], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+async def test_auto_finds_the_replication_log_where_get_info_is_not_served(primary: str, tmp_path: Path) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1), (2)")
+    async with replica(primary, tmp_path / "r.db") as conn:
+        assert await rows(conn) == [(1,), (2,)]
+        first = await conn.sync()
+        assert first.generation is None and first.frames_pulled == 0
+        on_primary(primary, "INSERT INTO t VALUES (3)")
+        assert await rows(conn) == [(1,), (2,)]
+        second = await conn.sync()
+        assert second.frames_pulled > 0 and second.frame_no > first.frame_no
+        assert await rows(conn) == [(1,), (2,), (3,)]
+    assert stats(primary)["info_probes"] == 1
+    assert (tmp_path / "r.db-client_wal_index").stat().st_size == 32
+    assert not (tmp_path / "r.db-info").exists()
+
+
+async def test_an_existing_replica_opens_from_its_files_without_asking_the_primary(
+    primary: str, tmp_path: Path
+) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)")
+    async with replica(primary, tmp_path / "r.db"):
+        pass
+    before = stats(primary)
+    async with replica(primary, tmp_path / "r.db") as conn:
+        assert await rows(conn) == [(1,)]
+    after = stats(primary)
+    assert after.get("info_probes") == before.get("info_probes") and after.get("Hello") == before.get("Hello")
+
+
+async def test_a_write_goes_to_the_primary_over_hrana_and_the_next_read_sees_it(primary: str, tmp_path: Path) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER)")
+    async with replica(primary, tmp_path / "r.db", sync_protocol="v1") as conn:
+        await conn.execute("INSERT INTO t VALUES (7)")
+        assert await rows(conn) == [(7,)]
+        await conn.execute("BEGIN")
+        await conn.execute("INSERT INTO t VALUES (8)")
+        # Inside a transaction, reads go to the primary too.
+        assert await rows(conn) == [(7,), (8,)]
+        await conn.execute("COMMIT")
+        assert await rows(conn) == [(7,), (8,)]
+    assert control.rows_on_primary(primary, TOKEN) == [(7,), (8,)]
+
+
+async def test_a_replica_behind_a_compacted_log_catches_up_from_a_snapshot(primary: str, tmp_path: Path) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)")
+    async with replica(primary, tmp_path / "behind.db") as behind:
+        on_primary(primary, "INSERT INTO t VALUES (2)", "UPDATE t SET x = x * 10")
+        post(primary, "/_compact")
+        on_primary(primary, "INSERT INTO t VALUES (3)")
+        await behind.sync()
+        assert await rows(behind) == [(3,), (10,), (20,)]
+        assert await behind.execute_fetchall("PRAGMA integrity_check") == [("ok",)]
+    async with replica(primary, tmp_path / "new.db") as new:
+        assert await rows(new) == [(3,), (10,), (20,)]
+    assert stats(primary)["Snapshot"] >= 2
+
+
+async def test_a_primary_that_restarted_its_session_is_greeted_again(primary: str, tmp_path: Path) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER)")
+    async with replica(primary, tmp_path / "r.db") as conn:
+        post(primary, "/_new_session")
+        on_primary(primary, "INSERT INTO t VALUES (1)")
+        await conn.sync()
+        assert await rows(conn) == [(1,)]
+    assert stats(primary)["Hello"] >= 2
+
+
+async def test_a_primary_with_a_new_log_is_refused_rather_than_followed(primary: str, tmp_path: Path) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)")
+    async with replica(primary, tmp_path / "r.db") as conn:
+        post(primary, "/_reset_log")
+        on_primary(primary, "INSERT INTO t VALUES (2)")
+        with pytest.raises(aiolibsql.OperationalError, match="not the one this replica follows"):
+            await conn.sync()
+        # Nothing changed locally, and the replica still reads.
+        assert await rows(conn) == [(1,)]
+
+
+async def test_replicas_are_interchangeable_with_libsqls_rust_client(primary: str, tmp_path: Path) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)")
+    theirs = tmp_path / "theirs.db"
+    assert judge(theirs, primary, "sync", "query", "SELECT x FROM t")[-1]["rows"] == [[1]]
+    on_primary(primary, "INSERT INTO t VALUES (2)")
+    async with replica(primary, theirs) as conn:
+        await conn.sync()
+        assert await rows(conn) == [(1,), (2,)]
+    async with replica(primary, tmp_path / "ours.db") as conn:
+        await conn.sync()
+    on_primary(primary, "INSERT INTO t VALUES (3)")
+    answers = judge(tmp_path / "ours.db", primary, "sync", "query", "SELECT x FROM t ORDER BY x")
+    assert answers[-1]["rows"] == [[1], [2], [3]]
+
+
+async def test_local_reads_go_on_through_faults_and_sync_says_why(primary: str, tmp_path: Path) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)")
+    async with replica(primary, tmp_path / "r.db") as conn:
+        on_primary(primary, "INSERT INTO t VALUES (2)")
+        for fault, message in (
+            ("status500", "HTTP 500"),
+            ("status401", "authentication"),
+            ("garbage", "not sqld's replication log|damaged"),
+            ("reset", "failed"),
+        ):
+            # A reset is retried once, as every read of the log may be.
+            inject(primary, fault, count=2 if fault == "reset" else 1)
+            with pytest.raises(aiolibsql.OperationalError, match=message):
+                await conn.sync()
+            assert await rows(conn) == [(1,)]
+        await conn.sync()
+        assert await rows(conn) == [(1,), (2,)]
+
+
+async def test_a_wrong_token_fails_the_first_connect_with_an_authentication_error(primary: str, tmp_path: Path) -> None:
+    with pytest.raises(aiolibsql.OperationalError, match="authentication"):
+        await aiolibsql.connect(str(tmp_path / "r.db"), sync_url=primary, auth_token="wrong", sync_protocol="v1")
+
+
+async def test_offline_mode_and_the_wrong_protocol_are_refused_clearly(primary: str, tmp_path: Path) -> None:
+    with pytest.raises(aiolibsql.NotSupportedError, match="no push"):
+        await replica(primary, tmp_path / "offline.db", offline=True)
+    with pytest.raises(aiolibsql.OperationalError, match="GET /info"):
+        await replica(primary, tmp_path / "v2.db", sync_protocol="v2")
+    with pytest.raises(ValueError, match="sync_protocol"):
+        await replica(primary, tmp_path / "v3.db", sync_protocol="v3")
+    with pytest.raises(aiolibsql.ProgrammingError, match="sync_protocol"):
+        aiolibsql.connect(str(tmp_path / "plain.db"), sync_protocol="v1")
+
+
+_SYNC_IN_A_CHILD = """
+import asyncio, sys
+import aiolibsql
+
+async def main():
+    conn = await aiolibsql.connect(sys.argv[1], sync_url=sys.argv[2], auth_token=sys.argv[3])
+    await conn.sync()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_replica_killed_mid_pull_opens_consistent_and_resumes(primary: str, tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    on_primary(primary, "CREATE TABLE t (x INTEGER, filler BLOB)", "INSERT INTO t VALUES (0, NULL)")
+    async with replica(primary, path) as conn:
+        await conn.sync()
+    # One transaction of some 1,500 pages; the child is killed waiting for it,
+    # after its handshake.
+    on_primary(
+        primary,
+        "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 1500) "
+        "INSERT INTO t SELECT v, randomblob(3000) FROM n",
+    )
+    inject(primary, "stall", skip=1)
+    child = subprocess.Popen([sys.executable, "-c", _SYNC_IN_A_CHILD, str(path), primary, TOKEN])
+    await asyncio.to_thread(wait_until_stalling, primary)
+    child.kill()
+    child.wait()
+    release_stalled(primary)
+    async with replica(primary, path) as conn:
+        # Half a transaction never shows.
+        assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(1,)]
+        assert await conn.execute_fetchall("PRAGMA integrity_check") == [("ok",)]
+        await conn.sync()
+        assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(1501,)]
+
+
+async def test_a_pool_reads_the_replica_and_writes_through_the_primary(primary: str, tmp_path: Path) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER)")
+    async with aiolibsql.create_pool(str(tmp_path / "r.db"), sync_url=primary, auth_token=TOKEN, size=3) as pool:
+
+        async def write_then_read(value: int) -> list[Any]:
+            await pool.execute("INSERT INTO t VALUES (?)", (value,))
+            return list(await (await pool.execute("SELECT x FROM t WHERE x = ?", (value,))).fetchall())
+
+        assert await asyncio.gather(*(write_then_read(value) for value in range(10))) == [
+            [(value,)] for value in range(10)
+        ]
+        result = await pool.sync()
+        assert result.generation is None
+
+
+def test_the_blocking_module_makes_and_syncs_v1_replicas(primary: str, tmp_path: Path) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)")
+    conn = dbapi.connect(str(tmp_path / "r.db"), sync_url=primary, auth_token=TOKEN, sync_protocol="v1")
+    try:
+        assert conn.execute("SELECT x FROM t").fetchall() == [(1,)]
+        on_primary(primary, "INSERT INTO t VALUES (2)")
+        assert conn.sync().frames_pulled > 0
+        assert conn.execute("SELECT x FROM t ORDER BY x").fetchall() == [(1,), (2,)]
+    finally:
+        conn.close()
