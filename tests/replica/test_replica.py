@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import urllib.request
@@ -492,3 +493,37 @@ async def test_a_push_that_failed_mid_transaction_is_sent_again_whole_by_the_nex
             await conn.sync()
         assert (await conn.sync()).frames_pushed > 0
     assert primary_rows(primary, "SELECT count(*) FROM t") == [(300,)]
+
+
+_BOOTSTRAP_IN_A_CHILD = """
+import asyncio, resource, sys
+import aiolibsql
+
+async def main():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    async with aiolibsql.connect(sys.argv[1], sync_url=sys.argv[2]) as conn:
+        assert (await conn.execute_fetchall("SELECT count(*) FROM t"))[0][0] == 2000
+    print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.resident_memory
+def test_a_new_replica_streams_the_export_to_disk_instead_of_holding_it(tmp_path: Path) -> None:
+    database = tmp_path / "primary.db"
+    with sqlite3.connect(database) as db:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("CREATE TABLE t (payload BLOB)")
+        db.executemany("INSERT INTO t VALUES (randomblob(32000))", [()] * 2000)
+    db.close()
+    with hrana_server_process("--database", str(database), script="sync_primary.py") as (url, _):
+        child = subprocess.run(
+            [sys.executable, "-c", _BOOTSTRAP_IN_A_CHILD, str(tmp_path / "r.db"), url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert child.returncode == 0, child.stderr
+    # The export is some 64 MiB; the replica's peak grows by a fraction of it.
+    assert int(child.stdout) < 16, f"peak resident memory grew by {child.stdout.strip()} MiB"

@@ -7,12 +7,14 @@ namespace too), so nothing outside the test sees it."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from servers.launch import sync_primary
 
 SCENARIO = textwrap.dedent(
     """
@@ -70,3 +72,46 @@ def test_a_full_disk_raises_sqlite_full_and_keeps_every_acknowledged_write(tmp_p
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("survived")
+
+
+REPLICA_SCENARIO = textwrap.dedent(
+    """
+    import asyncio, os, sys
+    import aiolibsql
+
+    async def main(disk, url):
+        path = os.path.join(disk, "replica.db")
+        for attempt in range(2):
+            try:
+                await aiolibsql.connect(path, sync_url=url)
+            except aiolibsql.OperationalError as error:
+                assert "No space left" in str(error), error
+            else:
+                raise AssertionError("a 2 MB database fit on a 1 MiB disk")
+            # Nothing half-made is left to be taken for a replica.
+            assert os.listdir(disk) == [], os.listdir(disk)
+        print("refused cleanly")
+
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    """
+)
+
+
+def test_a_replica_that_does_not_fit_on_the_disk_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
+    primary = tmp_path / "primary.db"
+    with sqlite3.connect(primary) as db:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("CREATE TABLE t (payload BLOB)")
+        db.executemany("INSERT INTO t VALUES (randomblob(4000))", [()] * 500)
+    db.close()
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = tmp_path / "scenario.py"
+    script.write_text(REPLICA_SCENARIO)
+    namespace = ["unshare", "--mount"] if os.geteuid() == 0 else ["unshare", "--user", "--map-root-user", "--mount"]
+    mount_then_run = 'mount -t tmpfs -o size=1m tmpfs "$1" && exec "$2" "$3" "$1" "$4"'
+    with sync_primary("--database", str(primary)) as url:
+        command = [*namespace, "sh", "-c", mount_then_run, "sh", str(disk), sys.executable, str(script), url]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("refused cleanly")

@@ -18,7 +18,7 @@ bool HttpSync::bootstrap() {
     return false;
   }
   const std::uint32_t generation = known_generation_ ? *known_generation_ : client_.current_generation();
-  write_file_atomically(database_, client_.export_database(generation));
+  client_.export_database(generation, database_);
   save(SyncMetadata{generation, 0});
   return true;
 }

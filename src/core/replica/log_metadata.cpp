@@ -3,7 +3,7 @@
 #include <sqlite3.h>
 
 #include "error.hpp"
-#include "sync_metadata.hpp"
+#include "replica_files.hpp"
 
 namespace aiolibsql::replica {
 

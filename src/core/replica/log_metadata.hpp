@@ -39,7 +39,7 @@ LogMetadata decode_log_metadata(std::string_view bytes);
 // it empty before its first handshake); DbError when it cannot be read or
 // decoded.
 std::optional<LogMetadata> read_log_metadata(const std::string& path);
-// Replaces the file atomically, as write_file_atomically does.
+// Replaces the file atomically (see AtomicFile).
 void write_log_metadata(const std::string& path, const LogMetadata& metadata);
 
 }  // namespace aiolibsql::replica

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "error.hpp"
+#include "replica_files.hpp"
 
 namespace aiolibsql::replica {
 
@@ -69,11 +70,25 @@ std::uint32_t SyncClient::current_generation() {
   return decode_info_answer(response.body);
 }
 
-std::string SyncClient::export_database(std::uint32_t generation) {
-  const std::string path = "/export/" + std::to_string(generation);
-  auto response = http_.send(http_.request(path, false), true);
-  if (response.status != 200) fail_for_status(response, "GET " + path);
-  return std::move(response.body);
+void SyncClient::export_database(std::uint32_t generation, const std::string& path) {
+  const std::string export_path = "/export/" + std::to_string(generation);
+  AtomicFile file(path);
+  auto request = http_.request(export_path, false);
+  // On the transport's thread: a write to the page cache, as it arrives.
+  request.stream_body = [&file](std::string_view piece) {
+    return file.append(piece) ? remote::BodyVerdict::Take : remote::BodyVerdict::Stop;
+  };
+  remote::HttpResponse response;
+  try {
+    // Not sent again on a broken connection: the file has part of the answer.
+    response = http_.send(std::move(request), false);
+  } catch (const DbError&) {
+    // A full disk stops the answer: say that rather than how it stopped.
+    if (file.failed()) file.commit();
+    throw;
+  }
+  if (response.status != 200) fail_for_status(response, "GET " + export_path);
+  file.commit();
 }
 
 Pulled SyncClient::pull(std::uint32_t generation, std::uint32_t start, std::uint32_t end) {

@@ -46,8 +46,9 @@ class SyncClient {
   void watch_cancellation(const std::atomic<bool>* cancelled) noexcept { http_.watch_cancellation(cancelled); }
 
   std::uint32_t current_generation();
-  // The database file as `generation` began.
-  std::string export_database(std::uint32_t generation);
+  // Writes the database file as `generation` began to `path`, as it
+  // arrives, replacing `path` only once all of it is on disk.
+  void export_database(std::uint32_t generation, const std::string& path);
   // Frames `start`..`end` - 1 of `generation` (the primary may send fewer).
   Pulled pull(std::uint32_t generation, std::uint32_t start, std::uint32_t end);
   // Sends frames `start`..`end` - 1; `baton` continues the previous push of

@@ -1,19 +1,12 @@
 #include "sync_metadata.hpp"
 
-#include <fcntl.h>
 #include <simdjson.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <random>
-#include <sstream>
 
 #include "error.hpp"
+#include "replica_files.hpp"
 
 namespace aiolibsql::replica {
 
@@ -35,29 +28,12 @@ std::uint32_t metadata_hash(std::uint32_t version, std::uint32_t durable_frame, 
   throw DbError(Error{ErrorKind::Database, kSqliteCorrupt, "the replica's metadata file is not valid: " + why});
 }
 
-[[noreturn]] void io_failure(const std::string& what, const std::string& path) {
-  throw DbError(Error{ErrorKind::Operational, -1, what + " " + path + ": " + std::strerror(errno)});
-}
-
 std::uint32_t field(simdjson::dom::object& object, const char* name) {
   std::uint64_t value = 0;
   if (object[name].get(value) != simdjson::SUCCESS || value > UINT32_MAX) {
     corrupt(std::string("\"") + name + "\" is missing or not a 32-bit unsigned integer");
   }
   return static_cast<std::uint32_t>(value);
-}
-
-// Writes all of `content` to `fd`, then syncs it.
-bool write_and_sync(int fd, std::string_view content) {
-  while (!content.empty()) {
-    const ssize_t written = ::write(fd, content.data(), content.size());
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    content.remove_prefix(static_cast<std::size_t>(written));
-  }
-  return ::fsync(fd) == 0;
 }
 
 }  // namespace
@@ -85,17 +61,6 @@ SyncMetadata decode_sync_metadata(std::string_view text) {
   return metadata;
 }
 
-std::optional<std::string> read_file_if_exists(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    if (!std::filesystem::exists(path)) return std::nullopt;
-    io_failure("cannot read", path);
-  }
-  std::ostringstream content;
-  content << file.rdbuf();
-  return std::move(content).str();
-}
-
 std::optional<SyncMetadata> read_sync_metadata(const std::string& path) {
   const auto content = read_file_if_exists(path);
   if (!content) return std::nullopt;
@@ -104,23 +69,6 @@ std::optional<SyncMetadata> read_sync_metadata(const std::string& path) {
 
 void write_sync_metadata(const std::string& path, SyncMetadata metadata) {
   write_file_atomically(path, encode_sync_metadata(metadata));
-}
-
-void write_file_atomically(const std::string& path, std::string_view content) {
-  const std::filesystem::path target(path);
-  const auto directory = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-  const std::string temporary =
-      (directory / (".tmp." + target.filename().string() + "." + std::to_string(std::random_device{}()))).string();
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) io_failure("cannot create", temporary);
-  const bool written = write_and_sync(fd, content);
-  const int saved = errno;
-  ::close(fd);
-  if (!written || ::rename(temporary.c_str(), path.c_str()) != 0) {
-    errno = written ? errno : saved;
-    ::unlink(temporary.c_str());
-    io_failure("cannot write", path);
-  }
 }
 
 }  // namespace aiolibsql::replica

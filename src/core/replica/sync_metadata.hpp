@@ -34,9 +34,4 @@ std::optional<SyncMetadata> read_sync_metadata(const std::string& path);
 // synced, then renamed over it, so a crash leaves the old or the new one.
 void write_sync_metadata(const std::string& path, SyncMetadata metadata);
 
-// The whole file; nothing when it does not exist.
-std::optional<std::string> read_file_if_exists(const std::string& path);
-// Writes `content` to `path` the same way.
-void write_file_atomically(const std::string& path, std::string_view content);
-
 }  // namespace aiolibsql::replica
