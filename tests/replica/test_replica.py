@@ -19,6 +19,7 @@ from typing import Any
 import aiolibsql_sqlalchemy  # noqa: F401 - registers the sqlite+aiolibsql dialect
 import libsql
 import pytest
+from replica.kill_mid_pull import kill_mid_pull_then_resume
 from servers import control
 from servers.control import inject, release_stalled, wait_until_stalling
 from servers.launch import hrana_server_process
@@ -327,41 +328,11 @@ async def test_sqlalchemys_async_engine_takes_the_replica_arguments_too(primary:
     assert primary_rows(primary) == [(1,), (2,)]
 
 
-_SYNC_IN_A_CHILD = """
-import asyncio, sys
-import aiolibsql
-
-async def main():
-    conn = await aiolibsql.connect(sys.argv[1], sync_url=sys.argv[2], auth_token=sys.argv[3])
-    await conn.sync()
-
-asyncio.run(main())
-"""
-
-
 async def test_a_replica_killed_mid_pull_opens_consistent_and_resumes(primary: str, tmp_path: Path) -> None:
+    # Some 300 pages: more than one pull brings the transaction; the child
+    # is killed waiting for the second.
     path = tmp_path / "r.db"
-    on_primary(primary, "CREATE TABLE t (x INTEGER, filler BLOB)", "INSERT INTO t VALUES (0, NULL)")
-    async with replica(primary, path) as conn:
-        await conn.sync()
-    # One transaction of some 300 pages: more than one pull brings it.
-    on_primary(
-        primary,
-        "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 300) "
-        "INSERT INTO t SELECT v, randomblob(3000) FROM n",
-    )
-    inject(primary, "stall", skip=1)
-    child = subprocess.Popen([sys.executable, "-c", _SYNC_IN_A_CHILD, str(path), primary, TOKEN])
-    await asyncio.to_thread(wait_until_stalling, primary)
-    child.kill()
-    child.wait()
-    release_stalled(primary)
-    async with replica(primary, path) as conn:
-        # Half a transaction never shows.
-        assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(1,)]
-        assert await conn.execute_fetchall("PRAGMA integrity_check") == [("ok",)]
-        await conn.sync()
-        assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(301,)]
+    await kill_mid_pull_then_resume(primary, TOKEN, path, lambda: replica(primary, path), 300, 1)
 
 
 async def eventually(condition: Any) -> None:

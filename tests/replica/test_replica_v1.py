@@ -9,15 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from replica.kill_mid_pull import kill_mid_pull_then_resume
 from servers import control
-from servers.control import inject, release_stalled, wait_until_stalling
+from servers.control import inject
 from servers.launch import judge_v1, replication_log_primary
 
 import aiolibsql
@@ -189,42 +189,11 @@ async def test_offline_mode_and_the_wrong_protocol_are_refused_clearly(primary: 
         aiolibsql.connect(str(tmp_path / "plain.db"), sync_protocol="v1")
 
 
-_SYNC_IN_A_CHILD = """
-import asyncio, sys
-import aiolibsql
-
-async def main():
-    conn = await aiolibsql.connect(sys.argv[1], sync_url=sys.argv[2], auth_token=sys.argv[3])
-    await conn.sync()
-
-asyncio.run(main())
-"""
-
-
 async def test_a_replica_killed_mid_pull_opens_consistent_and_resumes(primary: str, tmp_path: Path) -> None:
+    # Some 1,500 pages in one transaction; the child is killed waiting for
+    # it, after its handshake.
     path = tmp_path / "r.db"
-    on_primary(primary, "CREATE TABLE t (x INTEGER, filler BLOB)", "INSERT INTO t VALUES (0, NULL)")
-    async with replica(primary, path) as conn:
-        await conn.sync()
-    # One transaction of some 1,500 pages; the child is killed waiting for it,
-    # after its handshake.
-    on_primary(
-        primary,
-        "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 1500) "
-        "INSERT INTO t SELECT v, randomblob(3000) FROM n",
-    )
-    inject(primary, "stall", skip=1)
-    child = subprocess.Popen([sys.executable, "-c", _SYNC_IN_A_CHILD, str(path), primary, TOKEN])
-    await asyncio.to_thread(wait_until_stalling, primary)
-    child.kill()
-    child.wait()
-    release_stalled(primary)
-    async with replica(primary, path) as conn:
-        # Half a transaction never shows.
-        assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(1,)]
-        assert await conn.execute_fetchall("PRAGMA integrity_check") == [("ok",)]
-        await conn.sync()
-        assert await conn.execute_fetchall("SELECT count(*) FROM t") == [(1501,)]
+    await kill_mid_pull_then_resume(primary, TOKEN, path, lambda: replica(primary, path), 1500, 1)
 
 
 async def test_a_pool_reads_the_replica_and_writes_through_the_primary(primary: str, tmp_path: Path) -> None:
