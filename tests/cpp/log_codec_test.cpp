@@ -29,6 +29,7 @@ std::string log_frame(std::uint64_t number, std::uint32_t page, std::uint32_t co
   for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<char>(page >> (8 * i)));
   for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<char>(commit_size >> (8 * i)));
   bytes.append(kPageSize, fill);
+  if (page == 1) bytes.replace(kFrameHeaderSize, 16, std::string("SQLite format 3\0", 16));
   return bytes;
 }
 
@@ -78,6 +79,31 @@ TEST(LogMessages, HelloGivesTheLogAndTheSession) {
   EXPECT_EQ(decoded.log_id, hello.log_id());
   EXPECT_EQ(decoded.session_token, "token");
   EXPECT_EQ(decoded.replication_index, 41U);
+}
+
+TEST(LogMessages, RefusesASessionTokenThatCannotBeAHeader) {
+  wal_log::HelloResponse hello;
+  hello.set_log_id("0b7e46f2-6d19-4c8f-9a4b-2a1c1f7d5e33");
+  hello.set_session_token("token\r\nX-Injected: yes");
+  EXPECT_TRUE(refused([&] {
+    decode_hello(decode_grpc_web(grpc_web_frame(hello.SerializeAsString()) + trailers("grpc-status: 0\r\n")));
+  }));
+}
+
+TEST(LogMetadata, APendingCommitIsSettledByTheWalsFrameCount) {
+  const auto id = parse_log_id("00112233-4455-6677-8899-aabbccddeeff");
+  ASSERT_TRUE(id);
+  const LogMetadata pending{*id, 9, PendingCommit{40, 5}};
+  EXPECT_EQ(decode_log_metadata(encode_log_metadata(pending)), pending);
+  // The WAL reached the commit's count: frames 10 to 14 are in.
+  EXPECT_EQ(pending.settled(40), (LogMetadata{*id, 14, std::nullopt}));
+  EXPECT_EQ(pending.settled(41).committed_frame, 14U);
+  // It did not: the commit never happened.
+  EXPECT_EQ(pending.settled(39), (LogMetadata{*id, 9, std::nullopt}));
+  // Nothing committed before: the log's first frame is 0.
+  EXPECT_EQ((LogMetadata{*id, std::nullopt, PendingCommit{3, 2}}).settled(3).committed_frame, 1U);
+  // libSQL's client leaves the padding zero: nothing pending.
+  EXPECT_EQ(decode_log_metadata(encode_log_metadata({*id, 9, std::nullopt})).pending, std::nullopt);
 }
 
 TEST(LogMessages, TellsASnapshotOrAHandshakeNeededFromOtherFailures) {
@@ -143,17 +169,17 @@ TEST(LogFrames, ASnapshotIsOneTransactionOfEachPageAtItsNewest) {
 TEST(LogMetadata, IsLibsqlsThirtyTwoByteFile) {
   const auto id = parse_log_id("00112233-4455-6677-8899-aabbccddeeff");
   ASSERT_TRUE(id);
-  const std::string bytes = encode_log_metadata({*id, 0x0102});
+  const std::string bytes = encode_log_metadata({*id, 0x0102, std::nullopt});
   ASSERT_EQ(bytes.size(), 32U);
   // The UUID as a little-endian 128-bit integer: its last byte first.
   EXPECT_EQ(static_cast<unsigned char>(bytes[0]), 0xffU);
   EXPECT_EQ(static_cast<unsigned char>(bytes[15]), 0x00U);
   EXPECT_EQ(bytes.substr(16, 8), std::string("\x02\x01\0\0\0\0\0\0", 8));
   EXPECT_EQ(bytes.substr(24), std::string(8, '\0'));
-  EXPECT_EQ(decode_log_metadata(bytes), (LogMetadata{*id, 0x0102}));
+  EXPECT_EQ(decode_log_metadata(bytes), (LogMetadata{*id, 0x0102, std::nullopt}));
   // Nothing committed yet: all ones.
-  EXPECT_EQ(encode_log_metadata({*id, std::nullopt}).substr(16, 8), std::string(8, '\xff'));
-  EXPECT_EQ(decode_log_metadata(encode_log_metadata({*id, std::nullopt})).committed_frame, std::nullopt);
+  EXPECT_EQ(encode_log_metadata({*id, std::nullopt, std::nullopt}).substr(16, 8), std::string(8, '\xff'));
+  EXPECT_EQ(decode_log_metadata(encode_log_metadata({*id, std::nullopt, std::nullopt})).committed_frame, std::nullopt);
   EXPECT_TRUE(refused([&] { decode_log_metadata(bytes.substr(1)); }));
   EXPECT_FALSE(parse_log_id("00112233-4455-6677-8899-aabbccddeef"));
   EXPECT_FALSE(parse_log_id("00112233x4455-6677-8899-aabbccddeeff"));

@@ -19,6 +19,8 @@ std::string frame(std::uint32_t page, std::uint32_t commit_size) {
     bytes[static_cast<std::size_t>(i)] = static_cast<char>(page >> (24 - 8 * i));
     bytes[static_cast<std::size_t>(4 + i)] = static_cast<char>(commit_size >> (24 - 8 * i));
   }
+  // A first page starts as every database file does.
+  if (page == 1) bytes.replace(kFrameHeaderSize, 16, std::string("SQLite format 3\0", 16));
   return bytes;
 }
 
@@ -66,6 +68,13 @@ TEST(SyncMetadata, AMissingFileReadsAsNothingAndAWrittenOneReadsBack) {
   // No temporary file is left beside it.
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(directory), std::filesystem::directory_iterator()), 1);
   std::filesystem::remove_all(directory);
+}
+
+TEST(WalFrames, RefusesAFirstPageThatIsNotADatabasesOwn) {
+  std::string garbage = frame(1, 1);
+  garbage.replace(kFrameHeaderSize, 16, std::string(16, 'x'));
+  EXPECT_THROW(split_frames(garbage), DbError);
+  EXPECT_NO_THROW(split_frames(frame(1, 1)));
 }
 
 TEST(WalFrames, SplitsABodyIntoFramesAndFindsTheCommits) {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import struct
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -221,3 +222,88 @@ def test_the_blocking_module_makes_and_syncs_v1_replicas(primary: str, tmp_path:
         assert conn.execute("SELECT x FROM t ORDER BY x").fetchall() == [(1,), (2,)]
     finally:
         conn.close()
+
+
+def wal_frames(path: Path) -> int:
+    """Frames in the replica's WAL (its checkpoints are off: the file only grows)."""
+    wal = Path(str(path) + "-wal")
+    return (wal.stat().st_size - 32) // (24 + 4096) if wal.exists() else 0
+
+
+def metadata(path: Path) -> bytes:
+    return Path(str(path) + "-client_wal_index").read_bytes()
+
+
+def forge_metadata(path: Path, original: bytes, committed: int, pending_wal: int = 0, pending_frames: int = 0) -> None:
+    forged = original[:16] + struct.pack("<QII", committed, pending_wal, pending_frames)
+    Path(str(path) + "-client_wal_index").write_bytes(forged)
+
+
+def committed_frame(path: Path) -> int:
+    return int(struct.unpack_from("<Q", metadata(path), 16)[0])
+
+
+async def test_two_connections_syncing_one_replica_never_apply_a_frame_twice(primary: str, tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    on_primary(primary, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)")
+    async with replica(primary, path) as first, replica(primary, path) as second:
+        on_primary(primary, "UPDATE t SET x = 2", "UPDATE t SET x = 3")
+        await first.sync()
+        grown = wal_frames(path)
+        # The second connection last saw the replica before those updates.
+        result = await second.sync()
+        assert result.frames_pulled == 0 and wal_frames(path) == grown
+        assert await rows(first) == [(3,)] and await rows(second) == [(3,)]
+        on_primary(primary, "UPDATE t SET x = 4")
+        await second.sync()
+        assert await rows(first) == [(4,)]
+
+
+async def test_a_commit_whose_metadata_write_was_lost_is_never_applied_again(primary: str, tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    on_primary(primary, "CREATE TABLE t (x INTEGER)", "INSERT INTO t VALUES (1)")
+    async with replica(primary, path) as conn:
+        before = metadata(path)
+        on_primary(primary, "UPDATE t SET x = 2")
+        await conn.sync()
+    after_frame, after_wal = committed_frame(path), wal_frames(path)
+    # As a crash between the WAL's commit and the metadata's final write
+    # leaves it: the commit recorded as pending.
+    old_frame = int(struct.unpack_from("<Q", before, 16)[0])
+    forge_metadata(path, before, old_frame, pending_wal=after_wal, pending_frames=after_frame - old_frame)
+    async with replica(primary, path) as conn:
+        result = await conn.sync()
+        assert result.frames_pulled == 0 and result.frame_no == after_frame
+        assert wal_frames(path) == after_wal
+        assert await rows(conn) == [(2,)]
+
+
+async def test_a_replica_ahead_of_the_primarys_log_is_refused(primary: str, tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    on_primary(primary, "CREATE TABLE t (x INTEGER)")
+    async with replica(primary, path):
+        pass
+    forge_metadata(path, metadata(path), 1_000_000)
+    async with replica(primary, path) as conn:
+        with pytest.raises(aiolibsql.OperationalError, match="make a new replica"):
+            await conn.sync()
+
+
+async def test_a_sync_waits_for_another_connection_holding_the_wals_write_lock(primary: str, tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    on_primary(primary, "CREATE TABLE t (x INTEGER)")
+    async with replica(primary, path, timeout=30) as conn:
+        on_primary(primary, "INSERT INTO t VALUES (1)")
+        # A plain connection's write transaction stands in for another
+        # process's pull.
+        holder = dbapi.connect(str(path), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        sync = asyncio.ensure_future(conn.sync())
+        # Still waiting while the lock is held (it used to fail at once with
+        # "database is locked"); the holder never lets go before this.
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(sync), 0.2)
+        holder.execute("ROLLBACK")
+        holder.close()
+        assert (await sync).frames_pulled > 0
+        assert await rows(conn) == [(1,)]

@@ -52,7 +52,7 @@ std::uint64_t HttpSync::pull(Connection& connection) {
   sqlite3* db = connection.handle();
   std::uint64_t pulled = 0;
   SyncMetadata progress = metadata_;
-  WalInserter inserter(db);
+  WalInserter inserter(db, patience_);
   std::uint32_t next = progress.durable_frame + 1;
   while (true) {
     const Pulled answer = client_.pull(progress.generation, next, next + kFramesPerRequest);

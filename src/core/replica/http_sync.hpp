@@ -12,14 +12,20 @@
 #include "replica_sync.hpp"
 #include "sync_client.hpp"
 #include "sync_metadata.hpp"
+#include "wal_access.hpp"
 
 namespace aiolibsql::replica {
 
 class HttpSync final : public ReplicaSync {
  public:
   // `generation`: the primary's current one, when the caller has just asked.
-  HttpSync(std::string database, SyncClient client, std::optional<std::uint32_t> generation = std::nullopt)
-      : database_(std::move(database)), client_(std::move(client)), known_generation_(generation) {}
+  // `lock_timeout`: how long a pull waits for another connection's.
+  HttpSync(std::string database, SyncClient client, std::chrono::milliseconds lock_timeout,
+           std::optional<std::uint32_t> generation = std::nullopt)
+      : database_(std::move(database)),
+        client_(std::move(client)),
+        patience_{lock_timeout},
+        known_generation_(generation) {}
 
   // A new replica is made from the primary's export.
   bool bootstrap() override;
@@ -29,6 +35,7 @@ class HttpSync final : public ReplicaSync {
   std::uint64_t pull(Connection& connection) override;
   void watch_cancellation(const std::atomic<bool>* cancelled) noexcept override {
     client_.watch_cancellation(cancelled);
+    patience_.cancelled = cancelled;
   }
 
  protected:
@@ -40,6 +47,7 @@ class HttpSync final : public ReplicaSync {
 
   std::string database_;
   SyncClient client_;
+  WalPatience patience_;
   SyncMetadata metadata_;
   std::optional<std::uint32_t> known_generation_;
 };

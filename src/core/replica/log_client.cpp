@@ -54,6 +54,10 @@ LogHello decode_hello(const GrpcAnswer& answer) {
   wal_log::HelloResponse hello;
   if (answer.messages.size() != 1 || !hello.ParseFromString(answer.messages.front())) garbage(what);
   if (hello.log_id().empty() || hello.session_token().empty()) garbage(what);
+  // The token goes back as a header: nothing but visible ASCII may reach it.
+  for (const char c : hello.session_token()) {
+    if (c < 0x21 || c > 0x7e) garbage(what + " (its session token has characters a header cannot carry)");
+  }
   LogHello decoded{hello.log_id(), hello.session_token(), std::nullopt};
   if (hello.has_current_replication_index()) decoded.replication_index = hello.current_replication_index();
   return decoded;

@@ -60,7 +60,8 @@ std::string encode_log_metadata(const LogMetadata& metadata) {
     bytes.push_back(static_cast<char>(*byte));
   }
   put_little_endian(bytes, metadata.committed_frame.value_or(kNothingCommitted));
-  bytes.append(kMetadataSize - bytes.size(), '\0');
+  const PendingCommit pending = metadata.pending.value_or(PendingCommit{});
+  put_little_endian(bytes, pending.wal_frames | (std::uint64_t{pending.log_frames} << 32));
   return bytes;
 }
 
@@ -75,8 +76,24 @@ LogMetadata decode_log_metadata(std::string_view bytes) {
     metadata.log_id[i] = static_cast<unsigned char>(bytes[metadata.log_id.size() - 1 - i]);
   }
   const std::uint64_t committed = get_little_endian(bytes.substr(16, 8));
-  if (committed != kNothingCommitted) metadata.committed_frame = committed;
+  if (committed != kNothingCommitted) {
+    if (committed > static_cast<std::uint64_t>(INT64_MAX)) {
+      throw DbError(Error{ErrorKind::Database, SQLITE_CORRUPT,
+                          "the replica's metadata file is damaged: frame " + std::to_string(committed)});
+    }
+    metadata.committed_frame = committed;
+  }
+  const std::uint64_t pending = get_little_endian(bytes.substr(24, 8));
+  const PendingCommit commit{static_cast<std::uint32_t>(pending), static_cast<std::uint32_t>(pending >> 32)};
+  if (commit.log_frames != 0) metadata.pending = commit;
   return metadata;
+}
+
+LogMetadata LogMetadata::settled(std::uint32_t wal_frames) const noexcept {
+  LogMetadata settled = *this;
+  settled.pending.reset();
+  if (pending && wal_frames >= pending->wal_frames) settled.committed_frame = next_frame() + pending->log_frames - 1;
+  return settled;
 }
 
 std::optional<LogMetadata> read_log_metadata(const std::string& path) {

@@ -42,7 +42,8 @@ class ReplicaConnection::StepSink final : public CompletionSink {
 ReplicaConnection::ReplicaConnection(ReplicaOptions options)
     : local_(std::make_shared<AsyncConnection>()), sync_interval_(options.sync_interval) {
   sync_ = make_replica_sync(ReplicaSyncOptions{options.local.database, options.primary.endpoint, options.primary.http,
-                                               options.protocol, options.offline});
+                                               options.protocol, options.offline,
+                                               lock_timeout(options.local.timeout_seconds)});
   sync_->watch_cancellation(&local_->executor().cancellation());
   if (!options.offline) {
     // Writes go to the primary; the local file only reads (a write the text

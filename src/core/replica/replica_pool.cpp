@@ -21,7 +21,8 @@ void complete_into(const PoolBackend::Sink& sink, std::uintptr_t tag, Outcome ou
 ReplicaPool::ReplicaPool(PoolOptions local, remote::RemoteOptions primary, SyncProtocol protocol, std::size_t streams,
                          std::optional<std::chrono::milliseconds> sync_interval)
     : sync_interval_(sync_interval), generation_(fork_generation()) {
-  sync_ = make_replica_sync(ReplicaSyncOptions{local.database, primary.endpoint, primary.http, protocol, false});
+  sync_ = make_replica_sync(ReplicaSyncOptions{local.database, primary.endpoint, primary.http, protocol, false,
+                                               lock_timeout(local.timeout_seconds)});
   local.before_open = [sync = sync_, made = made_] { *made = sync->bootstrap(); };
   local.after_open = [sync = sync_](Connection& connection) { sync->prepare(connection); };
   local.checkpoint_on_close = false;

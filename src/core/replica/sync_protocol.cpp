@@ -14,9 +14,11 @@ namespace {
 std::shared_ptr<ReplicaSync> make_chosen(const ReplicaSyncOptions& options, SyncProtocol protocol,
                                          std::optional<std::uint32_t> generation = std::nullopt) {
   if (protocol == SyncProtocol::ReplicationLog) {
-    return std::make_shared<LogSync>(options.database, LogClient(options.primary, options.http), options.offline);
+    return std::make_shared<LogSync>(options.database, LogClient(options.primary, options.http), options.offline,
+                                     options.lock_timeout);
   }
-  return std::make_shared<HttpSync>(options.database, SyncClient(options.primary, options.http), generation);
+  return std::make_shared<HttpSync>(options.database, SyncClient(options.primary, options.http), options.lock_timeout,
+                                    generation);
 }
 
 // The protocol a replica's metadata file says it was made with, if any.

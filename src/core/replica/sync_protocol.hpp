@@ -5,6 +5,7 @@
 // file was written for, without asking the network.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -28,7 +29,14 @@ struct ReplicaSyncOptions {
   remote::HttpOptions http;
   SyncProtocol protocol = SyncProtocol::Auto;
   bool offline = false;
+  // How long a pull waits for another connection of the replica that pulls.
+  std::chrono::milliseconds lock_timeout{5000};
 };
+
+// A connection's timeout (seconds) as a pull's wait for the WAL's write lock.
+inline std::chrono::milliseconds lock_timeout(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0));
+}
 
 // With SyncProtocol::Auto, the choice is made by bootstrap(), which must run first.
 std::shared_ptr<ReplicaSync> make_replica_sync(ReplicaSyncOptions options);

@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <limits>
+#include <thread>
 
 #include "error.hpp"
 
@@ -16,15 +18,56 @@ void check(sqlite3* db, int code) {
 
 }  // namespace
 
+namespace {
+
+// Waits as `patience` says while `attempt` answers SQLITE_BUSY.
+template <typename Attempt>
+void patiently(sqlite3* db, const WalPatience& patience, Attempt&& attempt) {
+  const auto deadline = std::chrono::steady_clock::now() + patience.timeout;
+  auto pause = std::chrono::milliseconds(1);
+  while (true) {
+    const int code = attempt();
+    if (code == SQLITE_OK) return;
+    const bool may_wait = (code & 0xff) == SQLITE_BUSY && std::chrono::steady_clock::now() < deadline &&
+                          (patience.cancelled == nullptr || !patience.cancelled->load(std::memory_order_relaxed));
+    if (!may_wait) check(db, code);
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace
+
 WalInserter::~WalInserter() {
   if (open_) libsql_wal_insert_end(db_);
 }
 
+void WalInserter::begin() {
+  if (open_) return;
+  patiently(db_, patience_, [this] { return libsql_wal_insert_begin(db_); });
+  open_ = true;
+}
+
+void WalInserter::end() {
+  if (!open_) return;
+  open_ = false;
+  check(db_, libsql_wal_insert_end(db_));
+}
+
 bool WalInserter::insert(std::uint32_t number, const FrameView& frame) {
-  if (!open_) {
-    check(db_, libsql_wal_insert_begin(db_));
-    open_ = true;
-  }
+  add(number, frame);
+  if (!frame.is_commit()) return false;
+  end();
+  return true;
+}
+
+void WalInserter::append(const FrameView& frame) {
+  // libSQL appends any frame numbered past the WAL's end.
+  add(std::numeric_limits<std::uint32_t>::max(), frame);
+}
+
+void WalInserter::add(std::uint32_t number, const FrameView& frame) {
+  begin();
   int conflict = 0;
   const int code = libsql_wal_insert_frame(db_, number, const_cast<char*>(frame.bytes.data()),
                                            static_cast<unsigned>(frame.bytes.size()), &conflict);
@@ -35,15 +78,16 @@ bool WalInserter::insert(std::uint32_t number, const FrameView& frame) {
                             "primary does not have"});
   }
   check(db_, code);
-  if (!frame.is_commit()) return false;
-  open_ = false;
-  check(db_, libsql_wal_insert_end(db_));
-  return true;
 }
 
-bool WalInserter::append(const FrameView& frame) {
-  // libSQL appends any frame numbered past the WAL's end.
-  return insert(std::numeric_limits<std::uint32_t>::max(), frame);
+std::uint32_t committed_wal_frames(sqlite3* db, const WalPatience& patience) {
+  unsigned count = 0;
+  patiently(db, patience, [&] {
+    // A read brings this connection's view of the WAL up to date.
+    const int code = sqlite3_exec(db, "SELECT 1 FROM sqlite_master LIMIT 1", nullptr, nullptr, nullptr);
+    return code != SQLITE_OK ? code : libsql_wal_frame_count(db, &count);
+  });
+  return count;
 }
 
 std::uint32_t wal_frame_count(sqlite3* db) {

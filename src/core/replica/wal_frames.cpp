@@ -9,6 +9,8 @@ namespace aiolibsql::replica {
 namespace {
 
 constexpr int kSqliteCorrupt = 11;
+// How every SQLite database file, so its first page, begins.
+constexpr std::string_view kDatabaseHeader{"SQLite format 3\0", 16};
 
 std::uint32_t big_endian(std::string_view bytes) {
   std::uint32_t value = 0;
@@ -34,6 +36,9 @@ std::vector<FrameView> split_frames(std::string_view body) {
     FrameView frame{body.substr(offset, kFrameSize), big_endian(body.substr(offset, 4)),
                     big_endian(body.substr(offset + 4, 4))};
     if (frame.page_number == 0) refuse("a frame for page 0");
+    if (frame.page_number == 1 && body.substr(offset + kFrameHeaderSize, kDatabaseHeader.size()) != kDatabaseHeader) {
+      refuse("a first page that is not an SQLite database's");
+    }
     highest_page = std::max(highest_page, frame.page_number);
     if (frame.is_commit()) {
       if (frame.commit_size < highest_page) refuse("a commit that leaves a page beyond the database's size");

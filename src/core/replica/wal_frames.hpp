@@ -26,9 +26,9 @@ struct FrameView {
 };
 
 // The frames of a pulled body. Throws DbError (DatabaseError, SQLITE_CORRUPT)
-// for a body that is empty, not whole frames, or has a frame for page 0 or a
-// commit that leaves a page beyond the database's size: nothing of such a
-// body may reach the replica.
+// for a body that is empty, not whole frames, or has a frame for page 0, a
+// first page without SQLite's header or a commit that leaves a page beyond
+// the database's size: nothing of such a body may reach the replica.
 std::vector<FrameView> split_frames(std::string_view body);
 
 }  // namespace aiolibsql::replica
