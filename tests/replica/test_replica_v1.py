@@ -179,6 +179,16 @@ async def test_a_wrong_token_fails_the_first_connect_with_an_authentication_erro
         await aiolibsql.connect(str(tmp_path / "r.db"), sync_url=primary, auth_token="wrong", sync_protocol="v1")
 
 
+async def test_a_v1_replica_opened_as_v2_is_told_which_protocol_it_was_made_with(primary: str, tmp_path: Path) -> None:
+    on_primary(primary, "CREATE TABLE t (x INTEGER)")
+    async with replica(primary, tmp_path / "r.db"):
+        pass
+    with pytest.raises(aiolibsql.OperationalError, match="replica made over sqld's replication log"):
+        await replica(primary, tmp_path / "r.db", sync_protocol="v2")
+    async with replica(primary, tmp_path / "r.db", sync_protocol="v1") as conn:
+        assert await rows(conn) == []
+
+
 async def test_offline_mode_and_the_wrong_protocol_are_refused_clearly(primary: str, tmp_path: Path) -> None:
     with pytest.raises(aiolibsql.NotSupportedError, match="no push"):
         await replica(primary, tmp_path / "offline.db", offline=True)

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "error.hpp"
+#include "log_metadata.hpp"
 #include "wal_access.hpp"
 
 namespace aiolibsql::replica {
@@ -13,7 +14,8 @@ namespace aiolibsql::replica {
 bool HttpSync::bootstrap() {
   const std::string info_path = metadata_path(database_);
   const auto metadata = read_sync_metadata(info_path);
-  if (replica_exists(database_, info_path, metadata.has_value())) {
+  if (replica_exists(database_, info_path, metadata.has_value(), log_metadata_path(database_),
+                     "sqld's replication log (sync_protocol='v1')")) {
     metadata_ = *metadata;
     return false;
   }

@@ -7,6 +7,7 @@
 
 #include "error.hpp"
 #include "log_frames.hpp"
+#include "sync_metadata.hpp"
 #include "wal_access.hpp"
 #include "wal_frames.hpp"
 
@@ -53,7 +54,8 @@ bool LogSync::bootstrap() {
   }
   const std::string path = log_metadata_path(database_);
   const auto metadata = read_log_metadata(path);
-  if (replica_exists(database_, path, metadata.has_value())) {
+  if (replica_exists(database_, path, metadata.has_value(), metadata_path(database_),
+                     "libSQL's HTTP sync protocol (sync_protocol='v2')")) {
     metadata_ = *metadata;
     follows_log_ = true;
     return false;

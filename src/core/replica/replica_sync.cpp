@@ -15,9 +15,14 @@ void run_sql(Connection& connection, std::string_view sql) {
   connection.execute(sql, none, kWholeResult);
 }
 
-bool replica_exists(const std::string& database, const std::string& metadata_path, bool metadata_exists) {
+bool replica_exists(const std::string& database, const std::string& metadata_path, bool metadata_exists,
+                    const std::string& other_protocols_metadata, const char* other_protocol) {
   const bool database_exists = std::filesystem::exists(database);
   if (metadata_exists && database_exists) return true;
+  if (database_exists && std::filesystem::exists(other_protocols_metadata)) {
+    fail_sync("'" + database + "' is a replica made over " + other_protocol + " ('" + other_protocols_metadata +
+              "'): open it with that sync_protocol, or 'auto'");
+  }
   if (database_exists) {
     fail_sync("'" + database + "' exists but its metadata file '" + metadata_path +
               "' does not: it is not a replica (move it away to make a new replica here)");

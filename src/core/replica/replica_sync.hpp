@@ -55,8 +55,10 @@ class ReplicaSync {
 };
 
 // The bootstrap() rule for a database and its metadata file: true when both
-// exist, false when neither does; DbError for one without the other.
-bool replica_exists(const std::string& database, const std::string& metadata_path, bool metadata_exists);
+// exist, false when neither does; DbError for one without the other, which
+// names the other protocol when its metadata file is there instead.
+bool replica_exists(const std::string& database, const std::string& metadata_path, bool metadata_exists,
+                    const std::string& other_protocols_metadata, const char* other_protocol);
 // WAL mode, and a pulled transaction acknowledged in the metadata only once
 // it is on disk: the WAL is never behind what the metadata says it holds.
 void prepare_replica_wal(Connection& connection);
