@@ -154,7 +154,9 @@ TEST(LogFrames, ASnapshotIsOneTransactionOfEachPageAtItsNewest) {
   const std::vector<std::string> snapshot = {log_frame(9, 2, 3, 'n'), log_frame(8, 1, 0, 'a'), log_frame(6, 2, 0, 'o'),
                                              log_frame(5, 3, 0, 'c'), log_frame(4, 4, 4, 'z')};
   std::uint64_t newest = 0;
-  const auto frames = split_frames(snapshot_as_transaction(snapshot, newest));
+  // The frames are views into the transaction: it must outlive them.
+  const std::string transaction = snapshot_as_transaction(snapshot, newest);
+  const auto frames = split_frames(transaction);
   EXPECT_EQ(newest, 9U);
   ASSERT_EQ(frames.size(), 3U);
   EXPECT_EQ(frames[0].page_number, 1U);

@@ -337,7 +337,7 @@ TEST_F(RemoteConnectionTest, ManyQueuedStatementsFailingAtOnceCompleteWithoutDee
   // infinity); once the stalled one ends they all complete in one go. Were
   // each completion nested in the one before, this many would overflow the
   // stack several times over; more only slow the test (each one throws).
-  constexpr int kQueued = 50'000;
+  constexpr int kQueued = 20'000;
   auto failed = std::make_shared<std::atomic<int>>(0);
   auto counter = std::make_shared<CallbackSink>([failed](std::shared_ptr<Operation> operation) {
     const auto* error = std::get_if<Error>(&operation->outcome());
