@@ -135,8 +135,9 @@ def test_a_libsql_replica_bootstraps_and_pulls_what_the_primary_commits(judge: P
     on_primary(url, "INSERT INTO t VALUES (4)")
     second = run_judge(judge, replica, url, "sync", "query", "SELECT x FROM t ORDER BY x")
     assert rows_of(second) == [[1], [2], [3], [4]]
-    # Each Hrana commit became a transaction of its own in the log.
-    assert second[0]["frame_no"] == first[0]["frame_no"] + 2
+    # Each Hrana commit became a transaction of its own in the log (how many
+    # pages each touches depends on the server's SQLite).
+    assert second[0]["frame_no"] >= first[0]["frame_no"] + 2
     assert (tmp_path / "replica.db-client_wal_index").exists()
     stats = control(url, "/_sync_stats")
     # The crate asked GET /info first, and chose v1 for its 404.
@@ -302,18 +303,26 @@ def test_after_a_compaction_old_offsets_need_the_snapshot_newest_frame_first(url
     on_primary(url, "INSERT INTO t VALUES (1)")
     session = hello(url).session_token.decode()
     assert log_call(url, "Snapshot", 0, session)[0]["grpc-status"] == "14"
-    assert control(url, "/_compact") == {"log_start": 4, "snapshot_end": 3}
+    compacted = control(url, "/_compact")
+    end = compacted["snapshot_end"]
+    assert compacted["log_start"] == end + 1
     headers, _ = log_call(url, "BatchLogEntries", 0, session)
     assert (headers["grpc-status"], headers["grpc-message"]) == ("9", "NEED_SNAPSHOT")
     _, streamed = log_call(url, "LogEntries", 1, session)
     assert streamed == [(0x80, b"grpc-status:9\r\ngrpc-message:NEED_SNAPSHOT\r\n")]
     _, frames = log_call(url, "Snapshot", 0, session)
     snapshot = [frame_header(WAL["Frame"].FromString(payload).data) for flag, payload in frames if flag == 0]
-    # Pages 1 and 2, each in its newest frame; the database's size on the last one.
-    assert [(no, page, size) for no, _, page, size in snapshot] == [(3, 2, 0), (1, 1, 2)]
-    _, later = log_call(url, "Snapshot", 2, session)
-    assert [frame_header(WAL["Frame"].FromString(p).data)[0:4:3] for f, p in later if f == 0] == [(3, 2)]
-    assert log_call(url, "BatchLogEntries", 4, session)[0].get("grpc-status") is None
+    # Each page once, in its newest frame, newest first; the database's size
+    # (its page count) on the last frame only.
+    numbers = [no for no, _, _, _ in snapshot]
+    pages = [page for _, _, page, _ in snapshot]
+    assert numbers == sorted(numbers, reverse=True) and numbers[0] == end
+    assert sorted(pages) == list(range(1, len(pages) + 1))
+    assert [size for _, _, _, size in snapshot] == [0] * (len(snapshot) - 1) + [len(pages)]
+    # From a later offset: only the frames from there on.
+    _, later = log_call(url, "Snapshot", end, session)
+    assert [frame_header(WAL["Frame"].FromString(p).data)[0] for f, p in later if f == 0] == [end]
+    assert log_call(url, "BatchLogEntries", end + 1, session)[0].get("grpc-status") is None
 
 
 def test_calls_need_the_token(url: str) -> None:
