@@ -276,12 +276,14 @@ def test_log_entries_streams_one_message_per_frame_with_chained_checksums(url: s
     on_primary(url, "INSERT INTO t VALUES (1)")
     session = hello(url).session_token.decode()
     _, frames = log_call(url, "LogEntries", 0, session)
-    assert [flag for flag, _ in frames] == [0, 0, 0, 0, 0x80] and frames[-1][1] == b"grpc-status:0\r\n"
+    # How many frames the two commits make depends on the server's SQLite.
+    assert len(frames) >= 3 and [flag for flag, _ in frames] == [0] * (len(frames) - 1) + [0x80]
+    assert frames[-1][1] == b"grpc-status:0\r\n"
     decoded = [WAL["Frame"].FromString(payload) for _, payload in frames[:-1]]
     headers = [frame_header(frame.data) for frame in decoded]
-    assert [no for no, *_ in headers] == [0, 1, 2, 3]
+    assert [no for no, *_ in headers] == list(range(len(headers)))
     # A commit frame carries the commit's time; the others none.
-    assert [frame.HasField("timestamp") for frame in decoded] == [True, False, True, True]
+    assert [frame.HasField("timestamp") for frame in decoded] == [size != 0 for *_, size in headers]
     # CRC-64/GO-ISO, each register starting from the previous checksum bit-reversed.
     table = []
     for byte in range(256):
