@@ -55,21 +55,26 @@ SCENARIO = textwrap.dedent(
             assert rows == [(acknowledged + 1,)], rows
         print("survived", acknowledged)
 
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    asyncio.run(main(sys.argv[2], sys.argv[1]))
     """
 )
 
 
-@pytest.mark.parametrize("kind", ["connection", "pool"])
-def test_a_full_disk_raises_sqlite_full_and_keeps_every_acknowledged_write(tmp_path: Path, kind: str) -> None:
+def run_on_a_small_disk(tmp_path: Path, scenario: str, argument: str) -> subprocess.CompletedProcess[str]:
+    """Runs `scenario` with the 1 MiB disk's path and `argument`."""
     disk = tmp_path / "disk"
     disk.mkdir()
     script = tmp_path / "scenario.py"
-    script.write_text(SCENARIO)
+    script.write_text(scenario)
     namespace = ["unshare", "--mount"] if os.geteuid() == 0 else ["unshare", "--user", "--map-root-user", "--mount"]
-    mount_then_run = 'mount -t tmpfs -o size=1m tmpfs "$1" && exec "$2" "$3" "$4" "$1"'
-    command = [*namespace, "sh", "-c", mount_then_run, "sh", str(disk), sys.executable, str(script), kind]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    mount_then_run = 'mount -t tmpfs -o size=1m tmpfs "$1" && exec "$2" "$3" "$1" "$4"'
+    command = [*namespace, "sh", "-c", mount_then_run, "sh", str(disk), sys.executable, str(script), argument]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("kind", ["connection", "pool"])
+def test_a_full_disk_raises_sqlite_full_and_keeps_every_acknowledged_write(tmp_path: Path, kind: str) -> None:
+    result = run_on_a_small_disk(tmp_path, SCENARIO, kind)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("survived")
 
