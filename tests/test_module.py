@@ -120,12 +120,14 @@ def test_public_method_or_property_has_a_docstring(cls: type, name: str) -> None
     assert doc.strip() != ""
 
 
+# Connection.execute, ConnectionPool.execute and fetchone are native methods
+# (no Python frame on their fast path): tests/test_native_calls.py pins down
+# that what they return behaves as a coroutine.
 @pytest.mark.parametrize(
     ("cls", "name"),
     [
         (aiolibsql.Connection, name)
         for name in (
-            "execute",
             "executemany",
             "executescript",
             "execute_fetchall",
@@ -138,12 +140,13 @@ def test_public_method_or_property_has_a_docstring(cls: type, name: str) -> None
     ]
     + [
         (aiolibsql.Cursor, name)
-        for name in ("execute", "executemany", "executescript", "fetchone", "fetchmany", "fetchall", "close")
+        for name in ("execute", "executemany", "executescript", "fetchmany", "fetchall", "close")
     ],
     ids=lambda value: value if isinstance(value, str) else value.__name__,
 )
 def test_database_calls_are_coroutine_functions(cls: type, name: str) -> None:
     assert inspect.iscoroutinefunction(getattr(cls, name))
+
 
 
 def test_module_has_a_docstring_and_help_renders() -> None:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import asyncio
 import contextvars
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any, Generic, TypeVar
 
 _T = TypeVar("_T")
@@ -44,6 +44,60 @@ class Future(Generic[_T]):
     ) -> None: ...
     def remove_done_callback(self, fn: Callable[[Future[_T]], object], /) -> int: ...
     def get_loop(self) -> asyncio.AbstractEventLoop: ...
+
+class LazyCall(Generic[_T]):
+    """A database call that runs when first awaited."""
+
+    def __await__(self) -> Generator[Any, None, _T]: ...
+    def __iter__(self) -> Generator[Any, None, _T]: ...
+    def __next__(self) -> Any: ...
+    def send(self, value: Any, /) -> Any: ...
+    def throw(self, exception: Any, value: Any = None, traceback: Any = None, /) -> Any: ...
+    def close(self) -> None: ...
+
+class ResultReaderBase:
+    """The state of one result and the fetches that need no waiting."""
+
+    _runner: Any
+    _connection: Any
+    _rows: ResultRows | None
+    _carried: Any
+    _pending_chunk: Any
+    _closed: bool
+    row_factory: Callable[[Any, tuple[Any, ...]], Any] | None
+    lastrowid: int | None
+    rowcount: int
+    arraysize: int
+
+    def __init__(
+        self, runner: Any, row_factory: Callable[[Any, tuple[Any, ...]], Any] | None,
+        rows: ResultRows | None = None, connection: Any = None
+    ) -> None: ...
+    @property
+    def description(self) -> tuple[tuple[Any, ...], ...] | None: ...
+    def fetchone(self) -> Coroutine[Any, Any, Any]: ...
+    def _take(self, rows: ResultRows, /) -> None: ...
+    def _forget_result(self) -> None: ...
+
+class ConnectionBase:
+    """The native part of a connection: execute() without Python frames."""
+
+    _native: NativeConnection
+    _runner: Any
+    row_factory: Callable[[Any, tuple[Any, ...]], Any] | None
+
+    def __init__(self, native: NativeConnection, runner: Any, cursor_class: type[ResultReaderBase]) -> None: ...
+    def execute(self, sql: str, parameters: Any = ()) -> Coroutine[Any, Any, Any]: ...
+
+class PoolBase:
+    """The native part of a pool: execute() without Python frames."""
+
+    _native: NativePool
+    _runner: Any
+    row_factory: Callable[[Any, tuple[Any, ...]], Any] | None
+
+    def __init__(self, native: NativePool, runner: Any, cursor_class: type[ResultReaderBase]) -> None: ...
+    def execute(self, sql: str, parameters: Any = ()) -> Coroutine[Any, Any, Any]: ...
 
 class CompletionPort:
     """Collects the completions of operations submitted from one event loop."""

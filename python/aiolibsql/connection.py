@@ -7,14 +7,14 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _native
 from ._chunks import parameter_chunks
 from ._opening import Opening
 from ._replica import SyncResult, open_replica, replica_settings
 from ._runner import Runner, inline_reads_default
-from .cursor import Cursor, Parameters, RowFactory
+from .cursor import Cursor, Parameters
 from .exceptions import NotSupportedError, ProgrammingError
 
 __all__ = ["LEGACY_TRANSACTION_CONTROL", "Connection", "connect"]
@@ -28,10 +28,12 @@ _REMOTE_SCHEMES = (b"libsql://", b"http://", b"https://", b"ws://", b"wss://")
 DatabasePath = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 
 
-class Connection:
+class Connection(_native.ConnectionBase):
     """An open connection. Every database call is a coroutine; the work runs
     on a native thread of the connection's own, in the order it was submitted,
-    and completes on the event loop that awaited it."""
+    and completes on the event loop that awaited it. ``execute`` is native
+    (``ConnectionBase``): a short read on an idle connection costs no Python
+    frame."""
 
     def __init__(
         self,
@@ -39,12 +41,14 @@ class Connection:
         isolation_level: str | None,
         autocommit: int,
     ) -> None:
-        self._native = native
-        self._runner = Runner(native, "Cannot operate on a closed database.")
+        super().__init__(native, Runner(native, "Cannot operate on a closed database."), Cursor)
         self._isolation_level = isolation_level
         self._autocommit = autocommit
-        #: Called as ``row_factory(cursor, row_tuple)`` for each row of new cursors.
-        self.row_factory: RowFactory | None = None
+
+    if TYPE_CHECKING:
+
+        async def execute(self, sql: str, parameters: Parameters = ()) -> Cursor:
+            """Run one statement; returns a cursor holding its result."""
 
     def _check_open(self) -> None:
         self._runner.check_open()
@@ -71,13 +75,11 @@ class Connection:
         self._check_open()
         return Cursor(self)
 
-    async def execute(self, sql: str, parameters: Parameters = ()) -> Cursor:
-        """Run one statement; returns a cursor holding its result."""
-        # Cursor.execute's steps, without a second coroutine on the hot path.
+    async def _execute_queued(self, sql: str, parameters: Parameters) -> Cursor:
+        """execute() of a statement that cannot run inline: queued on the
+        connection's thread and awaited."""
         cursor = Cursor(self)
-        rows = cursor._start_execute(sql, parameters)
-        if rows is None:
-            rows = await self._runner.submit(self._native.execute, sql, parameters)
+        rows = await self._runner.submit(self._native.execute, sql, parameters)
         cursor._take(rows)
         return cursor
 

@@ -12,14 +12,10 @@ from ._native import ResultRows
 from .exceptions import ProgrammingError
 
 if TYPE_CHECKING:
-    from ._runner import Runner
     from .connection import Connection
 
 Parameters = Sequence[Any] | Mapping[str, Any]
 RowFactory = Callable[[Any, tuple[Any, ...]], Any]
-
-
-_UNKNOWN: Any = object()
 
 
 def shape_rows(cursor: Any, row_factory: RowFactory | None, rows: list[Any]) -> list[Any]:
@@ -30,78 +26,22 @@ def shape_rows(cursor: Any, row_factory: RowFactory | None, rows: list[Any]) -> 
     return [row_factory(cursor, row) for row in rows]
 
 
-class ResultReader:
+class ResultReader(_native.ResultReaderBase):
     """Reads the rows of one result.
 
     The first rows arrive with the execution itself, so fetching a small
     result needs no further trip to the database thread; larger results stream
-    in chunks, keeping memory bounded however many rows there are.
+    in chunks, keeping memory bounded however many rows there are. The state
+    and ``fetchone`` when its row is already here are native
+    (``ResultReaderBase``); what must wait for the engine is here.
     """
 
-    __slots__ = (
-        "_carried",
-        "_closed",
-        "_description",
-        "_pending_chunk",
-        "_rows",
-        "_runner",
-        "arraysize",
-        "lastrowid",
-        "row_factory",
-        "rowcount",
-    )
-
-    def __init__(self, runner: Runner, row_factory: RowFactory | None, rows: ResultRows | None = None) -> None:
-        # Spelled out rather than through _take(): this runs on every pool statement.
-        self._runner = runner
-        self._rows = rows
-        self._carried: deque[tuple[Any, ...]] | None = None
-        self._pending_chunk: asyncio.Future[ResultRows] | None = None
-        self._closed = False
-        #: Rows to fetch by default in ``fetchmany``.
-        self.arraysize = 1
-        #: Called as ``row_factory(cursor, row_tuple)`` for each row when set.
-        self.row_factory = row_factory
-        if rows is None:
-            self._description: tuple[tuple[Any, ...], ...] | None = None
-            #: Rows changed by the last INSERT/UPDATE/DELETE/REPLACE (summed over
-            #: executemany); -1 for other statements.
-            self.rowcount = -1
-            #: Row id of the last inserted row, as the engine reports it.
-            self.lastrowid: int | None = None
-        else:
-            self._description = _UNKNOWN
-            self.rowcount = rows.rowcount
-            self.lastrowid = rows.lastrowid
-
-    @property
-    def description(self) -> tuple[tuple[Any, ...], ...] | None:
-        """DB-API description of the last result: a 7-tuple per column, or None."""
-        description = self._description
-        if description is _UNKNOWN:
-            # Built on first use: most callers never look at it.
-            rows = self._rows
-            description = self._description = None if rows is None else rows.description
-        return description
+    __slots__ = ()
 
     def _check_open(self) -> None:
         if self._closed:
             raise ProgrammingError("Cannot operate on a closed cursor.")
         self._runner.check_open()
-
-    def _take(self, rows: ResultRows) -> None:
-        """Hold the result of an execution (its first rows and its counts)."""
-        if self._pending_chunk is not None or self._carried is not None:
-            self._drop_unread()
-        self._rows = rows
-        self._description = _UNKNOWN
-        self.rowcount = rows.rowcount
-        self.lastrowid = rows.lastrowid
-
-    def _forget_result(self) -> None:
-        self._drop_unread()
-        self._rows = None
-        self._description = None
 
     def _drop_unread(self) -> None:
         """Let go of rows a cancelled fetch left behind; a chunk still being
@@ -130,8 +70,6 @@ class ResultReader:
         current = self._rows
         if current is None or not current.has_more:
             return None
-        if self._description is _UNKNOWN:
-            self._description = current.description
         # The chunk is fetched under a shield: a fetch cancelled while it
         # waits leaves the chunk to the next fetch instead of losing it.
         pending = self._pending_chunk
@@ -156,8 +94,9 @@ class ResultReader:
         factory = self.row_factory
         return row if factory is None else factory(self, row)
 
-    async def fetchone(self) -> Any:
-        """The next row, or None when there are no more."""
+    async def _fetchone_slowly(self) -> Any:
+        """fetchone() when its row is not already here: rows a cancelled fetch
+        put back, or the next chunk to wait for."""
         if self._closed or self._runner.native.closed:
             self._check_open()
         if self._carried is not None:
@@ -235,21 +174,10 @@ class ResultReader:
 class Cursor(ResultReader):
     """Executes statements on its connection and fetches their rows."""
 
-    __slots__ = ("_connection",)
+    __slots__ = ()
 
     def __init__(self, connection: Connection) -> None:
-        # ResultReader.__init__'s assignments, spelled out: this is on every execute.
-        self._runner = connection._runner
-        self._rows = None
-        self._carried = None
-        self._pending_chunk = None
-        self._description = None
-        self._closed = False
-        self.arraysize = 1
-        self.rowcount = -1
-        self.lastrowid = None
-        self.row_factory = connection.row_factory
-        self._connection = connection
+        super().__init__(connection._runner, connection.row_factory, None, connection)
 
     @property
     def connection(self) -> Connection:

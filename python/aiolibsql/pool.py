@@ -20,7 +20,7 @@ import contextlib
 import itertools
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _native
 from ._chunks import parameter_chunks
@@ -37,7 +37,7 @@ from .connection import (
     _database_path,
     _remote_url_text,
 )
-from .cursor import Parameters, ResultReader, RowFactory
+from .cursor import Parameters, ResultReader
 from .exceptions import NotSupportedError, OperationalError, ProgrammingError
 
 __all__ = ["DEFAULT_PRAGMAS", "ConnectionPool", "PoolCursor", "Snapshot", "Transaction", "create_pool"]
@@ -195,18 +195,24 @@ async def _begin_when_free(
         pause = min(pause * 2, 0.02)
 
 
-class ConnectionPool:
-    """One writer and ``size - 1`` readers on one database file in WAL mode."""
+class ConnectionPool(_native.PoolBase):
+    """One writer and ``size - 1`` readers on one database file in WAL mode.
+    ``execute`` is native (``PoolBase``): a short read on an idle reader costs
+    no Python frame."""
 
     def __init__(self, native: _native.NativePool, timeout: float) -> None:
-        self._native = native
-        self._timeout = timeout
-        self._runner = Runner(native, "Cannot operate on a closed pool.")
         # The task inside an open pool.transaction() block, which owns the
-        # writer: any other write it awaits would wait for itself.
+        # writer: any other write it awaits would wait for itself. Set first:
+        # the native execute() reads it.
         self._transaction_owner: asyncio.Task[Any] | None = None
-        #: Called as ``row_factory(cursor, row_tuple)`` for each row.
-        self.row_factory: RowFactory | None = None
+        super().__init__(native, Runner(native, "Cannot operate on a closed pool."), PoolCursor)
+        self._timeout = timeout
+
+    if TYPE_CHECKING:
+
+        async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
+            """Run one statement on a reader when it only reads, on the writer
+            otherwise; returns once a write is committed."""
 
     @property
     def size(self) -> int:
@@ -234,11 +240,9 @@ class ConnectionPool:
         rows = await self._runner.submit(self._native.sync)
         return SyncResult(*rows.fetchone())
 
-    async def execute(self, sql: str, parameters: Parameters = ()) -> PoolCursor:
-        """Run one statement on a reader when it only reads, on the writer
-        otherwise; returns once a write is committed."""
-        # Runner.submit's steps, spelled out: this is every pool statement's
-        # path, and a pool has no pending settings to wait for.
+    async def _execute_queued(self, sql: str, parameters: Parameters) -> PoolCursor:
+        """execute() of a statement that does not run inline."""
+        # Runner.submit's steps, spelled out: a pool has no pending settings.
         runner = self._runner
         if self._native.closed:
             runner.check_open()

@@ -8,9 +8,12 @@
 
 #include "completion_port.hpp"
 #include "errors.hpp"
+#include "execute_base.hpp"
+#include "lazy_call.hpp"
 #include "native_connection.hpp"
 #include "native_future.hpp"
 #include "native_pool.hpp"
+#include "result_reader.hpp"
 #include "result_rows.hpp"
 #include "shutdown.hpp"
 
@@ -30,6 +33,9 @@ NB_MODULE(_native, m) {
         "The next chunk of a result that has more rows, from the connection that produced it.");
 
   define_future_type(m);
+  define_lazy_call_type(m);
+  define_result_reader_type(m);
+  define_execute_base_types(m);
 
   nb::class_<CompletionPort>(m, "CompletionPort",
                              "Collects the completions of operations submitted from one event loop.")

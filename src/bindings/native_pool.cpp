@@ -75,6 +75,16 @@ nb::object NativePool::open(nb::handle port) {
   return start_operation(port, core_, [&](auto sink, auto tag) { core_->open(std::move(sink), tag); });
 }
 
+nb::object NativePool::try_execute(nb::handle sql, nb::handle parameters) {
+  const Route route = core_->route(sql_view(sql, "the SQL statement"));
+  if (core_->is_closed()) raise(ErrorKind::Programming, "Cannot operate on a closed pool.");
+  if (!inline_reads_ || route.writes() || !streak_.allows_another()) return nb::none();
+  Params params = to_params(parameters);
+  auto result = run_inline(*core_, route, params);
+  if (!result) return nb::none();
+  return nb::cast(ResultRows(std::move(*result)));
+}
+
 nb::object NativePool::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
   const Route route = core_->route(sql_view(sql, "the SQL statement"));
   Params params = to_params(parameters);

@@ -39,6 +39,9 @@ class NativePool {
   ~NativePool();
 
   nb::object open(nb::handle port);
+  // The short-read fast path: the rows of a short read run inline on an idle
+  // reader, or None when the statement must be queued with execute().
+  nb::object try_execute(nb::handle sql, nb::handle parameters);
   // Runs a short read inline on an idle reader and returns its rows in a
   // finished future; anything else is queued and its pending future returned.
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);

@@ -47,7 +47,7 @@ Executor::~Executor() {
   std::deque<std::shared_ptr<Operation>> abandoned;
   {
     std::lock_guard lock(state_->mutex);
-    state_->closed = true;
+    state_->closed.store(true, std::memory_order_release);
     state_->stop = true;
     abandoned = state_->queue.take_all();
     if (state_->busy) state_->interrupt();
@@ -93,7 +93,7 @@ void Executor::close(std::shared_ptr<Operation> last) {
     if (state_->closed) {
       abandoned.push_back(std::move(last));
     } else {
-      state_->closed = true;
+      state_->closed.store(true, std::memory_order_release);
       abandoned = state_->queue.take_all();
       state_->queue.push_back(std::move(last));
       state_->queued.store(1, std::memory_order_release);
@@ -132,8 +132,7 @@ void Executor::interrupt_running() {
 
 bool Executor::is_closed() const {
   if (inherited()) return false;
-  std::lock_guard lock(state_->mutex);
-  return state_->closed;
+  return state_->closed.load(std::memory_order_acquire);
 }
 
 void Executor::set_group_runner(GroupRunner runner, std::size_t largest_group, std::chrono::microseconds gather) {
@@ -152,10 +151,7 @@ std::unique_lock<std::mutex> Executor::try_hold_idle_engine() {
   return std::unique_lock(state_->engine_mutex, std::try_to_lock);
 }
 
-void Executor::count_inline_completion() {
-  std::lock_guard lock(state_->mutex);
-  ++state_->stats.completed;
-}
+void Executor::count_inline_completion() { state_->inline_completed.fetch_add(1, std::memory_order_relaxed); }
 
 std::size_t Executor::load() const {
   std::lock_guard lock(state_->mutex);
@@ -165,6 +161,7 @@ std::size_t Executor::load() const {
 ExecutorStats Executor::stats() const {
   std::lock_guard lock(state_->mutex);
   ExecutorStats stats = state_->stats;
+  stats.completed += state_->inline_completed.load(std::memory_order_relaxed);
   stats.queued = state_->queue.size();
   return stats;
 }

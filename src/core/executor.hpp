@@ -105,13 +105,16 @@ class Executor {
     // a wake-up.
     bool sleeping = false;
     bool busy = false;
-    bool closed = false;
+    // Written under `mutex`; read without it on the inline path.
+    std::atomic<bool> closed{false};
     bool stop = false;
     std::mutex engine_mutex;
     GroupRunner group_runner;
     std::size_t largest_group = 0;
     std::chrono::microseconds gather{0};
     ExecutorStats stats;
+    // Work finished inline, counted without the lock; stats() adds it in.
+    std::atomic<std::uint64_t> inline_completed{0};
     // The operations the worker runs next, with room for the largest group.
     std::vector<std::shared_ptr<Operation>> group;
     // In a child of fork(): the executor's thread record, which can be

@@ -1,0 +1,221 @@
+#include "lazy_call.hpp"
+
+namespace aiolibsql::py {
+
+namespace {
+
+constexpr Py_ssize_t max_arguments = 2;
+
+struct LazyCallObject {
+  PyObject_HEAD FastPath fast;
+  PyObject* slow_method;
+  PyObject* target;  // nullptr once started, thrown into or closed
+  PyObject* args[max_arguments];
+  Py_ssize_t count;
+  PyObject* slow;  // the coroutine that took over, if any
+  bool finished;
+};
+
+LazyCallObject* as_call(PyObject* object) noexcept { return reinterpret_cast<LazyCallObject*>(object); }
+
+PyTypeObject* lazy_call_type = nullptr;
+PyObject* declined_marker = nullptr;
+PyObject* throw_name = nullptr;
+PyObject* close_name = nullptr;
+
+void forget_call(LazyCallObject* call) {
+  Py_CLEAR(call->target);
+  Py_CLEAR(call->slow_method);
+  for (Py_ssize_t i = 0; i < call->count; ++i) Py_CLEAR(call->args[i]);
+  call->count = 0;
+}
+
+int call_traverse(PyObject* self, visitproc visit, void* arg) {
+  LazyCallObject* call = as_call(self);
+  Py_VISIT(Py_TYPE(self));
+  Py_VISIT(call->target);
+  for (Py_ssize_t i = 0; i < call->count; ++i) Py_VISIT(call->args[i]);
+  Py_VISIT(call->slow);
+  return 0;
+}
+
+int call_clear(PyObject* self) {
+  forget_call(as_call(self));
+  Py_CLEAR(as_call(self)->slow);
+  return 0;
+}
+
+void call_dealloc(PyObject* self) {
+  PyTypeObject* type = Py_TYPE(self);
+  PyObject_GC_UnTrack(self);
+  call_clear(self);
+  PyObject_GC_Del(self);
+  Py_DECREF(type);
+}
+
+PySendResult finish(LazyCallObject* call, PySendResult status) {
+  if (status != PYGEN_NEXT) {
+    call->finished = true;
+    Py_CLEAR(call->slow);
+  }
+  return status;
+}
+
+PySendResult call_send(PyObject* self, PyObject* value, PyObject** result) {
+  LazyCallObject* call = as_call(self);
+  if (call->slow != nullptr) return finish(call, PyIter_Send(call->slow, value, result));
+  if (call->finished) {
+    PyErr_SetString(PyExc_RuntimeError, "cannot reuse an already awaited call");
+    *result = nullptr;
+    return PYGEN_ERROR;
+  }
+  if (value != Py_None) {
+    PyErr_SetString(PyExc_TypeError, "can't send non-None value to a just-started call");
+    *result = nullptr;
+    return PYGEN_ERROR;
+  }
+  PyObject* outcome = call->fast(call->target, call->args, call->count);
+  if (outcome == declined_marker) {
+    Py_DECREF(outcome);
+    PyObject* stack[1 + max_arguments] = {call->target};
+    for (Py_ssize_t i = 0; i < call->count; ++i) stack[1 + i] = call->args[i];
+    outcome = PyObject_VectorcallMethod(call->slow_method, stack, 1 + call->count, nullptr);
+    forget_call(call);
+    if (outcome == nullptr) {
+      call->finished = true;
+      *result = nullptr;
+      return PYGEN_ERROR;
+    }
+    call->slow = outcome;
+    return finish(call, PyIter_Send(call->slow, Py_None, result));
+  }
+  forget_call(call);
+  call->finished = true;
+  *result = outcome;
+  return outcome == nullptr ? PYGEN_ERROR : PYGEN_RETURN;
+}
+
+// The generator protocol's way to return: StopIteration carrying the value.
+PyObject* send_as_iterator(PyObject* self, PyObject* value) {
+  PyObject* result = nullptr;
+  switch (call_send(self, value, &result)) {
+    case PYGEN_NEXT:
+      return result;
+    case PYGEN_RETURN: {
+      PyObject* stop = PyObject_CallOneArg(PyExc_StopIteration, result);
+      Py_DECREF(result);
+      if (stop != nullptr) {
+        PyErr_SetObject(PyExc_StopIteration, stop);
+        Py_DECREF(stop);
+      }
+      return nullptr;
+    }
+    case PYGEN_ERROR:
+      break;
+  }
+  return nullptr;
+}
+
+PyObject* call_next(PyObject* self) { return send_as_iterator(self, Py_None); }
+
+// throw(exception) or throw(type, value=None, traceback=None). Before the
+// first step, the call never runs and the exception is raised, as a
+// coroutine raises it at its start.
+PyObject* call_throw(PyObject* self, PyObject* const* args, Py_ssize_t count) {
+  if (count < 1 || count > 3) {
+    PyErr_SetString(PyExc_TypeError, "throw() takes 1 to 3 arguments");
+    return nullptr;
+  }
+  LazyCallObject* call = as_call(self);
+  if (call->slow != nullptr) {
+    PyObject* stack[4] = {call->slow, args[0], count > 1 ? args[1] : nullptr, count > 2 ? args[2] : nullptr};
+    PyObject* result = PyObject_VectorcallMethod(throw_name, stack, 1 + count, nullptr);
+    if (result == nullptr) finish(call, PYGEN_ERROR);
+    return result;
+  }
+  forget_call(call);
+  call->finished = true;
+  PyObject* kind = args[0];
+  if (PyExceptionInstance_Check(kind)) {
+    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(kind)), kind);
+  } else if (PyExceptionClass_Check(kind)) {
+    PyErr_SetObject(kind, count > 1 && args[1] != Py_None ? args[1] : nullptr);
+  } else {
+    PyErr_SetString(PyExc_TypeError, "exceptions must be classes or instances deriving from BaseException");
+  }
+  return nullptr;
+}
+
+PyObject* call_close(PyObject* self, PyObject*) {
+  LazyCallObject* call = as_call(self);
+  forget_call(call);
+  call->finished = true;
+  if (call->slow == nullptr) Py_RETURN_NONE;
+  PyObject* slow = call->slow;
+  call->slow = nullptr;
+  PyObject* result = PyObject_CallMethodNoArgs(slow, close_name);
+  Py_DECREF(slow);
+  return result;
+}
+
+PyObject* call_await(PyObject* self) { return Py_NewRef(self); }
+
+PyMethodDef call_methods[] = {
+    {"send", send_as_iterator, METH_O, "Run the next step."},
+    {"throw", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(call_throw)), METH_FASTCALL,
+     "Raise the exception in the call."},
+    {"close", call_close, METH_NOARGS, "Stop the call; one that has not started never runs."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyType_Slot call_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(call_dealloc)},
+    {Py_tp_traverse, reinterpret_cast<void*>(call_traverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(call_clear)},
+    {Py_tp_iter, reinterpret_cast<void*>(call_await)},
+    {Py_tp_iternext, reinterpret_cast<void*>(call_next)},
+    {Py_am_await, reinterpret_cast<void*>(call_await)},
+    {Py_am_send, reinterpret_cast<void*>(call_send)},
+    {Py_tp_methods, call_methods},
+    {Py_tp_doc, const_cast<char*>("A database call that runs when first awaited.")},
+    {0, nullptr},
+};
+
+PyType_Spec call_spec = {
+    "aiolibsql._native.LazyCall",
+    sizeof(LazyCallObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    call_slots,
+};
+
+}  // namespace
+
+PyObject* declined() noexcept { return Py_NewRef(declined_marker); }
+
+void define_lazy_call_type(nb::module_& module) {
+  lazy_call_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&call_spec));
+  if (lazy_call_type == nullptr) throw nb::python_error();
+  declined_marker = PyObject_CallNoArgs(reinterpret_cast<PyObject*>(&PyBaseObject_Type));
+  throw_name = PyUnicode_InternFromString("throw");
+  close_name = PyUnicode_InternFromString("close");
+  if (declined_marker == nullptr || throw_name == nullptr || close_name == nullptr) throw nb::python_error();
+  module.attr("LazyCall") = nb::borrow(reinterpret_cast<PyObject*>(lazy_call_type));
+}
+
+PyObject* lazy_call(FastPath fast, PyObject* slow_method, PyObject* target, PyObject* const* args,
+                    Py_ssize_t count) noexcept {
+  LazyCallObject* call = PyObject_GC_New(LazyCallObject, lazy_call_type);
+  if (call == nullptr) return nullptr;
+  call->fast = fast;
+  call->slow_method = Py_NewRef(slow_method);
+  call->target = Py_NewRef(target);
+  call->count = count;
+  for (Py_ssize_t i = 0; i < count; ++i) call->args[i] = Py_NewRef(args[i]);
+  call->slow = nullptr;
+  call->finished = false;
+  PyObject_GC_Track(call);
+  return reinterpret_cast<PyObject*>(call);
+}
+
+}  // namespace aiolibsql::py
