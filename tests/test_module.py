@@ -148,7 +148,6 @@ def test_database_calls_are_coroutine_functions(cls: type, name: str) -> None:
     assert inspect.iscoroutinefunction(getattr(cls, name))
 
 
-
 def test_module_has_a_docstring_and_help_renders() -> None:
     assert aiolibsql.__doc__ is not None
     assert aiolibsql.__doc__.strip() != ""
