@@ -132,7 +132,8 @@ NativeConnection::~NativeConnection() {
 }
 
 nb::object NativeConnection::open(nb::handle port) {
-  return start_operation(port, backend_, [&](auto sink, auto tag) { backend_->open(std::move(sink), tag); });
+  // The new connection is idle: its open usually ends within the hand-off wait.
+  return start(port, [&](auto sink, auto tag) { return backend_->open(std::move(sink), tag); });
 }
 
 AsyncConnection& NativeConnection::engine(Capability capability, const char* what) const {
@@ -166,11 +167,16 @@ void InlineStreak::suspending() noexcept {
   start_ = std::chrono::steady_clock::now();
 }
 
+InlineStreak& inline_streak() noexcept {
+  thread_local InlineStreak streak;
+  return streak;
+}
+
 nb::object NativeConnection::try_execute(nb::handle sql, nb::handle parameters) {
   const std::string_view text = sql_view(sql, "the SQL statement");
   if (backend_->is_closed()) raise(ErrorKind::Programming, "Cannot operate on a closed database.");
   // Over the streak, the caller's execute() finds the suspension owed too.
-  if (!inline_reads_ || !streak_.allows_another()) return nb::none();
+  if (!inline_reads_ || !inline_streak().allows_another()) return nb::none();
   Params params = to_params(parameters);
   auto result = run_inline(*backend_, text, params);
   if (!result) return nb::none();
@@ -196,8 +202,8 @@ nb::object NativeConnection::start(nb::handle port, Start&& start, std::string_v
   // would never let the loop run anything else.
   // Never while user functions may need the interpreter lock this thread
   // holds: the worker would wait out the whole spin before calling one.
-  const bool wait_briefly = backend_->can_hand_off(statement) && streak_.allows_another();
-  if (!wait_briefly) streak_.suspending();
+  const bool wait_briefly = backend_->can_hand_off(statement) && inline_streak().allows_another();
+  if (!wait_briefly) inline_streak().suspending();
   return start_with_handoff(port, backend_, [&](auto sink) {
     return std::pair{start(std::move(sink), 0), wait_briefly};
   });
@@ -214,11 +220,11 @@ nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle
     }
     return nb::cast(ResultRows(std::move(result)));
   }
-  if (!port.is_none() && streak_.owes_suspension()) {
+  if (!port.is_none() && inline_streak().owes_suspension()) {
     // The caller must let the loop run other tasks now. A short read still
     // runs inline; its result arrives on the loop's next iteration, which is
     // all the suspension needs (no trip to the worker and back).
-    streak_.suspending();
+    inline_streak().suspending();
     if (inline_reads_) {
       if (auto result = run_inline(*backend_, text, params))
         return nb::cast<CompletionPort&>(port).after_a_turn(nb::cast(ResultRows(std::move(*result))));
@@ -317,8 +323,7 @@ nb::object NativeConnection::create_function(nb::handle port, std::string name, 
 }
 
 nb::object NativeConnection::close(nb::handle port) {
-  refuse_reentry();
-  return start_operation(port, backend_, [&](auto sink, auto tag) { backend_->close(std::move(sink), tag); });
+  return start(port, [&](auto sink, auto tag) { return backend_->close(std::move(sink), tag); });
 }
 
 }  // namespace aiolibsql::py

@@ -41,6 +41,11 @@ class InlineStreak {
   std::chrono::steady_clock::time_point last_{};
 };
 
+// The streak of the calling thread, an event loop's. Every connection and
+// pool it drives shares it: what matters is how long that loop has gone
+// without running other tasks, whichever connections did the work.
+InlineStreak& inline_streak() noexcept;
+
 class NativeConnection {
  public:
   // A local file or :memory:. `inline_reads` lets short reads run on the
@@ -107,7 +112,6 @@ class NativeConnection {
   // The same connection when it is an embedded replica; null otherwise.
   std::shared_ptr<replica::ReplicaConnection> replica_;
   bool inline_reads_;
-  InlineStreak streak_;
 };
 
 TransactionControl transaction_control(int autocommit);

@@ -78,7 +78,7 @@ nb::object NativePool::open(nb::handle port) {
 nb::object NativePool::try_execute(nb::handle sql, nb::handle parameters) {
   const Route route = core_->route(sql_view(sql, "the SQL statement"));
   if (core_->is_closed()) raise(ErrorKind::Programming, "Cannot operate on a closed pool.");
-  if (!inline_reads_ || route.writes() || !streak_.allows_another()) return nb::none();
+  if (!inline_reads_ || route.writes() || !inline_streak().allows_another()) return nb::none();
   Params params = to_params(parameters);
   auto result = run_inline(*core_, route, params);
   if (!result) return nb::none();
@@ -88,12 +88,12 @@ nb::object NativePool::try_execute(nb::handle sql, nb::handle parameters) {
 nb::object NativePool::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
   const Route route = core_->route(sql_view(sql, "the SQL statement"));
   Params params = to_params(parameters);
-  if (inline_reads_ && !port.is_none() && streak_.allows_another()) {
+  if (inline_reads_ && !port.is_none() && inline_streak().allows_another()) {
     if (auto result = run_inline(*core_, route, params)) {
       return nb::cast<CompletionPort&>(port).finished(nb::cast(ResultRows(std::move(*result))));
     }
   }
-  streak_.suspending();
+  inline_streak().suspending();
   return start_operation(port, core_,
                          [&](auto sink, auto tag) { core_->execute(route, std::move(params), std::move(sink), tag); });
 }

@@ -72,7 +72,6 @@ class NativePool {
   std::shared_ptr<replica::ReplicaPool> replica_;
   bool inline_reads_;
   bool remote_;
-  InlineStreak streak_;
 };
 
 // A transaction or snapshot on one pinned member of a pool. Dropped without

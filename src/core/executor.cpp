@@ -1,14 +1,9 @@
 #include "executor.hpp"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <deque>
+#include <thread>
 #include <utility>
-#ifdef __linux__
-#include <sys/resource.h>
-#include <unistd.h>
-#endif
 
 #include "fork_generation.hpp"
 
@@ -57,12 +52,8 @@ Executor::~Executor() {
   state_->wake.notify_one();
   OrderedQueue<>::fail_all(std::move(abandoned), closed_error());
   // The last owner may let go on the worker itself (from inside an
-  // operation); a thread cannot join itself, and it returns right after.
-  if (thread_.get_id() == std::this_thread::get_id()) {
-    thread_.detach();
-  } else if (thread_.joinable()) {
-    thread_.join();
-  }
+  // operation): join() then returns at once, and the work right after.
+  thread_.join();
 }
 
 void Executor::submit_all(std::span<std::shared_ptr<Operation>> operations) {
@@ -191,13 +182,6 @@ bool spin_for_work(const std::atomic<std::size_t>& queued) {
 }  // namespace
 
 void Executor::work_loop(const std::shared_ptr<State>& state) {
-#ifdef __linux__
-  // Named so a debugger or /proc shows whose threads these are.
-  pthread_setname_np(pthread_self(), "aiolibsql-db");
-  // A little below the event loop's priority: when the cores are busy, the
-  // loop (which serves every task) is scheduled first and stays responsive.
-  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 5);
-#endif
   std::unique_lock lock(state->mutex);
   auto& group = state->group;
   while (true) {

@@ -1,6 +1,7 @@
 // Runs one connection's operations (its OrderedQueue) in submission order on
-// a thread of its own, and hands each finished operation to the sink its
-// submitter chose.
+// a worker thread of its own while it is open (a parked one reused, see
+// WorkerThread), and hands each finished operation to the sink its submitter
+// chose.
 #pragma once
 
 #include <atomic>
@@ -16,6 +17,7 @@
 
 #include "operation.hpp"
 #include "ordered_queue.hpp"
+#include "worker_thread.hpp"
 
 namespace aiolibsql {
 
@@ -50,7 +52,7 @@ class Executor {
   void submit(std::shared_ptr<Operation> operation) { submit_all(std::span(&operation, 1)); }
   // Queues several operations in order, under one lock and with one wake-up.
   void submit_all(std::span<std::shared_ptr<Operation>> operations);
-  // Fails every queued operation, then runs `last` and ends the worker thread.
+  // Fails every queued operation, then runs `last` and lets the worker thread go.
   void close(std::shared_ptr<Operation> last);
   // Cancels the operation with this tag: a queued one completes as
   // Cancelled without running, a running one is interrupted. False if it is
@@ -120,7 +122,7 @@ class Executor {
     // In a child of fork(): the executor's thread record, which can be
     // neither joined nor detached there, and a reference to this state
     // itself, which keeps both from ever being destroyed.
-    std::thread orphaned_thread;
+    WorkerThread orphaned_thread;
     std::shared_ptr<State> self_after_fork;
   };
   static void work_loop(const std::shared_ptr<State>& state);
@@ -128,7 +130,7 @@ class Executor {
   // The process generation (see fork_generation()) this executor was created in.
   std::uint64_t generation_;
   std::shared_ptr<State> state_;
-  std::thread thread_;
+  WorkerThread thread_;
 };
 
 }  // namespace aiolibsql
