@@ -166,3 +166,35 @@ async def test_cursor_state_set_from_python_is_checked(db_path: str) -> None:
         with pytest.raises(TypeError):
             cursor.arraysize = "many"  # type: ignore[assignment]
         assert await cursor.fetchone() == (1,)
+
+
+SLOW_READ = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3000000) SELECT count(*) FROM c"
+
+
+async def test_a_queued_write_closed_or_thrown_into_after_it_started_still_commits_unobserved(db_path: str) -> None:
+    async with database("connection", db_path) as conn:
+        busy = asyncio.create_task(conn.execute(SLOW_READ))
+        await asyncio.sleep(0)  # the slow read is under way: the next writes queue behind it
+        closed = conn.execute("INSERT INTO t VALUES (10)")
+        assert closed.send(None) is not None  # suspended on the queued write's future
+        closed.close()
+        thrown = conn.execute("INSERT INTO t VALUES (11)")
+        assert thrown.send(None) is not None
+        with pytest.raises(KeyError):
+            thrown.throw(KeyError("stop waiting"))
+        await (await busy).fetchone()
+        cursor = await conn.execute("SELECT x FROM t WHERE x >= 10 ORDER BY x")
+        assert await cursor.fetchall() == [(10,), (11,)]
+
+
+async def test_a_cancelled_queued_write_never_runs(db_path: str) -> None:
+    async with database("connection", db_path) as conn:
+        busy = asyncio.create_task(conn.execute(SLOW_READ))
+        await asyncio.sleep(0)
+        write = asyncio.create_task(conn.execute("INSERT INTO t VALUES (12)"))
+        await asyncio.sleep(0)  # the write is queued behind the slow read
+        write.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await write
+        await (await busy).fetchone()
+        assert await (await conn.execute("SELECT count(*) FROM t WHERE x = 12")).fetchone() == (0,)

@@ -9,6 +9,7 @@
 #include "native_connection.hpp"
 #include "native_pool.hpp"
 #include "result_reader.hpp"
+#include "result_rows.hpp"
 
 namespace aiolibsql::py {
 
@@ -20,6 +21,8 @@ struct Kind {
   bool (*is_native)(nb::handle native);
   // The inline result (a ResultRows) or None; the statement is then queued.
   nb::object (*try_execute)(PyObject* native, PyObject* sql, PyObject* parameters);
+  // Queues the statement: a Future of its ResultRows.
+  nb::object (*start)(PyObject* native, PyObject* port, PyObject* sql, PyObject* parameters);
   ReaderOwner reader_owner;
   // The attribute that must be None for the fast path, and whether it is the
   // runner's (else the object's own).
@@ -33,6 +36,9 @@ const Kind connection_kind{
     [](PyObject* native, PyObject* sql, PyObject* parameters) {
       return nb::inst_ptr<NativeConnection>(native)->try_execute(sql, parameters);
     },
+    [](PyObject* native, PyObject* port, PyObject* sql, PyObject* parameters) {
+      return nb::inst_ptr<NativeConnection>(native)->execute(port, sql, parameters);
+    },
     ReaderOwner::Connection,
     // A setting change nobody awaited yet goes first.
     "pending_setting",
@@ -44,6 +50,9 @@ const Kind pool_kind{
     [](nb::handle native) { return nb::isinstance<NativePool>(native); },
     [](PyObject* native, PyObject* sql, PyObject* parameters) {
       return nb::inst_ptr<NativePool>(native)->try_execute(sql, parameters);
+    },
+    [](PyObject* native, PyObject* port, PyObject* sql, PyObject* parameters) {
+      return nb::inst_ptr<NativePool>(native)->execute(port, sql, parameters);
     },
     ReaderOwner::Pool,
     // Inside a pool.transaction() block, a write would wait for its own task.
@@ -64,6 +73,7 @@ BaseObject* as_base(PyObject* object) noexcept { return reinterpret_cast<BaseObj
 
 struct Names {
   PyObject* execute_queued = nullptr;
+  PyObject* port = nullptr;
   PyObject* empty_parameters = nullptr;
 };
 Names names;
@@ -132,9 +142,26 @@ int connection_init(PyObject* self, PyObject* args, PyObject* kwargs) {
 
 int pool_init(PyObject* self, PyObject* args, PyObject* kwargs) { return base_init(self, args, kwargs, pool_kind); }
 
-// A cursor holding the statement's rows when it ran inline; declined() when
-// it must be queued, or when the gate says the queued path must take it.
-PyObject* execute_now(PyObject* self, PyObject* const* args, Py_ssize_t) {
+PyObject* new_cursor(BaseObject* base, nb::object rows) {
+  PyObject* connection =
+      base->kind->reader_owner == ReaderOwner::Connection ? reinterpret_cast<PyObject*>(base) : nullptr;
+  return new_result_reader(reinterpret_cast<PyTypeObject*>(base->cursor_class), base->runner, base->row_factory,
+                           std::move(rows), connection, base->native, base->kind->reader_owner);
+}
+
+// The cursor of a queued statement, from its rows.
+PyObject* cursor_of_rows(PyObject* self, PyObject* rows) {
+  if (!nb::isinstance<ResultRows>(rows)) {
+    PyErr_SetString(PyExc_SystemError, "execute() finished without rows");
+    return nullptr;
+  }
+  return new_cursor(as_base(self), nb::borrow(rows));
+}
+
+// A cursor holding the statement's rows when it ran inline; otherwise the
+// statement is queued and the call continues with its future. Declined
+// without a continuation when the gate says the Python path must take it.
+PyObject* execute_now(PyObject* self, PyObject* const* args, Py_ssize_t, Continuation& then) {
   BaseObject* base = as_base(self);
   PyObject* gate = PyObject_GetAttr(base->kind->gate_on_runner ? base->runner : self, base->gate);
   if (gate == nullptr) return nullptr;
@@ -143,13 +170,15 @@ PyObject* execute_now(PyObject* self, PyObject* const* args, Py_ssize_t) {
   if (!open) return declined();
   PyObject* rows = guarded([&] { return base->kind->try_execute(base->native, args[0], args[1]).release().ptr(); });
   if (rows == nullptr) return nullptr;
-  if (rows == Py_None) {
-    Py_DECREF(rows);
-    return declined();
-  }
-  PyObject* connection = base->kind->reader_owner == ReaderOwner::Connection ? self : nullptr;
-  return new_result_reader(reinterpret_cast<PyTypeObject*>(base->cursor_class), base->runner, base->row_factory,
-                           nb::steal(rows), connection, base->native, base->kind->reader_owner);
+  if (rows != Py_None) return new_cursor(base, nb::steal(rows));
+  Py_DECREF(rows);
+  PyObject* port = PyObject_CallMethodNoArgs(base->runner, names.port);
+  if (port == nullptr) return nullptr;
+  then.awaitable = guarded([&] { return base->kind->start(base->native, port, args[0], args[1]).release().ptr(); });
+  Py_DECREF(port);
+  if (then.awaitable == nullptr) return nullptr;
+  then.finish = cursor_of_rows;
+  return declined();
 }
 
 // execute(sql, parameters=()): awaitable, a cursor holding the result.
@@ -240,8 +269,11 @@ void add_type(nb::module_& module, const char* name, PyType_Spec& spec) {
 
 void define_execute_base_types(nb::module_& module) {
   names.execute_queued = PyUnicode_InternFromString("_execute_queued");
+  names.port = PyUnicode_InternFromString("port");
   names.empty_parameters = PyTuple_New(0);
-  if (names.execute_queued == nullptr || names.empty_parameters == nullptr) throw nb::python_error();
+  if (names.execute_queued == nullptr || names.port == nullptr || names.empty_parameters == nullptr) {
+    throw nb::python_error();
+  }
   add_type(module, "ConnectionBase", connection_spec);
   add_type(module, "PoolBase", pool_spec);
 }

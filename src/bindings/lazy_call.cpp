@@ -9,10 +9,11 @@ constexpr Py_ssize_t max_arguments = 2;
 struct LazyCallObject {
   PyObject_HEAD FastPath fast;
   PyObject* slow_method;
-  PyObject* target;  // nullptr once started, thrown into or closed
+  PyObject* target;  // nullptr once finished, thrown into or closed
   PyObject* args[max_arguments];
   Py_ssize_t count;
-  PyObject* slow;  // the coroutine that took over, if any
+  PyObject* slow;  // what took over (the fast path's work, or the slow path), if any
+  Finish finish;   // makes the value from the fast path's work
   bool finished;
 };
 
@@ -23,11 +24,15 @@ PyObject* declined_marker = nullptr;
 PyObject* throw_name = nullptr;
 PyObject* close_name = nullptr;
 
-void forget_call(LazyCallObject* call) {
-  Py_CLEAR(call->target);
+void forget_arguments(LazyCallObject* call) {
   Py_CLEAR(call->slow_method);
   for (Py_ssize_t i = 0; i < call->count; ++i) Py_CLEAR(call->args[i]);
   call->count = 0;
+}
+
+void forget_call(LazyCallObject* call) {
+  forget_arguments(call);
+  Py_CLEAR(call->target);
 }
 
 int call_traverse(PyObject* self, visitproc visit, void* arg) {
@@ -53,46 +58,58 @@ void call_dealloc(PyObject* self) {
   Py_DECREF(type);
 }
 
-PySendResult finish(LazyCallObject* call, PySendResult status) {
-  if (status != PYGEN_NEXT) {
-    call->finished = true;
-    Py_CLEAR(call->slow);
+// After a step of what took over: once that is done, so is the call, and
+// the fast path's work gets its value made.
+PySendResult after_step(LazyCallObject* call, PySendResult status, PyObject** result) {
+  if (status == PYGEN_NEXT) return status;
+  call->finished = true;
+  Py_CLEAR(call->slow);
+  if (status == PYGEN_RETURN && call->finish != nullptr) {
+    PyObject* awaited = *result;
+    *result = call->finish(call->target, awaited);
+    Py_DECREF(awaited);
+    if (*result == nullptr) status = PYGEN_ERROR;
   }
+  Py_CLEAR(call->target);
   return status;
 }
 
 PySendResult call_send(PyObject* self, PyObject* value, PyObject** result) {
   LazyCallObject* call = as_call(self);
-  if (call->slow != nullptr) return finish(call, PyIter_Send(call->slow, value, result));
+  if (call->slow != nullptr) return after_step(call, PyIter_Send(call->slow, value, result), result);
+  *result = nullptr;
   if (call->finished) {
     PyErr_SetString(PyExc_RuntimeError, "cannot reuse an already awaited call");
-    *result = nullptr;
     return PYGEN_ERROR;
   }
   if (value != Py_None) {
     PyErr_SetString(PyExc_TypeError, "can't send non-None value to a just-started call");
-    *result = nullptr;
     return PYGEN_ERROR;
   }
-  PyObject* outcome = call->fast(call->target, call->args, call->count);
-  if (outcome == declined_marker) {
-    Py_DECREF(outcome);
+  Continuation then;
+  PyObject* outcome = call->fast(call->target, call->args, call->count, then);
+  if (outcome != declined_marker) {
+    forget_call(call);
+    call->finished = true;
+    *result = outcome;
+    return outcome == nullptr ? PYGEN_ERROR : PYGEN_RETURN;
+  }
+  Py_DECREF(outcome);
+  if (then.awaitable != nullptr) {
+    call->finish = then.finish;
+  } else {
     PyObject* stack[1 + max_arguments] = {call->target};
     for (Py_ssize_t i = 0; i < call->count; ++i) stack[1 + i] = call->args[i];
-    outcome = PyObject_VectorcallMethod(call->slow_method, stack, 1 + call->count, nullptr);
-    forget_call(call);
-    if (outcome == nullptr) {
+    then.awaitable = PyObject_VectorcallMethod(call->slow_method, stack, 1 + call->count, nullptr);
+    if (then.awaitable == nullptr) {
+      forget_call(call);
       call->finished = true;
-      *result = nullptr;
       return PYGEN_ERROR;
     }
-    call->slow = outcome;
-    return finish(call, PyIter_Send(call->slow, Py_None, result));
   }
-  forget_call(call);
-  call->finished = true;
-  *result = outcome;
-  return outcome == nullptr ? PYGEN_ERROR : PYGEN_RETURN;
+  forget_arguments(call);
+  call->slow = then.awaitable;
+  return after_step(call, PyIter_Send(call->slow, Py_None, result), result);
 }
 
 // The generator protocol's way to return: StopIteration carrying the value.
@@ -127,12 +144,17 @@ PyObject* call_throw(PyObject* self, PyObject* const* args, Py_ssize_t count) {
     return nullptr;
   }
   LazyCallObject* call = as_call(self);
-  if (call->slow != nullptr) {
+  if (call->slow != nullptr && call->finish == nullptr) {
+    // The slow path's coroutine decides what the exception does; it may even go on.
     PyObject* stack[4] = {call->slow, args[0], count > 1 ? args[1] : nullptr, count > 2 ? args[2] : nullptr};
     PyObject* result = PyObject_VectorcallMethod(throw_name, stack, 1 + count, nullptr);
-    if (result == nullptr) finish(call, PYGEN_ERROR);
+    if (result == nullptr) after_step(call, PYGEN_ERROR, &result);
     return result;
   }
+  // The fast path's work is a future, which has no throw(): the exception is
+  // raised here, as `yield from` raises it for an iterator without one.
+  // Cancelling the task has cancelled the future already.
+  Py_CLEAR(call->slow);
   forget_call(call);
   call->finished = true;
   PyObject* kind = args[0];
@@ -148,11 +170,17 @@ PyObject* call_throw(PyObject* self, PyObject* const* args, Py_ssize_t count) {
 
 PyObject* call_close(PyObject* self, PyObject*) {
   LazyCallObject* call = as_call(self);
+  const bool coroutine = call->finish == nullptr;
   forget_call(call);
   call->finished = true;
-  if (call->slow == nullptr) Py_RETURN_NONE;
   PyObject* slow = call->slow;
   call->slow = nullptr;
+  if (slow == nullptr || !coroutine) {
+    // A future needs no closing: its work goes on, unobserved, as a
+    // coroutine's awaited future does when the coroutine is closed.
+    Py_XDECREF(slow);
+    Py_RETURN_NONE;
+  }
   PyObject* result = PyObject_CallMethodNoArgs(slow, close_name);
   Py_DECREF(slow);
   return result;
@@ -213,6 +241,7 @@ PyObject* lazy_call(FastPath fast, PyObject* slow_method, PyObject* target, PyOb
   call->count = count;
   for (Py_ssize_t i = 0; i < count; ++i) call->args[i] = Py_NewRef(args[i]);
   call->slow = nullptr;
+  call->finish = nullptr;
   call->finished = false;
   PyObject_GC_Track(call);
   return reinterpret_cast<PyObject*>(call);

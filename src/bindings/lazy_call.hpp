@@ -2,10 +2,12 @@
 // instead of a Python coroutine. Like a coroutine, it does nothing until it
 // is first awaited (or a task first runs it), and nothing at all if it is
 // cancelled or closed before that: a fetch cancelled before it started takes
-// no row. Its first step runs a native fast path; when that path declines
-// (the work must wait), a Python coroutine takes over and every later step
-// is forwarded to it. It has send, throw, close and __await__, so asyncio
-// treats it as a coroutine (create_task, gather, wait_for).
+// no row. Its first step runs a native fast path. That path may finish the
+// call; start work and hand over the awaitable of it (a native Future) with a
+// native step that makes the call's value from the work's; or decline, and a
+// Python coroutine takes over. Later steps are forwarded to what took over.
+// It has send, throw, close and __await__, so asyncio treats it as a
+// coroutine (create_task, gather, wait_for).
 #pragma once
 
 #include <nanobind/nanobind.h>
@@ -14,18 +16,31 @@ namespace aiolibsql::py {
 
 namespace nb = nanobind;
 
-// The native fast path of a call on `target`: its value (a new reference),
-// nullptr with the error set, or declined() to hand over to the slow path.
-using FastPath = PyObject* (*)(PyObject* target, PyObject* const* args, Py_ssize_t count);
+// Makes the call's value (a new reference) from the value `awaited` of the
+// work a fast path started; nullptr with the error set.
+using Finish = PyObject* (*)(PyObject* target, PyObject* awaited);
 
-// What a fast path returns to hand over to the slow path (a new reference).
+// Work a fast path started: the call awaits `awaitable` (a new reference),
+// then returns finish(target, its value).
+struct Continuation {
+  PyObject* awaitable = nullptr;
+  Finish finish = nullptr;
+};
+
+// The native fast path of a call on `target`: its value (a new reference),
+// nullptr with the error set, or declined(). Declining with `then` filled
+// in continues with that work; declining without, with the slow path.
+using FastPath = PyObject* (*)(PyObject* target, PyObject* const* args, Py_ssize_t count, Continuation& then);
+
+// What a fast path returns when it does not finish the call itself (a new reference).
 PyObject* declined() noexcept;
 
 // Adds the type to the module as `LazyCall`.
 void define_lazy_call_type(nb::module_& module);
 
-// An awaitable that first runs `fast(target, args)` and, if it declines, the
-// coroutine `target.<slow_method>(*args)`. At most two arguments.
+// An awaitable that first runs `fast(target, args)` and, if it declines
+// without a continuation, the coroutine `target.<slow_method>(*args)`. At
+// most two arguments.
 PyObject* lazy_call(FastPath fast, PyObject* slow_method, PyObject* target, PyObject* const* args,
                     Py_ssize_t count) noexcept;
 

@@ -76,8 +76,8 @@ nb::object NativePool::open(nb::handle port) {
 }
 
 nb::object NativePool::try_execute(nb::handle sql, nb::handle parameters) {
-  const Route route = core_->route(sql_view(sql, "the SQL statement"));
   if (core_->is_closed()) raise(ErrorKind::Programming, "Cannot operate on a closed pool.");
+  const Route route = core_->route(sql_view(sql, "the SQL statement"));
   if (!inline_reads_ || route.writes() || !inline_streak().allows_another()) return nb::none();
   Params params = to_params(parameters);
   auto result = run_inline(*core_, route, params);

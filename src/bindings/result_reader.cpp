@@ -267,7 +267,7 @@ PyObject* reader_forget_result(PyObject* self, PyObject*) {
 // The next row when it is already here (the row factory applied), None when
 // there are no more; declined() when fetchone must wait, for a chunk or for
 // rows a cancelled fetch put back, which _fetchone_slowly() then does.
-PyObject* fetchone_now(PyObject* self, PyObject* const*, Py_ssize_t) {
+PyObject* fetchone_now(PyObject* self, PyObject* const*, Py_ssize_t, Continuation&) {
   ReaderObject* reader = as_reader(self);
   if (reader->closed || reader->native_closed(reader->native)) {
     PyObject* checked = PyObject_CallMethodNoArgs(self, names.check_open);

@@ -76,18 +76,26 @@ void run_to_end(const std::shared_ptr<WorkerThread::Run>& run) {
   run->finished_signal.notify_all();
 }
 
+// Named so a debugger or /proc shows whose threads these are, and whether
+// one is running a connection or parked.
+void name_this_thread([[maybe_unused]] const char* name) {
+#ifdef __linux__
+  pthread_setname_np(pthread_self(), name);
+#endif
+}
+
 void thread_main(std::shared_ptr<Parking> park, std::shared_ptr<WorkerThread::Run> run) {
 #ifdef __linux__
-  // Named so a debugger or /proc shows whose threads these are.
-  pthread_setname_np(pthread_self(), "aiolibsql-db");
   // A little below the event loop's priority: when the cores are busy, the
   // loop (which serves every task) is scheduled first and stays responsive.
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 5);
 #endif
   Slot slot;
   while (run) {
+    name_this_thread("aiolibsql-db");
     run_to_end(run);
     run.reset();
+    name_this_thread("aiolibsql-idle");
     std::unique_lock lock(park->mutex);
     if (park->parked.size() >= kMostParked) return;
     park->parked.push_back(&slot);

@@ -1,7 +1,7 @@
 // The threads executors run on. A thread whose work has returned parks for a
 // while, and the next executor's work runs on it: opening a connection then
 // costs no thread creation, and closing one no thread exit and join. Parked
-// threads are named and prioritised as database workers once, when made.
+// threads are named "aiolibsql-idle" and running ones "aiolibsql-db".
 #pragma once
 
 #include <cstddef>
