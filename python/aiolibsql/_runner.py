@@ -87,7 +87,22 @@ class Runner:
         return await method(self.port(), *args)
 
     async def settle(self) -> None:
-        """Wait for a pending setting change; raise its error if it failed."""
-        setting, self.pending_setting = self.pending_setting, None
-        if setting is not None:
-            await setting
+        """Wait for a pending setting change; raise its error if it failed.
+
+        Every operation started meanwhile waits here too, and each queues its
+        own work as it wakes, in the order they came: the setting is cleared
+        only once it is done. Its error goes to the first of them only."""
+        setting = self.pending_setting
+        if setting is None:
+            return
+        try:
+            await asyncio.shield(setting)
+        except BaseException:
+            if not asyncio.isfuture(setting) or not setting.done():
+                raise  # this operation was cancelled while it waited
+            if self.pending_setting is not setting:
+                return  # an earlier operation raised the setting's error
+            self.pending_setting = None
+            raise
+        if self.pending_setting is setting:
+            self.pending_setting = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -70,25 +71,29 @@ class ResultReader(_native.ResultReaderBase):
         current = self._rows
         if current is None or not current.has_more:
             return None
-        # The chunk is fetched under a shield: a fetch cancelled while it
-        # waits leaves the chunk to the next fetch instead of losing it.
+        # The chunk is fetched under a shield: a fetch cancelled or closed
+        # while it waits leaves the chunk to the next fetch instead of losing it.
         pending = self._pending_chunk
         if pending is None:
             pending = self._pending_chunk = asyncio.ensure_future(self._runner.submit(_native.fetch_more, current))
         try:
             rows = await asyncio.shield(pending)
-        except asyncio.CancelledError:
-            if pending.cancelled():
+        except BaseException:
+            # Only the fetch's own failure (its error, or its cancellation)
+            # lets it go; a wait interrupted before or after the chunk came
+            # leaves the chunk to the next fetch.
+            failed = pending.done() and (pending.cancelled() or pending.exception() is not None)
+            if failed and self._pending_chunk is pending:
                 self._pending_chunk = None
             raise
-        except BaseException:
+        # Other fetches may wait for the same chunk: the first to wake holds
+        # it, and the rest read on from whatever the cursor holds by then.
+        if self._pending_chunk is pending:
             self._pending_chunk = None
-            raise
-        self._pending_chunk = None
-        self._rows = rows
-        if rows.rowcount != -1:
-            self.rowcount = rows.rowcount
-        return rows
+            self._rows = rows
+            if rows.rowcount != -1:
+                self.rowcount = rows.rowcount
+        return self._rows
 
     def _shape(self, row: tuple[Any, ...]) -> Any:
         factory = self.row_factory
@@ -116,7 +121,8 @@ class ResultReader(_native.ResultReaderBase):
     async def fetchmany(self, size: int | None = None) -> list[Any]:
         """Up to ``size`` rows (default ``arraysize``)."""
         self._check_open()
-        wanted = self.arraysize if size is None else size
+        # Larger than any result can be; the engine counts rows in 64 bits.
+        wanted = min(self.arraysize if size is None else size, sys.maxsize)
         if wanted < 0:
             raise ValueError("fetchmany() size must not be negative")
         rows = self._rows

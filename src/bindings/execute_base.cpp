@@ -67,6 +67,9 @@ struct BaseObject {
   PyObject* row_factory;
   PyObject* cursor_class;  // the class of the cursors execute() returns
   PyObject* gate;          // the interned name of kind->gate
+  // A subclass that defines row_factory itself (a class attribute) is asked
+  // for it by name, as Python code would be.
+  bool row_factory_overridden;
 };
 
 BaseObject* as_base(PyObject* object) noexcept { return reinterpret_cast<BaseObject*>(object); }
@@ -74,9 +77,16 @@ BaseObject* as_base(PyObject* object) noexcept { return reinterpret_cast<BaseObj
 struct Names {
   PyObject* execute_queued = nullptr;
   PyObject* port = nullptr;
+  PyObject* row_factory = nullptr;
   PyObject* empty_parameters = nullptr;
 };
 Names names;
+
+struct Types {
+  PyTypeObject* connection = nullptr;
+  PyTypeObject* pool = nullptr;
+};
+Types types;
 
 int base_traverse(PyObject* self, visitproc visit, void* arg) {
   BaseObject* base = as_base(self);
@@ -133,6 +143,9 @@ int base_init(PyObject* self, PyObject* args, PyObject* kwargs, const Kind& kind
   Py_XSETREF(base->runner, Py_NewRef(runner));
   Py_XSETREF(base->cursor_class, Py_NewRef(cursor_class));
   if (base->row_factory == nullptr) base->row_factory = Py_NewRef(Py_None);
+  PyTypeObject* own_type = &kind == &connection_kind ? types.connection : types.pool;
+  base->row_factory_overridden =
+      _PyType_Lookup(Py_TYPE(self), names.row_factory) != _PyType_Lookup(own_type, names.row_factory);
   return 0;
 }
 
@@ -143,9 +156,15 @@ int connection_init(PyObject* self, PyObject* args, PyObject* kwargs) {
 int pool_init(PyObject* self, PyObject* args, PyObject* kwargs) { return base_init(self, args, kwargs, pool_kind); }
 
 PyObject* new_cursor(BaseObject* base, nb::object rows) {
-  PyObject* connection =
-      base->kind->reader_owner == ReaderOwner::Connection ? reinterpret_cast<PyObject*>(base) : nullptr;
-  return new_result_reader(reinterpret_cast<PyTypeObject*>(base->cursor_class), base->runner, base->row_factory,
+  PyObject* self = reinterpret_cast<PyObject*>(base);
+  PyObject* connection = base->kind->reader_owner == ReaderOwner::Connection ? self : nullptr;
+  // Deleting the attribute leaves the slot empty, which reads as None.
+  nb::object row_factory = nb::borrow(base->row_factory != nullptr ? base->row_factory : Py_None);
+  if (base->row_factory_overridden) {
+    row_factory = nb::steal(PyObject_GetAttr(self, names.row_factory));
+    if (!row_factory.is_valid()) return nullptr;
+  }
+  return new_result_reader(reinterpret_cast<PyTypeObject*>(base->cursor_class), base->runner, row_factory.ptr(),
                            std::move(rows), connection, base->native, base->kind->reader_owner);
 }
 
@@ -213,7 +232,7 @@ PyObject* base_execute(PyObject* self, PyObject* const* args, Py_ssize_t count, 
     PyErr_SetString(PyExc_TypeError, "execute() missing required argument 'sql'");
     return nullptr;
   }
-  return lazy_call(execute_now, names.execute_queued, self, call_args, 2);
+  return lazy_call("execute", execute_now, names.execute_queued, self, call_args, 2);
 }
 
 PyMemberDef base_members[] = {
@@ -259,10 +278,11 @@ constexpr unsigned int base_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | P
 PyType_Spec connection_spec = {"aiolibsql._native.ConnectionBase", sizeof(BaseObject), 0, base_flags, connection_slots};
 PyType_Spec pool_spec = {"aiolibsql._native.PoolBase", sizeof(BaseObject), 0, base_flags, pool_slots};
 
-void add_type(nb::module_& module, const char* name, PyType_Spec& spec) {
+PyTypeObject* add_type(nb::module_& module, const char* name, PyType_Spec& spec) {
   PyObject* type = PyType_FromSpec(&spec);
   if (type == nullptr) throw nb::python_error();
   module.attr(name) = nb::steal(type);
+  return reinterpret_cast<PyTypeObject*>(type);
 }
 
 }  // namespace
@@ -270,12 +290,14 @@ void add_type(nb::module_& module, const char* name, PyType_Spec& spec) {
 void define_execute_base_types(nb::module_& module) {
   names.execute_queued = PyUnicode_InternFromString("_execute_queued");
   names.port = PyUnicode_InternFromString("port");
+  names.row_factory = PyUnicode_InternFromString("row_factory");
   names.empty_parameters = PyTuple_New(0);
-  if (names.execute_queued == nullptr || names.port == nullptr || names.empty_parameters == nullptr) {
+  if (names.execute_queued == nullptr || names.port == nullptr || names.row_factory == nullptr ||
+      names.empty_parameters == nullptr) {
     throw nb::python_error();
   }
-  add_type(module, "ConnectionBase", connection_spec);
-  add_type(module, "PoolBase", pool_spec);
+  types.connection = add_type(module, "ConnectionBase", connection_spec);
+  types.pool = add_type(module, "PoolBase", pool_spec);
 }
 
 }  // namespace aiolibsql::py

@@ -7,7 +7,8 @@ namespace {
 constexpr Py_ssize_t max_arguments = 2;
 
 struct LazyCallObject {
-  PyObject_HEAD FastPath fast;
+  PyObject_HEAD const char* name;  // for the never-awaited warning
+  FastPath fast;
   PyObject* slow_method;
   PyObject* target;  // nullptr once finished, thrown into or closed
   PyObject* args[max_arguments];
@@ -15,6 +16,7 @@ struct LazyCallObject {
   PyObject* slow;  // what took over (the fast path's work, or the slow path), if any
   Finish finish;   // makes the value from the fast path's work
   bool finished;
+  bool running;  // inside send, throw or close: those refuse to run again
 };
 
 LazyCallObject* as_call(PyObject* object) noexcept { return reinterpret_cast<LazyCallObject*>(object); }
@@ -50,9 +52,24 @@ int call_clear(PyObject* self) {
   return 0;
 }
 
+// A call dropped before it started did nothing: most likely an await was
+// forgotten, which Python reports for a coroutine too.
+void warn_never_awaited(LazyCallObject* call) {
+  PyObject* type = nullptr;
+  PyObject* value = nullptr;
+  PyObject* traceback = nullptr;
+  PyErr_Fetch(&type, &value, &traceback);
+  if (PyErr_WarnFormat(PyExc_RuntimeWarning, 1, "aiolibsql call '%s' was never awaited", call->name) < 0) {
+    PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(call));
+  }
+  PyErr_Restore(type, value, traceback);
+}
+
 void call_dealloc(PyObject* self) {
   PyTypeObject* type = Py_TYPE(self);
   PyObject_GC_UnTrack(self);
+  LazyCallObject* call = as_call(self);
+  if (!call->finished && call->slow == nullptr && call->target != nullptr) warn_never_awaited(call);
   call_clear(self);
   PyObject_GC_Del(self);
   Py_DECREF(type);
@@ -74,8 +91,7 @@ PySendResult after_step(LazyCallObject* call, PySendResult status, PyObject** re
   return status;
 }
 
-PySendResult call_send(PyObject* self, PyObject* value, PyObject** result) {
-  LazyCallObject* call = as_call(self);
+PySendResult step(LazyCallObject* call, PyObject* value, PyObject** result) {
   if (call->slow != nullptr) return after_step(call, PyIter_Send(call->slow, value, result), result);
   *result = nullptr;
   if (call->finished) {
@@ -112,6 +128,42 @@ PySendResult call_send(PyObject* self, PyObject* value, PyObject** result) {
   return after_step(call, PyIter_Send(call->slow, Py_None, result), result);
 }
 
+// Like a coroutine, a call cannot be stepped, thrown into or closed from
+// inside its own step (by a row factory, a parameter's __getitem__ ...).
+bool refuse_if_running(LazyCallObject* call) {
+  if (!call->running) return false;
+  PyErr_SetString(PyExc_ValueError, "the call is already running");
+  return true;
+}
+
+// Holds the call running, and alive, for one step.
+class Running {
+ public:
+  explicit Running(LazyCallObject* call) : call_(call) {
+    Py_INCREF(call_);
+    call_->running = true;
+  }
+  ~Running() {
+    call_->running = false;
+    Py_DECREF(call_);
+  }
+  Running(const Running&) = delete;
+  Running& operator=(const Running&) = delete;
+
+ private:
+  LazyCallObject* call_;
+};
+
+PySendResult call_send(PyObject* self, PyObject* value, PyObject** result) {
+  LazyCallObject* call = as_call(self);
+  if (refuse_if_running(call)) {
+    *result = nullptr;
+    return PYGEN_ERROR;
+  }
+  Running running(call);
+  return step(call, value, result);
+}
+
 // The generator protocol's way to return: StopIteration carrying the value.
 PyObject* send_as_iterator(PyObject* self, PyObject* value) {
   PyObject* result = nullptr;
@@ -138,12 +190,43 @@ PyObject* call_next(PyObject* self) { return send_as_iterator(self, Py_None); }
 // throw(exception) or throw(type, value=None, traceback=None). Before the
 // first step, the call never runs and the exception is raised, as a
 // coroutine raises it at its start.
+// Raises the exception throw() was given, checked as a coroutine checks it;
+// false when the arguments are not an exception to raise.
+bool set_thrown(PyObject* const* args, Py_ssize_t count) {
+  PyObject* kind = args[0];
+  PyObject* value = count > 1 ? args[1] : Py_None;
+  if (PyExceptionInstance_Check(kind)) {
+    if (value != Py_None) {
+      PyErr_SetString(PyExc_TypeError, "instance exception may not have a separate value");
+      return false;
+    }
+    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(kind)), kind);
+    return true;
+  }
+  if (PyExceptionClass_Check(kind)) {
+    PyErr_SetObject(kind, value == Py_None ? nullptr : value);
+    return true;
+  }
+  PyErr_Format(PyExc_TypeError, "exceptions must be classes or instances deriving from BaseException, not %s",
+               Py_TYPE(kind)->tp_name);
+  return false;
+}
+
+// throw(exception) or throw(type, value=None, traceback=None). Before the
+// first step, the call never runs and the exception is raised, as a
+// coroutine raises it at its start.
 PyObject* call_throw(PyObject* self, PyObject* const* args, Py_ssize_t count) {
   if (count < 1 || count > 3) {
     PyErr_SetString(PyExc_TypeError, "throw() takes 1 to 3 arguments");
     return nullptr;
   }
   LazyCallObject* call = as_call(self);
+  if (refuse_if_running(call)) return nullptr;
+  if (call->finished) {
+    PyErr_SetString(PyExc_RuntimeError, "cannot reuse an already awaited call");
+    return nullptr;
+  }
+  Running running(call);
   if (call->slow != nullptr && call->finish == nullptr) {
     // The slow path's coroutine decides what the exception does; it may even go on.
     PyObject* stack[4] = {call->slow, args[0], count > 1 ? args[1] : nullptr, count > 2 ? args[2] : nullptr};
@@ -151,25 +234,39 @@ PyObject* call_throw(PyObject* self, PyObject* const* args, Py_ssize_t count) {
     if (result == nullptr) after_step(call, PYGEN_ERROR, &result);
     return result;
   }
+  if (!set_thrown(args, count)) return nullptr;
   // The fast path's work is a future, which has no throw(): the exception is
   // raised here, as `yield from` raises it for an iterator without one.
   // Cancelling the task has cancelled the future already.
   Py_CLEAR(call->slow);
   forget_call(call);
   call->finished = true;
-  PyObject* kind = args[0];
-  if (PyExceptionInstance_Check(kind)) {
-    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(kind)), kind);
-  } else if (PyExceptionClass_Check(kind)) {
-    PyErr_SetObject(kind, count > 1 && args[1] != Py_None ? args[1] : nullptr);
-  } else {
-    PyErr_SetString(PyExc_TypeError, "exceptions must be classes or instances deriving from BaseException");
+  if (PyErr_ExceptionMatches(PyExc_StopIteration)) {
+    // A coroutine may not end by raising StopIteration, nor may this call.
+    PyObject* type = nullptr;
+    PyObject* value = nullptr;
+    PyObject* traceback = nullptr;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    PyErr_SetString(PyExc_RuntimeError, "an aiolibsql call raised StopIteration");
+    PyObject* error_type = nullptr;
+    PyObject* error = nullptr;
+    PyObject* error_traceback = nullptr;
+    PyErr_Fetch(&error_type, &error, &error_traceback);
+    PyErr_NormalizeException(&error_type, &error, &error_traceback);
+    PyException_SetCause(error, value);  // steals value
+    PyException_SetContext(error, Py_NewRef(value));
+    PyErr_Restore(error_type, error, error_traceback);
+    Py_XDECREF(type);
+    Py_XDECREF(traceback);
   }
   return nullptr;
 }
 
 PyObject* call_close(PyObject* self, PyObject*) {
   LazyCallObject* call = as_call(self);
+  if (refuse_if_running(call)) return nullptr;
+  Running running(call);
   const bool coroutine = call->finish == nullptr;
   forget_call(call);
   call->finished = true;
@@ -200,7 +297,6 @@ PyType_Slot call_slots[] = {
     {Py_tp_dealloc, reinterpret_cast<void*>(call_dealloc)},
     {Py_tp_traverse, reinterpret_cast<void*>(call_traverse)},
     {Py_tp_clear, reinterpret_cast<void*>(call_clear)},
-    {Py_tp_iter, reinterpret_cast<void*>(call_await)},
     {Py_tp_iternext, reinterpret_cast<void*>(call_next)},
     {Py_am_await, reinterpret_cast<void*>(call_await)},
     {Py_am_send, reinterpret_cast<void*>(call_send)},
@@ -231,10 +327,11 @@ void define_lazy_call_type(nb::module_& module) {
   module.attr("LazyCall") = nb::borrow(reinterpret_cast<PyObject*>(lazy_call_type));
 }
 
-PyObject* lazy_call(FastPath fast, PyObject* slow_method, PyObject* target, PyObject* const* args,
+PyObject* lazy_call(const char* name, FastPath fast, PyObject* slow_method, PyObject* target, PyObject* const* args,
                     Py_ssize_t count) noexcept {
   LazyCallObject* call = PyObject_GC_New(LazyCallObject, lazy_call_type);
   if (call == nullptr) return nullptr;
+  call->name = name;
   call->fast = fast;
   call->slow_method = Py_NewRef(slow_method);
   call->target = Py_NewRef(target);
@@ -243,6 +340,7 @@ PyObject* lazy_call(FastPath fast, PyObject* slow_method, PyObject* target, PyOb
   call->slow = nullptr;
   call->finish = nullptr;
   call->finished = false;
+  call->running = false;
   PyObject_GC_Track(call);
   return reinterpret_cast<PyObject*>(call);
 }

@@ -40,8 +40,9 @@ void define_lazy_call_type(nb::module_& module);
 
 // An awaitable that first runs `fast(target, args)` and, if it declines
 // without a continuation, the coroutine `target.<slow_method>(*args)`. At
-// most two arguments.
-PyObject* lazy_call(FastPath fast, PyObject* slow_method, PyObject* target, PyObject* const* args,
+// most two arguments. `name` (a static string) names it in the warning for a
+// call dropped without ever being awaited.
+PyObject* lazy_call(const char* name, FastPath fast, PyObject* slow_method, PyObject* target, PyObject* const* args,
                     Py_ssize_t count) noexcept;
 
 }  // namespace aiolibsql::py

@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "c_api_guard.hpp"
+#include "errors.hpp"
 #include "lazy_call.hpp"
 #include "native_connection.hpp"
 #include "native_pool.hpp"
@@ -269,6 +270,9 @@ PyObject* reader_forget_result(PyObject* self, PyObject*) {
 // rows a cancelled fetch put back, which _fetchone_slowly() then does.
 PyObject* fetchone_now(PyObject* self, PyObject* const*, Py_ssize_t, Continuation&) {
   ReaderObject* reader = as_reader(self);
+  if (reader->native == nullptr) {
+    return guarded([]() -> PyObject* { raise(ErrorKind::Programming, "the cursor's __init__ was never called"); });
+  }
   if (reader->closed || reader->native_closed(reader->native)) {
     PyObject* checked = PyObject_CallMethodNoArgs(self, names.check_open);
     if (checked == nullptr) return nullptr;
@@ -291,7 +295,7 @@ PyObject* fetchone_now(PyObject* self, PyObject* const*, Py_ssize_t, Continuatio
 }
 
 PyObject* reader_fetchone(PyObject* self, PyObject*) {
-  return lazy_call(fetchone_now, names.fetchone_slowly, self, nullptr, 0);
+  return lazy_call("fetchone", fetchone_now, names.fetchone_slowly, self, nullptr, 0);
 }
 
 PyMethodDef reader_methods[] = {

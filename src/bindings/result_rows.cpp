@@ -13,7 +13,7 @@ nb::object ResultRows::fetchone() {
 
 nb::list ResultRows::fetchmany(std::size_t size) {
   nb::list rows;
-  const std::size_t end = std::min(result_.rows.row_count(), position_ + size);
+  const std::size_t end = position_ + std::min(size, remaining());
   for (; position_ < end; ++position_) rows.append(row_tuple(result_.rows, result_.columns.get(), position_));
   return rows;
 }
