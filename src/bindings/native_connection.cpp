@@ -132,7 +132,16 @@ NativeConnection::~NativeConnection() {
 }
 
 nb::object NativeConnection::open(nb::handle port) {
-  // The new connection is idle: its open usually ends within the hand-off wait.
+  // A local file opens on the loop's thread when it can (a replica's open
+  // may talk to its primary); otherwise the new, idle connection's open
+  // usually ends within the hand-off wait.
+  if (!port.is_none() && engine_ && !replica_) {
+    try {
+      if (engine_->try_open_inline()) return nb::cast<CompletionPort&>(port).finished(nb::none());
+    } catch (const DbError& error) {
+      raise(error.error());
+    }
+  }
   return start(port, [&](auto sink, auto tag) { return backend_->open(std::move(sink), tag); });
 }
 
@@ -323,6 +332,9 @@ nb::object NativeConnection::create_function(nb::handle port, std::string name, 
 }
 
 nb::object NativeConnection::close(nb::handle port) {
+  if (!port.is_none() && engine_ && !replica_ && !inside_own_user_function() && engine_->try_close_inline()) {
+    return nb::cast<CompletionPort&>(port).finished(nb::none());
+  }
   return start(port, [&](auto sink, auto tag) { return backend_->close(std::move(sink), tag); });
 }
 

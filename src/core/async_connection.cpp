@@ -36,6 +36,16 @@ std::shared_ptr<Operation> AsyncConnection::submit(Operation::Work work, Sink si
   return operation;
 }
 
+bool AsyncConnection::try_open_inline() {
+  if (!options_.encryption_key.empty()) return false;
+  auto engine = executor_.try_hold_idle_engine();
+  if (!engine.owns_lock()) return false;
+  const OpenOptions options = std::move(options_);
+  connection_.open(options);
+  executor_.count_inline_completion();
+  return true;
+}
+
 std::shared_ptr<Operation> AsyncConnection::open(Sink sink, std::uintptr_t tag) {
   return submit(
       [this, options = std::move(options_)]() -> Outcome {
@@ -184,6 +194,17 @@ void AsyncConnection::set_group_runner(ConnectionGroupRunner runner, std::size_t
   executor_.set_group_runner([this, runner = std::move(runner)](
                                  const std::vector<std::shared_ptr<Operation>>& group) { runner(connection_, group); },
                              largest_group, gather);
+}
+
+bool AsyncConnection::try_close_inline() {
+  {
+    auto engine = executor_.try_hold_idle_engine();
+    if (!engine.owns_lock() || !connection_.closes_quickly()) return false;
+    connection_.close();
+    executor_.count_inline_completion();
+  }
+  executor_.close(std::make_shared<Operation>([]() -> Outcome { return {}; }, nullptr, 0));
+  return true;
 }
 
 std::shared_ptr<Operation> AsyncConnection::close(Sink sink, std::uintptr_t tag) {

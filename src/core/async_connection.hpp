@@ -62,6 +62,15 @@ class AsyncConnection final : public std::enable_shared_from_this<AsyncConnectio
   AsyncConnection& operator=(const AsyncConnection&) = delete;
 
   std::shared_ptr<Operation> open(Sink sink, std::uintptr_t tag) override;
+  // Opens on the calling thread instead, when that can neither wait on a
+  // lock nor take long: sqlite3_open_v2 reads only the file's header, but a
+  // key's derivation is slow, so not with a key. True when opened; throws
+  // DbError when opening failed.
+  bool try_open_inline();
+  // Closes on the calling thread instead, when the connection is idle and
+  // closing is sure to be short (Connection::closes_quickly); the worker
+  // then stops. True when closed.
+  bool try_close_inline();
   std::shared_ptr<Operation> execute(std::string sql, Params params, Sink sink, std::uintptr_t tag) override;
   // Declines when the connection is busy, the statement writes or it runs
   // over the engine-step budget (kInlineBudget).

@@ -239,6 +239,18 @@ void Connection::close() noexcept {
   open_results_ = 0;
 }
 
+bool Connection::closes_quickly() const noexcept {
+  if (db_ == nullptr) return true;
+  if (!sqlite3_get_autocommit(db_)) return false;
+  // An attached database has a log of its own.
+  if (sqlite3_db_name(db_, 2) != nullptr) return false;
+  sqlite3_file* log = nullptr;
+  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log) != SQLITE_OK) return false;
+  if (log == nullptr || log->pMethods == nullptr) return true;  // no log open: nothing to checkpoint
+  sqlite3_int64 size = 0;
+  return log->pMethods->xFileSize(log, &size) == SQLITE_OK && size == 0;
+}
+
 void Connection::abandon() noexcept {
   struct Abandoned {
     std::unique_ptr<StatementCache> cache;

@@ -77,6 +77,10 @@ class Connection {
   void open(const OpenOptions& options);
   // Rolls back an open transaction, finalizes every statement, closes the file.
   void close() noexcept;
+  // Whether close() is sure to be short: no transaction to roll back and no
+  // write-ahead log with frames, which the last connection to close would
+  // checkpoint into the database file first.
+  bool closes_quickly() const noexcept;
   // For a connection inherited through fork(): forgets the engine without
   // closing it. Closing would roll back, in the child, a transaction the
   // parent still has open, and could wait for locks held by a thread that

@@ -40,20 +40,25 @@ Executor::~Executor() {
     return;
   }
   std::deque<std::shared_ptr<Operation>> abandoned;
+  bool running = false;
   {
     std::lock_guard lock(state_->mutex);
     state_->closed.store(true, std::memory_order_release);
     state_->stop = true;
     abandoned = state_->queue.take_all();
-    if (state_->busy) state_->interrupt();
+    running = state_->busy;
+    if (running) state_->interrupt();
     // The interrupt hook belongs to our owner, which is going away.
     state_->interrupt = [] {};
   }
   state_->wake.notify_one();
   OrderedQueue<>::fail_all(std::move(abandoned), closed_error());
-  // The last owner may let go on the worker itself (from inside an
-  // operation): join() then returns at once, and the work right after.
-  thread_.join();
+  // An operation running now may use our owner: wait for it to end. Without
+  // one the worker touches only the shared state from here on, and is not
+  // waited for (it may still have to wake up to see it is stopped). The last
+  // owner may let go on the worker itself, inside an operation: join() then
+  // returns at once, and the work right after.
+  if (running) thread_.join();
 }
 
 void Executor::submit_all(std::span<std::shared_ptr<Operation>> operations) {

@@ -61,7 +61,10 @@ struct WorkerThread::Run {
 
 namespace {
 
+thread_local std::size_t runs_started = 0;
+
 void run_to_end(const std::shared_ptr<WorkerThread::Run>& run) {
+  ++runs_started;
   {
     std::lock_guard lock(run->mutex);
     run->thread = std::this_thread::get_id();
@@ -130,6 +133,8 @@ void WorkerThread::join() {
   if (run_->thread == std::this_thread::get_id()) return;
   run_->finished_signal.wait(lock, [&] { return run_->finished; });
 }
+
+std::size_t runs_on_this_worker_thread() noexcept { return runs_started; }
 
 std::size_t parked_worker_threads() {
   auto park = parking();

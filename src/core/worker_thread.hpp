@@ -32,5 +32,8 @@ class WorkerThread {
 
 // Threads parked now, waiting for work.
 std::size_t parked_worker_threads();
+// Runs started on the calling worker thread so far, this one included; 0
+// on any other thread.
+std::size_t runs_on_this_worker_thread() noexcept;
 
 }  // namespace aiolibsql

@@ -1,0 +1,77 @@
+"""Opening and closing a local file: on the loop's thread when that is sure to
+be short (no key to derive, nothing to checkpoint or roll back), on the worker
+otherwise; either way the file ends in the same state."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import aiolibsql
+
+
+async def wal_database(path: Path) -> None:
+    async with aiolibsql.connect(str(path), isolation_level=None) as conn:
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("CREATE TABLE t(x)")
+
+
+@pytest.mark.parametrize("work", ["reads", "writes"])
+async def test_the_last_connection_to_close_checkpoints_and_removes_the_log(tmp_path: Path, work: str) -> None:
+    path = tmp_path / "w.db"
+    await wal_database(path)
+    conn = await aiolibsql.connect(str(path), isolation_level=None)
+    if work == "writes":
+        await conn.execute("INSERT INTO t VALUES (1)")
+    assert await (await conn.execute("SELECT count(*) FROM t")).fetchone() == ((1,) if work == "writes" else (0,))
+    assert os.path.exists(f"{path}-wal")
+    await conn.close()
+    assert not os.path.exists(f"{path}-wal")
+    assert not os.path.exists(f"{path}-shm")
+    async with aiolibsql.connect(str(path)) as again:
+        assert await (await again.execute("SELECT count(*) FROM t")).fetchone() == ((1,) if work == "writes" else (0,))
+
+
+async def test_closing_with_an_uncommitted_transaction_rolls_it_back(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    await wal_database(path)
+    conn = await aiolibsql.connect(str(path), autocommit=False)
+    await conn.execute("INSERT INTO t VALUES (1)")
+    assert conn.in_transaction
+    await conn.close()
+    async with aiolibsql.connect(str(path)) as again:
+        assert await (await again.execute("SELECT count(*) FROM t")).fetchone() == (0,)
+
+
+async def test_a_connection_kept_open_elsewhere_is_not_checkpointed_by_a_closing_reader(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    await wal_database(path)
+    async with aiolibsql.connect(str(path), isolation_level=None) as writer:
+        await writer.execute("INSERT INTO t VALUES (1)")
+        reader = await aiolibsql.connect(str(path))
+        assert await (await reader.execute("SELECT count(*) FROM t")).fetchone() == (1,)
+        await reader.close()
+        assert os.path.exists(f"{path}-wal")
+        assert await (await writer.execute("SELECT count(*) FROM t")).fetchone() == (1,)
+
+
+async def test_a_file_that_cannot_be_opened_fails_connect_and_the_loop_goes_on(tmp_path: Path) -> None:
+    with pytest.raises(aiolibsql.OperationalError, match="unable to open"):
+        await aiolibsql.connect(str(tmp_path / "missing" / "dir" / "x.db"))
+    async with aiolibsql.connect(":memory:") as conn:
+        assert await (await conn.execute("SELECT 1")).fetchone() == (1,)
+
+
+async def test_operations_after_an_inline_close_fail_as_after_any_close(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    await wal_database(path)
+    conn = await aiolibsql.connect(str(path))
+    cursor = await conn.execute("SELECT x FROM t")
+    await conn.close()
+    await conn.close()  # closing twice is fine
+    with pytest.raises(aiolibsql.ProgrammingError):
+        await conn.execute("SELECT 1")
+    with pytest.raises(aiolibsql.ProgrammingError):
+        await cursor.fetchone()
