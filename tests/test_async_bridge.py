@@ -274,6 +274,13 @@ async def test_closing_fails_queued_operations_with_a_clear_error() -> None:
 async def test_no_worker_thread_outlives_its_connection() -> None:
     before = await settled_worker_threads()
     connections = [await aiolibsql.connect(":memory:") for _ in range(5)]
+    # Opening and short reads run on the loop's thread: no worker yet.
+    for conn in connections:
+        assert await (await conn.execute("SELECT 1")).fetchone() == (1,)
+    assert worker_threads() == before
+    # A write is queued, which starts each connection's worker.
+    for conn in connections:
+        await conn.execute("CREATE TABLE t(x)")
     assert worker_threads() == before + 5
     for conn in connections:
         await conn.close()

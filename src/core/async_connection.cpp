@@ -203,7 +203,7 @@ bool AsyncConnection::try_close_inline() {
     connection_.close();
     executor_.count_inline_completion();
   }
-  executor_.close(std::make_shared<Operation>([]() -> Outcome { return {}; }, nullptr, 0));
+  executor_.close_idle();
   return true;
 }
 

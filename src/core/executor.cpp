@@ -18,9 +18,13 @@ Error closed_error() {
 }  // namespace
 
 Executor::Executor(std::function<void()> interrupt)
-    : generation_(fork_generation()),
-      state_(std::make_shared<State>(std::move(interrupt))),
-      thread_([state = state_] { work_loop(state); }) {}
+    : generation_(fork_generation()), state_(std::make_shared<State>(std::move(interrupt))) {}
+
+void Executor::start_worker_locked() {
+  if (worker_started_) return;
+  thread_ = WorkerThread([state = state_] { work_loop(state); });
+  worker_started_ = true;
+}
 
 Executor::State::State(std::function<void()> interrupt) : interrupt(std::move(interrupt)) {
   // The worker gathers operations here without allocating: memory running
@@ -69,6 +73,7 @@ void Executor::submit_all(std::span<std::shared_ptr<Operation>> operations) {
   {
     std::lock_guard lock(state_->mutex);
     if (!state_->closed) {
+      start_worker_locked();
       for (auto& operation : operations) state_->queue.push_back(std::move(operation));
       state_->queued.store(state_->queue.size(), std::memory_order_release);
       if (state_->sleeping) state_->wake.notify_one();
@@ -90,12 +95,27 @@ void Executor::close(std::shared_ptr<Operation> last) {
       abandoned.push_back(std::move(last));
     } else {
       state_->closed.store(true, std::memory_order_release);
+      start_worker_locked();
       abandoned = state_->queue.take_all();
       state_->queue.push_back(std::move(last));
       state_->queued.store(1, std::memory_order_release);
       state_->wake.notify_one();
     }
   }
+  OrderedQueue<>::fail_all(std::move(abandoned), closed_error());
+}
+
+void Executor::close_idle() {
+  if (inherited()) return;
+  std::deque<std::shared_ptr<Operation>> abandoned;
+  {
+    std::lock_guard lock(state_->mutex);
+    if (state_->closed) return;
+    state_->closed.store(true, std::memory_order_release);
+    state_->stop = true;
+    abandoned = state_->queue.take_all();
+  }
+  state_->wake.notify_one();
   OrderedQueue<>::fail_all(std::move(abandoned), closed_error());
 }
 

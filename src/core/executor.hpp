@@ -1,7 +1,7 @@
 // Runs one connection's operations (its OrderedQueue) in submission order on
-// a worker thread of its own while it is open (a parked one reused, see
-// WorkerThread), and hands each finished operation to the sink its submitter
-// chose.
+// a worker thread of its own (started with the first operation, a parked one
+// reused, see WorkerThread), and hands each finished operation to the sink
+// its submitter chose.
 #pragma once
 
 #include <atomic>
@@ -54,6 +54,9 @@ class Executor {
   void submit_all(std::span<std::shared_ptr<Operation>> operations);
   // Fails every queued operation, then runs `last` and lets the worker thread go.
   void close(std::shared_ptr<Operation> last);
+  // Closes with no last operation to run: for an owner that finished its
+  // last work on its own thread (while holding the engine).
+  void close_idle();
   // Cancels the operation with this tag: a queued one completes as
   // Cancelled without running, a running one is interrupted. False if it is
   // neither queued nor running, or refuses cancellation.
@@ -126,11 +129,15 @@ class Executor {
     std::shared_ptr<State> self_after_fork;
   };
   static void work_loop(const std::shared_ptr<State>& state);
+  void start_worker_locked();
 
   // The process generation (see fork_generation()) this executor was created in.
   std::uint64_t generation_;
   std::shared_ptr<State> state_;
+  // Started with the first operation queued: work done entirely inline
+  // (open, short reads, close) never needs a thread. Both under state_->mutex.
   WorkerThread thread_;
+  bool worker_started_ = false;
 };
 
 }  // namespace aiolibsql
