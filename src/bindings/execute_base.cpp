@@ -30,15 +30,27 @@ struct Kind {
   bool gate_on_runner;
 };
 
+// The same three calls on NativeConnection and NativePool.
+template <typename Native>
+bool is_a(nb::handle native) {
+  return nb::isinstance<Native>(native);
+}
+
+template <typename Native>
+nb::object try_execute_on(PyObject* native, PyObject* sql, PyObject* parameters) {
+  return nb::inst_ptr<Native>(native)->try_execute(sql, parameters);
+}
+
+template <typename Native>
+nb::object start_on(PyObject* native, PyObject* port, PyObject* sql, PyObject* parameters) {
+  return nb::inst_ptr<Native>(native)->execute(port, sql, parameters);
+}
+
 const Kind connection_kind{
     "NativeConnection",
-    [](nb::handle native) { return nb::isinstance<NativeConnection>(native); },
-    [](PyObject* native, PyObject* sql, PyObject* parameters) {
-      return nb::inst_ptr<NativeConnection>(native)->try_execute(sql, parameters);
-    },
-    [](PyObject* native, PyObject* port, PyObject* sql, PyObject* parameters) {
-      return nb::inst_ptr<NativeConnection>(native)->execute(port, sql, parameters);
-    },
+    is_a<NativeConnection>,
+    try_execute_on<NativeConnection>,
+    start_on<NativeConnection>,
     ReaderOwner::Connection,
     // A setting change nobody awaited yet goes first.
     "pending_setting",
@@ -47,13 +59,9 @@ const Kind connection_kind{
 
 const Kind pool_kind{
     "NativePool",
-    [](nb::handle native) { return nb::isinstance<NativePool>(native); },
-    [](PyObject* native, PyObject* sql, PyObject* parameters) {
-      return nb::inst_ptr<NativePool>(native)->try_execute(sql, parameters);
-    },
-    [](PyObject* native, PyObject* port, PyObject* sql, PyObject* parameters) {
-      return nb::inst_ptr<NativePool>(native)->execute(port, sql, parameters);
-    },
+    is_a<NativePool>,
+    try_execute_on<NativePool>,
+    start_on<NativePool>,
     ReaderOwner::Pool,
     // Inside a pool.transaction() block, a write would wait for its own task.
     "_transaction_owner",

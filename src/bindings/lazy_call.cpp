@@ -1,5 +1,7 @@
 #include "lazy_call.hpp"
 
+#include "send_result.hpp"
+
 namespace aiolibsql::py {
 
 namespace {
@@ -164,25 +166,10 @@ PySendResult call_send(PyObject* self, PyObject* value, PyObject** result) {
   return step(call, value, result);
 }
 
-// The generator protocol's way to return: StopIteration carrying the value.
 PyObject* send_as_iterator(PyObject* self, PyObject* value) {
   PyObject* result = nullptr;
-  switch (call_send(self, value, &result)) {
-    case PYGEN_NEXT:
-      return result;
-    case PYGEN_RETURN: {
-      PyObject* stop = PyObject_CallOneArg(PyExc_StopIteration, result);
-      Py_DECREF(result);
-      if (stop != nullptr) {
-        PyErr_SetObject(PyExc_StopIteration, stop);
-        Py_DECREF(stop);
-      }
-      return nullptr;
-    }
-    case PYGEN_ERROR:
-      break;
-  }
-  return nullptr;
+  const PySendResult status = call_send(self, value, &result);
+  return as_iterator_step(status, result);
 }
 
 PyObject* call_next(PyObject* self) { return send_as_iterator(self, Py_None); }

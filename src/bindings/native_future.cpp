@@ -4,6 +4,8 @@
 #include <new>
 #include <utility>
 
+#include "send_result.hpp"
+
 namespace aiolibsql::py {
 
 namespace {
@@ -316,22 +318,8 @@ PySendResult future_send(PyObject* self, PyObject*, PyObject** value) {
 
 PyObject* future_next(PyObject* self) {
   PyObject* value = nullptr;
-  switch (future_send(self, Py_None, &value)) {
-    case PYGEN_NEXT:
-      return value;
-    case PYGEN_RETURN: {
-      PyObject* stop = PyObject_CallOneArg(PyExc_StopIteration, value);
-      Py_DECREF(value);
-      if (stop != nullptr) {
-        PyErr_SetObject(PyExc_StopIteration, stop);
-        Py_DECREF(stop);
-      }
-      return nullptr;
-    }
-    case PYGEN_ERROR:
-      break;
-  }
-  return nullptr;
+  const PySendResult status = future_send(self, Py_None, &value);
+  return as_iterator_step(status, value);
 }
 
 PyMethodDef future_methods[] = {
