@@ -115,7 +115,9 @@ SANITIZER_ENV := UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # sanitizer did not see allocated would only be reported as a false positive
 # by the container-overflow check.
 ASAN_ENV := $(SANITIZER_ENV) ASAN_OPTIONS=detect_stack_use_after_return=1:strict_init_order=1:detect_container_overflow=0
-TSAN_ENV := $(SANITIZER_ENV) TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+# A child of fork() may start threads (it opens connections of its own, and
+# their workers run on new threads), which ThreadSanitizer refuses by default.
+TSAN_ENV := $(SANITIZER_ENV) TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:die_after_fork=0
 # Python under ASan: the runtime is preloaded into the interpreter (the module
 # is a shared library loaded late), and libstdc++ with it, or ASan cannot find
 # the real __cxa_throw when the module throws; objects are allocated with malloc so ASan

@@ -1,0 +1,92 @@
+// Opening and closing on the caller's thread: only when that is sure to be
+// short, and with the file left as a close on the worker leaves it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "async_connection.hpp"
+#include "connection.hpp"
+#include "test_support.hpp"
+
+namespace aiolibsql {
+namespace {
+
+using test::TempDir;
+
+// Autocommit: every write commits at once, as with isolation_level=None.
+OpenOptions file_options(const std::string& path) {
+  OpenOptions options;
+  options.database = path;
+  options.isolation_level = std::nullopt;
+  return options;
+}
+
+void make_wal_database(const std::string& path) {
+  auto connection = test::open_connection(file_options(path));
+  test::run(*connection, "PRAGMA journal_mode=WAL");
+  test::run(*connection, "CREATE TABLE t(x)");
+  connection->close();
+}
+
+TEST(ClosesQuickly, OnlyWithoutATransactionAnAttachmentOrLoggedFrames) {
+  TempDir dir;
+  const auto path = dir.file("w.db");
+  make_wal_database(path);
+  auto connection = test::open_connection(file_options(path));
+  EXPECT_TRUE(connection->closes_quickly());  // no log open yet
+  test::run(*connection, "SELECT count(*) FROM t");
+  EXPECT_TRUE(connection->closes_quickly());  // an empty log: nothing to checkpoint
+  test::run(*connection, "BEGIN");
+  test::run(*connection, "SELECT count(*) FROM t");
+  EXPECT_FALSE(connection->closes_quickly());  // a transaction to roll back
+  test::run(*connection, "COMMIT");
+  test::run(*connection, "INSERT INTO t VALUES (1)");
+  EXPECT_FALSE(connection->closes_quickly());  // frames the last close would checkpoint
+  auto reader = test::open_connection(file_options(dir.file("r.db")));
+  test::run(*reader, "ATTACH '" + dir.file("other.db") + "' AS other");
+  EXPECT_FALSE(reader->closes_quickly());  // an attached database has its own log
+}
+
+TEST(InlineOpenAndClose, AFileWithoutAKeyOpensAndClosesOnTheCallersThread) {
+  TempDir dir;
+  const auto path = dir.file("w.db");
+  make_wal_database(path);
+  auto connection = std::make_shared<AsyncConnection>(file_options(path));
+  ASSERT_TRUE(connection->try_open_inline());
+  Params none;
+  const auto rows = connection->try_execute_inline("SELECT count(*) FROM t", none);
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_TRUE(connection->try_close_inline());
+  EXPECT_TRUE(connection->is_closed());
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
+  test::Recorder sink;
+  connection->execute("SELECT 1", {}, sink, 1);
+  ASSERT_TRUE(sink->wait_for(1));
+  EXPECT_NE(test::error_in(*sink->finished()[0]), nullptr);
+}
+
+TEST(InlineOpenAndClose, AKeyedOpenAndACloseWithLoggedFramesStayOnTheWorker) {
+  TempDir dir;
+  const auto path = dir.file("w.db");
+  make_wal_database(path);
+  OpenOptions keyed = file_options(dir.file("keyed.db"));
+  keyed.encryption_key = Secret("k");
+  EXPECT_FALSE(std::make_shared<AsyncConnection>(std::move(keyed))->try_open_inline());
+
+  auto connection = std::make_shared<AsyncConnection>(file_options(path));
+  ASSERT_TRUE(connection->try_open_inline());
+  test::Recorder sink;
+  connection->execute("INSERT INTO t VALUES (1)", {}, sink, 1);
+  ASSERT_TRUE(sink->wait_for(1));
+  EXPECT_FALSE(connection->try_close_inline());
+  connection->close(sink, 2);
+  ASSERT_TRUE(sink->wait_for(2));
+  EXPECT_EQ(test::error_in(*sink->finished()[1]), nullptr);
+  // The last close checkpointed the log into the file and removed it.
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
+  auto reader = test::open_connection(file_options(path));
+  EXPECT_EQ(test::scalar(*reader, "SELECT count(*) FROM t"), Value(std::int64_t{1}));
+}
+
+}  // namespace
+}  // namespace aiolibsql
