@@ -221,3 +221,70 @@ async def test_a_row_factory_on_a_connection_subclass_shapes_inline_and_queued_r
         assert isinstance(cursor, Cursor)
         queued = await (await cursor.execute("SELECT 1 AS one")).fetchone()
         assert inline == queued == {"one": 1}
+
+
+async def test_a_loop_of_connect_and_close_still_lets_other_tasks_run(tmp_path: Any) -> None:
+    path = str(tmp_path / "c.db")
+    async with aiolibsql.connect(path) as conn:
+        await conn.execute("CREATE TABLE t(x)")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0)
+            ticks += 1
+
+    running = asyncio.ensure_future(ticker())
+    await asyncio.sleep(0)
+    ticks = 0
+    for _ in range(3000):  # far more than the 1 ms a streak may last
+        conn = await aiolibsql.connect(path)
+        await conn.close()
+    running.cancel()
+    assert ticks > 0
+
+
+def test_a_backup_whose_target_is_closed_meanwhile_fails_cleanly_instead_of_crashing(tmp_path: Any) -> None:
+    done = run_isolated(
+        f"""
+        import asyncio, aiolibsql
+        async def main():
+            directory = {str(tmp_path)!r}
+            async with aiolibsql.connect(directory + "/src.db") as source:
+                await source.execute("CREATE TABLE t(x)")
+                await source.execute("INSERT INTO t VALUES (1)")
+                await source.commit()
+                outcomes = set()
+                for i in range(3000):
+                    target = await aiolibsql.connect(directory + f"/target{{i % 4}}.db")
+                    copying = asyncio.ensure_future(source.backup(target))
+                    await asyncio.sleep(0)
+                    await target.close()
+                    try:
+                        await copying
+                        outcomes.add("copied")
+                    except aiolibsql.ProgrammingError:
+                        outcomes.add("refused")
+                print(sorted(outcomes))
+        asyncio.run(main())
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert "refused" in done.stdout
+
+
+async def test_a_second_close_returns_only_once_the_first_has_closed_the_file(tmp_path: Any) -> None:
+    path = tmp_path / "c.db"
+    conn = await aiolibsql.connect(str(path))
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA wal_autocheckpoint=0")
+    await conn.execute("CREATE TABLE t(x)")
+    await conn.executemany("INSERT INTO t VALUES (?)", [(bytes(1000),) for _ in range(5000)])
+    await conn.commit()
+    first = asyncio.ensure_future(conn.close())
+    await asyncio.sleep(0)  # the first close is under way, on the worker: the log has frames
+    await conn.close()
+    assert first.done()
+    assert not (tmp_path / "c.db-wal").exists()
+    await first

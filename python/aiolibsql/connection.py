@@ -6,7 +6,7 @@ import asyncio
 import math
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import _native
@@ -44,6 +44,7 @@ class Connection(_native.ConnectionBase):
         super().__init__(native, Runner(native, "Cannot operate on a closed database."), Cursor)
         self._isolation_level = isolation_level
         self._autocommit = autocommit
+        self._closing: Awaitable[None] | None = None
 
     if TYPE_CHECKING:
 
@@ -108,11 +109,14 @@ class Connection(_native.ConnectionBase):
     async def close(self) -> None:
         """Close the connection. An uncommitted transaction is rolled back;
         operations still queued fail with ProgrammingError. Closing twice is fine."""
-        if self._native.closed:
-            return
-        future = self._native.close(self._runner.port())
-        # Closing finishes even if the closing task is cancelled.
-        await asyncio.shield(future)
+        closing = self._closing
+        if closing is None:
+            if self._native.closed:
+                return
+            closing = self._closing = self._native.close(self._runner.port())
+        # Closing finishes even if the closing task is cancelled, and a
+        # second close() returns only once the first has finished.
+        await asyncio.shield(closing)
 
     async def sync(self) -> SyncResult:
         """Bring an embedded replica in step with its primary: offline, push the

@@ -131,13 +131,27 @@ NativeConnection::~NativeConnection() {
   backend_.reset();
 }
 
+namespace {
+
+// The future of work done on the caller's thread (an open or a close): it
+// counts in the streak like an inline read, so a loop of opens and closes
+// still lets the loop run other tasks.
+nb::object done_inline(nb::handle port) {
+  auto& completion_port = nb::cast<CompletionPort&>(port);
+  if (inline_streak().allows_another()) return completion_port.finished(nb::none());
+  inline_streak().suspending();
+  return completion_port.after_a_turn(nb::none());
+}
+
+}  // namespace
+
 nb::object NativeConnection::open(nb::handle port) {
   // A local file opens on the loop's thread when it can (a replica's open
   // may talk to its primary); otherwise the new, idle connection's open
   // usually ends within the hand-off wait.
   if (!port.is_none() && engine_ && !replica_) {
     try {
-      if (engine_->try_open_inline()) return nb::cast<CompletionPort&>(port).finished(nb::none());
+      if (engine_->try_open_inline()) return done_inline(port);
     } catch (const DbError& error) {
       raise(error.error());
     }
@@ -333,7 +347,7 @@ nb::object NativeConnection::create_function(nb::handle port, std::string name, 
 
 nb::object NativeConnection::close(nb::handle port) {
   if (!port.is_none() && engine_ && !replica_ && !inside_own_user_function() && engine_->try_close_inline()) {
-    return nb::cast<CompletionPort&>(port).finished(nb::none());
+    return done_inline(port);
   }
   return start(port, [&](auto sink, auto tag) { return backend_->close(std::move(sink), tag); });
 }

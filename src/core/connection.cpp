@@ -534,13 +534,17 @@ void Connection::backup_to(Connection& target, std::mutex& target_engine, const 
   auto cancelled = [this] { return cancel_ != nullptr && cancel_->load(std::memory_order_relaxed); };
   // Waits for the target's own worker without ever holding both engines
   // while blocked, so two crossing backups cannot deadlock.
+  // The target may have been closed by its own worker, or inline by its
+  // caller, while we waited: only its engine's lock makes the check hold.
   auto wait_for_target = [&] {
     while (!target_lock.try_lock()) {
       if (cancelled()) throw DbError(Error{ErrorKind::Operational, SQLITE_INTERRUPT, "interrupted"});
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    return target.is_open();
   };
-  wait_for_target();
+  const Error target_closed{ErrorKind::Programming, -1, "the backup's target connection was closed"};
+  if (!wait_for_target()) throw DbError(target_closed);
   sqlite3_backup* backup = sqlite3_backup_init(target.db_, "main", db_, schema.c_str());
   if (backup == nullptr) throw DbError(engine_error(target.db_, sqlite3_errcode(target.db_)));
   int rc = SQLITE_OK;
@@ -556,7 +560,11 @@ void Connection::backup_to(Connection& target, std::mutex& target_engine, const 
       if (std::chrono::steady_clock::now() > deadline) break;
       target_lock.unlock();
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      wait_for_target();
+      if (!wait_for_target()) {
+        // A closed target stays a zombie until its backup is finished.
+        sqlite3_backup_finish(backup);
+        throw DbError(target_closed);
+      }
     }
   } catch (...) {
     sqlite3_backup_finish(backup);
