@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import resource
 import subprocess
 import sys
+import textwrap
 import threading
-import time
 from pathlib import Path
 from typing import TypeVar
 
@@ -51,30 +50,6 @@ class WorkerGate:
 
 # Runs until cancelled or interrupted, after telling the gate it started.
 ENDLESS_AFTER_START = "WITH RECURSIVE c(x) AS (SELECT started() UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c"
-
-
-def worker_threads() -> int:
-    """Threads of this process that run connections (the core names them)."""
-    count = 0
-    for task in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{task}/comm") as comm:
-                count += comm.read().strip() == "aiolibsql-db"
-        except FileNotFoundError:
-            pass  # the thread ended between the listing and the read
-    return count
-
-
-async def settled_worker_threads() -> int:
-    """The worker count once threads of connections closed earlier have exited."""
-    previous = -1
-    for _ in range(100):
-        current = worker_threads()
-        if current == previous:
-            return current
-        previous = current
-        await asyncio.sleep(0.02)
-    return previous
 
 
 async def test_operations_on_one_connection_run_in_submission_order() -> None:
@@ -271,22 +246,37 @@ async def test_closing_fails_queued_operations_with_a_clear_error() -> None:
         await conn.execute("SELECT 1")
 
 
-async def test_no_worker_thread_outlives_its_connection() -> None:
-    before = await settled_worker_threads()
-    connections = [await aiolibsql.connect(":memory:") for _ in range(5)]
-    # Opening runs on the loop's thread: no worker yet.
-    assert worker_threads() == before
-    # A write is queued, which starts each connection's worker.
-    for conn in connections:
-        await conn.execute("CREATE TABLE t(x)")
-    assert worker_threads() == before + 5
-    for conn in connections:
-        await conn.close()
-    # A hang guard, not a timing assumption: threads end soon after close.
-    deadline = time.monotonic() + 60
-    while worker_threads() > before and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
-    assert worker_threads() == before
+def test_no_worker_thread_outlives_its_connection(tmp_path: Path) -> None:
+    # In a fresh interpreter, where no earlier test's thread is still parking.
+    script = tmp_path / "threads.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import asyncio, sys
+            sys.path.insert(0, {str(Path(__file__).parent)!r})
+            import aiolibsql
+            from worker_threads import running_worker_threads, running_worker_threads_once_at_most
+
+            async def main():
+                connections = [await aiolibsql.connect(":memory:") for _ in range(5)]
+                # Opening runs on the loop's thread: no worker yet.
+                assert running_worker_threads() == 0
+                # A write is queued, which starts each connection's worker.
+                for conn in connections:
+                    await conn.execute("CREATE TABLE t(x)")
+                assert running_worker_threads() == 5
+                for conn in connections:
+                    await conn.close()
+                assert await running_worker_threads_once_at_most(0) == 0
+                print("threads let go")
+
+            asyncio.run(main())
+            """
+        )
+    )
+    completed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == "threads let go\n"
 
 
 def test_interpreter_exit_with_open_connections_neither_hangs_nor_crashes(tmp_path: Path) -> None:
