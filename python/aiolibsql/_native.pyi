@@ -156,11 +156,6 @@ class NativeConnection:
 
     def rekey(self, port: object | None, key: object | None) -> object: ...
 
-    def try_execute(self, sql: object | None, parameters: object | None) -> object:
-        """
-        Run a short read inline if the connection is idle; None means: queue it with execute().
-        """
-
     def execute(self, port: object | None, sql: object | None, parameters: object | None) -> object: ...
 
     def executemany(self, port: object | None, sql: object | None, batch: object) -> object: ...

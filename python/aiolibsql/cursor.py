@@ -193,20 +193,13 @@ class Cursor(ResultReader):
     async def execute(self, sql: str, parameters: Parameters = ()) -> Cursor:
         """Run one statement with ``?`` parameters from a sequence or
         ``:name``/``@name``/``$name`` parameters from a mapping."""
-        rows = self._start_execute(sql, parameters)
-        if rows is None:
-            rows = await self._runner.submit(self._connection._native.execute, sql, parameters)
-        self._take(rows)
-        return self
-
-    def _start_execute(self, sql: str, parameters: Parameters) -> ResultRows | None:
-        """Run a short read inline if the connection is idle; None means the
-        statement must be queued and awaited."""
         if self._closed:
             raise ProgrammingError("Cannot operate on a closed cursor.")
-        if self._runner.pending_setting is not None:
-            return None  # the queued path waits for the setting first
-        return self._connection._native.try_execute(sql, parameters)
+        # The connection's own execute() runs it (inline when it can); this
+        # cursor takes over the result.
+        executed = await self._connection.execute(sql, parameters)
+        self._take(executed._rows)
+        return self
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Parameters]) -> Cursor:
         """Run one DML statement once per parameter set; any iterable works,

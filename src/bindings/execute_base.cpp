@@ -19,10 +19,9 @@ namespace {
 struct Kind {
   const char* native_name;
   bool (*is_native)(nb::handle native);
-  // The inline result (a ResultRows) or None; the statement is then queued.
-  nb::object (*try_execute)(PyObject* native, PyObject* sql, PyObject* parameters);
-  // Queues the statement: a Future of its ResultRows.
-  nb::object (*start)(PyObject* native, PyObject* port, PyObject* sql, PyObject* parameters);
+  // The inline result (a ResultRows), or the Future of the statement queued
+  // on the port `port` gives.
+  nb::object (*execute)(PyObject* native, PyObject* sql, PyObject* parameters, const PortSource& port);
   ReaderOwner reader_owner;
   // The attribute that must be None for the fast path, and whether it is the
   // runner's (else the object's own).
@@ -30,27 +29,21 @@ struct Kind {
   bool gate_on_runner;
 };
 
-// The same three calls on NativeConnection and NativePool.
+// The same two calls on NativeConnection and NativePool.
 template <typename Native>
 bool is_a(nb::handle native) {
   return nb::isinstance<Native>(native);
 }
 
 template <typename Native>
-nb::object try_execute_on(PyObject* native, PyObject* sql, PyObject* parameters) {
-  return nb::inst_ptr<Native>(native)->try_execute(sql, parameters);
-}
-
-template <typename Native>
-nb::object start_on(PyObject* native, PyObject* port, PyObject* sql, PyObject* parameters) {
-  return nb::inst_ptr<Native>(native)->execute(port, sql, parameters);
+nb::object execute_on(PyObject* native, PyObject* sql, PyObject* parameters, const PortSource& port) {
+  return nb::inst_ptr<Native>(native)->execute_inline_or_queued(sql, parameters, port);
 }
 
 const Kind connection_kind{
     "NativeConnection",
     is_a<NativeConnection>,
-    try_execute_on<NativeConnection>,
-    start_on<NativeConnection>,
+    execute_on<NativeConnection>,
     ReaderOwner::Connection,
     // A setting change nobody awaited yet goes first.
     "pending_setting",
@@ -60,8 +53,7 @@ const Kind connection_kind{
 const Kind pool_kind{
     "NativePool",
     is_a<NativePool>,
-    try_execute_on<NativePool>,
-    start_on<NativePool>,
+    execute_on<NativePool>,
     ReaderOwner::Pool,
     // Inside a pool.transaction() block, a write would wait for its own task.
     "_transaction_owner",
@@ -195,15 +187,16 @@ PyObject* execute_now(PyObject* self, PyObject* const* args, Py_ssize_t, Continu
   const bool open = gate == Py_None;
   Py_DECREF(gate);
   if (!open) return declined();
-  PyObject* rows = guarded([&] { return base->kind->try_execute(base->native, args[0], args[1]).release().ptr(); });
-  if (rows == nullptr) return nullptr;
-  if (rows != Py_None) return new_cursor(base, nb::steal(rows));
-  Py_DECREF(rows);
-  PyObject* port = PyObject_CallMethodNoArgs(base->runner, names.port);
-  if (port == nullptr) return nullptr;
-  then.awaitable = guarded([&] { return base->kind->start(base->native, port, args[0], args[1]).release().ptr(); });
-  Py_DECREF(port);
-  if (then.awaitable == nullptr) return nullptr;
+  const PortSource port = [base] {
+    nb::object port = nb::steal(PyObject_CallMethodNoArgs(base->runner, names.port));
+    if (!port.is_valid()) throw nb::python_error();
+    return port;
+  };
+  PyObject* started =
+      guarded([&] { return base->kind->execute(base->native, args[0], args[1], port).release().ptr(); });
+  if (started == nullptr) return nullptr;
+  if (nb::isinstance<ResultRows>(started)) return new_cursor(base, nb::steal(started));
+  then.awaitable = started;
   then.finish = cursor_of_rows;
   return declined();
 }

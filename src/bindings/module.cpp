@@ -70,8 +70,6 @@ NB_MODULE(_native, m) {
                   "An embedded replica: a local file kept in step with a remote primary.")
       .def("open", &NativeConnection::open, port)
       .def("rekey", &NativeConnection::rekey, port, nb::arg("key").none())
-      .def("try_execute", &NativeConnection::try_execute, nb::arg("sql").none(), nb::arg("parameters").none(),
-           "Run a short read inline if the connection is idle; None means: queue it with execute().")
       .def("execute", &NativeConnection::execute, port, nb::arg("sql").none(), nb::arg("parameters").none())
       .def("executemany", &NativeConnection::executemany, port, nb::arg("sql").none(), nb::arg("batch"))
       .def("executescript", &NativeConnection::executescript, port, nb::arg("script").none())

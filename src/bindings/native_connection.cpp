@@ -195,15 +195,15 @@ InlineStreak& inline_streak() noexcept {
   return streak;
 }
 
-nb::object NativeConnection::try_execute(nb::handle sql, nb::handle parameters) {
+nb::object NativeConnection::execute_inline_or_queued(nb::handle sql, nb::handle parameters, const PortSource& port) {
   const std::string_view text = sql_view(sql, "the SQL statement");
   if (backend_->is_closed()) raise(ErrorKind::Programming, "Cannot operate on a closed database.");
-  // Over the streak, the caller's execute() finds the suspension owed too.
-  if (!inline_reads_ || !inline_streak().allows_another()) return nb::none();
   Params params = to_params(parameters);
-  auto result = run_inline(*backend_, text, params);
-  if (!result) return nb::none();
-  return nb::cast(ResultRows(std::move(*result)));
+  // Over the streak, queue_execute() finds the suspension owed.
+  if (inline_reads_ && inline_streak().allows_another()) {
+    if (auto result = run_inline(*backend_, text, params)) return nb::cast(ResultRows(std::move(*result)));
+  }
+  return queue_execute(port(), text, std::move(params));
 }
 
 bool NativeConnection::inside_own_user_function() const {
@@ -233,7 +233,7 @@ nb::object NativeConnection::start(nb::handle port, Start&& start, std::string_v
 }
 
 nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
-  std::string text = sql_text(sql, "the SQL statement");
+  const std::string_view text = sql_view(sql, "the SQL statement");
   Params params = to_params(parameters);
   if (port.is_none() && inside_own_user_function()) {
     QueryResult result;
@@ -243,6 +243,10 @@ nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle
     }
     return nb::cast(ResultRows(std::move(result)));
   }
+  return queue_execute(port, text, std::move(params));
+}
+
+nb::object NativeConnection::queue_execute(nb::handle port, std::string_view text, Params params) {
   if (!port.is_none() && inline_streak().owes_suspension()) {
     // The caller must let the loop run other tasks now. A short read still
     // runs inline; its result arrives on the loop's next iteration, which is
@@ -253,12 +257,12 @@ nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle
         return nb::cast<CompletionPort&>(port).after_a_turn(nb::cast(ResultRows(std::move(*result))));
     }
   }
-  // start() looks at the statement before it moves the text away.
-  const std::string_view statement = text;
   return start(
       port,
-      [&](auto sink, auto tag) { return backend_->execute(std::move(text), std::move(params), std::move(sink), tag); },
-      statement);
+      [&](auto sink, auto tag) {
+        return backend_->execute(std::string(text), std::move(params), std::move(sink), tag);
+      },
+      text);
 }
 
 nb::object NativeConnection::executemany(nb::handle port, nb::handle sql, nb::handle batch) {

@@ -7,6 +7,7 @@
 #include <nanobind/nanobind.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,10 @@ class InlineStreak {
 // without running other tasks, whichever connections did the work.
 InlineStreak& inline_streak() noexcept;
 
+// The completion port to queue an operation on, asked for only when one is
+// queued: a statement that runs inline needs none.
+using PortSource = std::function<nb::object()>;
+
 class NativeConnection {
  public:
   // A local file or :memory:. `inline_reads` lets short reads run on the
@@ -68,9 +73,11 @@ class NativeConnection {
   nb::object open(nb::handle port);
   // Changes the encryption key; None removes encryption.
   nb::object rekey(nb::handle port, nb::handle key);
-  // The short-read fast path: the finished result, or None when the
-  // statement must be queued with execute() instead.
-  nb::object try_execute(nb::handle sql, nb::handle parameters);
+  // The fast path of an awaited execute(): a short read on an idle
+  // connection runs inline and its ResultRows are returned; anything else is
+  // queued, on the port `port` gives, and its future returned. The SQL and
+  // parameters are converted once either way.
+  nb::object execute_inline_or_queued(nb::handle sql, nb::handle parameters, const PortSource& port);
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
   nb::object executemany(nb::handle port, nb::handle sql, nb::handle batch);
   nb::object executescript(nb::handle port, nb::handle script);
@@ -96,6 +103,9 @@ class NativeConnection {
   // The local engine, for what only it offers; NotSupportedError naming
   // `what` and the backend's reason when there is none.
   AsyncConnection& engine(Capability capability, const char* what) const;
+  // Queues an execute() whose SQL and parameters are converted; a short read
+  // owed a suspension still runs inline, its result delivered a turn later.
+  nb::object queue_execute(nb::handle port, std::string_view text, Params params);
   // Starts an operation; on an idle connection, waits briefly for its result.
   template <typename Start>
   // `statement`: the SQL of an execute(), which may let it be handed off.

@@ -75,27 +75,36 @@ nb::object NativePool::open(nb::handle port) {
   return start_operation(port, core_, [&](auto sink, auto tag) { core_->open(std::move(sink), tag); });
 }
 
-nb::object NativePool::try_execute(nb::handle sql, nb::handle parameters) {
+std::optional<ResultRows> NativePool::try_inline(const Route& route, Params& params) {
+  if (!inline_reads_ || route.writes() || !inline_streak().allows_another()) return std::nullopt;
+  auto result = run_inline(*core_, route, params);
+  if (!result) return std::nullopt;
+  return ResultRows(std::move(*result));
+}
+
+nb::object NativePool::queue_execute(nb::handle port, const Route& route, Params params) {
+  inline_streak().suspending();
+  return start_operation(port, core_,
+                         [&](auto sink, auto tag) { core_->execute(route, std::move(params), std::move(sink), tag); });
+}
+
+nb::object NativePool::execute_inline_or_queued(nb::handle sql, nb::handle parameters, const PortSource& port) {
   if (core_->is_closed()) raise(ErrorKind::Programming, "Cannot operate on a closed pool.");
   const Route route = core_->route(sql_view(sql, "the SQL statement"));
-  if (!inline_reads_ || route.writes() || !inline_streak().allows_another()) return nb::none();
   Params params = to_params(parameters);
-  auto result = run_inline(*core_, route, params);
-  if (!result) return nb::none();
-  return nb::cast(ResultRows(std::move(*result)));
+  if (auto rows = try_inline(route, params)) return nb::cast(std::move(*rows));
+  return queue_execute(port(), route, std::move(params));
 }
 
 nb::object NativePool::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
   const Route route = core_->route(sql_view(sql, "the SQL statement"));
   Params params = to_params(parameters);
-  if (inline_reads_ && !port.is_none() && inline_streak().allows_another()) {
-    if (auto result = run_inline(*core_, route, params)) {
-      return nb::cast<CompletionPort&>(port).finished(nb::cast(ResultRows(std::move(*result))));
+  if (!port.is_none()) {
+    if (auto rows = try_inline(route, params)) {
+      return nb::cast<CompletionPort&>(port).finished(nb::cast(std::move(*rows)));
     }
   }
-  inline_streak().suspending();
-  return start_operation(port, core_,
-                         [&](auto sink, auto tag) { core_->execute(route, std::move(params), std::move(sink), tag); });
+  return queue_execute(port, route, std::move(params));
 }
 
 nb::object NativePool::executemany(nb::handle port, nb::handle sql, nb::handle batch) {

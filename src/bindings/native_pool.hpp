@@ -14,6 +14,7 @@
 #include "native_connection.hpp"
 #include "pool_backend.hpp"
 #include "replica_pool.hpp"
+#include "result_rows.hpp"
 
 namespace aiolibsql::py {
 
@@ -39,9 +40,10 @@ class NativePool {
   ~NativePool();
 
   nb::object open(nb::handle port);
-  // The short-read fast path: the rows of a short read run inline on an idle
-  // reader, or None when the statement must be queued with execute().
-  nb::object try_execute(nb::handle sql, nb::handle parameters);
+  // The fast path of an awaited execute(), as NativeConnection's: a short
+  // read runs inline on an idle reader and its ResultRows are returned;
+  // anything else is queued, on the port `port` gives, and its future returned.
+  nb::object execute_inline_or_queued(nb::handle sql, nb::handle parameters, const PortSource& port);
   // Runs a short read inline on an idle reader and returns its rows in a
   // finished future; anything else is queued and its pending future returned.
   nb::object execute(nb::handle port, nb::handle sql, nb::handle parameters);
@@ -63,6 +65,11 @@ class NativePool {
   bool is_replica() const noexcept { return replica_ != nullptr; }
 
  private:
+  // A statement routed and its parameters converted: its rows when it ran
+  // inline on an idle reader, or nullopt.
+  std::optional<ResultRows> try_inline(const Route& route, Params& params);
+  nb::object queue_execute(nb::handle port, const Route& route, Params params);
+
   NativePool(std::shared_ptr<PoolBackend> core, bool inline_reads, bool remote,
              std::shared_ptr<replica::ReplicaPool> replica = nullptr)
       : core_(std::move(core)), replica_(std::move(replica)), inline_reads_(inline_reads), remote_(remote) {}
