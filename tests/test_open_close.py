@@ -4,7 +4,13 @@ otherwise; either way the file ends in the same state."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -75,3 +81,63 @@ async def test_operations_after_an_inline_close_fail_as_after_any_close(tmp_path
         await conn.execute("SELECT 1")
     with pytest.raises(aiolibsql.ProgrammingError):
         await cursor.fetchone()
+
+
+async def log_gone(path: Path) -> bool:
+    """Whether the log of `path` is removed, waiting for a close that runs
+    elsewhere; the bound only guards against a hang."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while os.path.exists(f"{path}-wal") and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+    return not os.path.exists(f"{path}-wal")
+
+
+async def test_a_connection_dropped_without_close_keeps_its_writes_and_its_log_is_checkpointed(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    await wal_database(path)
+    conn = await aiolibsql.connect(str(path), isolation_level=None)
+    await conn.executemany("INSERT INTO t VALUES (?)", ((n,) for n in range(1000)))
+    assert os.path.exists(f"{path}-wal")
+    # Its last close checkpoints the log: a worker does that, not this loop.
+    del conn
+    gc.collect()
+    assert await log_gone(path)
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT count(*) FROM t").fetchone() == (1000,)
+
+
+async def test_a_pool_dropped_without_close_keeps_its_writes_and_its_log_is_checkpointed(tmp_path: Path) -> None:
+    path = tmp_path / "p.db"
+    pool = await aiolibsql.create_pool(str(path), size=2)
+    await pool.execute("CREATE TABLE t(x)")
+    await pool.executemany("INSERT INTO t VALUES (?)", ((n,) for n in range(1000)))
+    assert os.path.exists(f"{path}-wal")
+    del pool
+    gc.collect()
+    assert await log_gone(path)
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT count(*) FROM t").fetchone() == (1000,)
+
+
+def test_an_open_connection_at_interpreter_exit_leaves_no_log_behind(tmp_path: Path) -> None:
+    path = tmp_path / "exit.db"
+    script = textwrap.dedent(
+        """
+        import asyncio, sys, aiolibsql
+
+        async def main():
+            global kept
+            kept = await aiolibsql.connect(sys.argv[1], isolation_level=None)
+            await kept.execute("PRAGMA journal_mode=WAL")
+            await kept.execute("CREATE TABLE t(x)")
+            await kept.execute("INSERT INTO t VALUES (1)")
+
+        asyncio.run(main())
+        """
+    )
+    completed = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert not os.path.exists(f"{path}-wal")
+    assert not os.path.exists(f"{path}-shm")
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT count(*) FROM t").fetchone() == (1,)

@@ -5,6 +5,7 @@
 
 #include "completion_port.hpp"
 #include "errors.hpp"
+#include "let_go.hpp"
 #include "python_function.hpp"
 #include "result_rows.hpp"
 #include "shutdown.hpp"
@@ -127,8 +128,8 @@ NativeConnection::~NativeConnection() {
   // to call a user function.
   nb::gil_scoped_release released;
   replica_.reset();
-  engine_.reset();
   backend_.reset();
+  let_go(std::move(engine_));
 }
 
 namespace {

@@ -7,6 +7,7 @@
 
 #include "completion_port.hpp"
 #include "errors.hpp"
+#include "let_go.hpp"
 #include "native_connection.hpp"
 #include "pool/pool.hpp"
 #include "remote_pool.hpp"
@@ -68,7 +69,7 @@ NativePool::~NativePool() {
   // Destroying a local pool joins its workers.
   nb::gil_scoped_release released;
   replica_.reset();
-  core_.reset();
+  let_go(std::move(core_));
 }
 
 nb::object NativePool::open(nb::handle port) {

@@ -233,6 +233,10 @@ void Connection::close() noexcept {
     std::lock_guard lock(interrupt_mutex_);
     db = std::exchange(db_, nullptr);
   }
+  // An interrupt that came after the last statement ended stays pending
+  // until a statement starts, and would stop the checkpoint of the last
+  // close, leaving the log behind. Starting one clears it.
+  if (sqlite3_is_interrupted(db)) sqlite3_exec(db, "SELECT 1", nullptr, nullptr, nullptr);
   // Uncommitted work is rolled back by the engine, as sqlite3 does on close.
   sqlite3_close_v2(db);
   in_transaction_ = false;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -200,6 +201,25 @@ TEST(ConnectionClose, RollsBackUncommittedWork) {
   }
   auto reopened = open_connection(options);
   EXPECT_EQ(count_rows(*reopened, "t"), 0);
+}
+
+TEST(ConnectionClose, AnInterruptThatCameAfterTheLastStatementDoesNotStopTheCheckpoint) {
+  test::TempDir dir;
+  OpenOptions options;
+  options.database = dir.file("wal.db");
+  options.isolation_level = std::nullopt;
+  {
+    auto connection = open_connection(options);
+    run(*connection, "PRAGMA journal_mode=WAL");
+    run(*connection, "CREATE TABLE t(x)");
+    run(*connection, "INSERT INTO t VALUES (1)");
+    // Meant for a statement that had already ended (a cancel, a drop of the
+    // connection while it ran): the engine keeps it pending.
+    connection->interrupt();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("wal.db-wal")));
+  auto reopened = open_connection(options);
+  EXPECT_EQ(count_rows(*reopened, "t"), 1);
 }
 
 // ---------------------------------------------------------------------------
