@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 #include <sqlite3mc.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -131,6 +132,22 @@ int Connection::on_busy(void* self, int attempts) noexcept {
   return 1;
 }
 
+namespace {
+
+// Whether the database file of `db` has a rollback journal or a write-ahead
+// log with content beside it.
+bool journal_or_log_beside(sqlite3* db) {
+  const char* file = sqlite3_db_filename(db, "main");
+  if (file == nullptr || *file == '\0') return false;  // in memory, or temporary
+  for (const char* beside : {sqlite3_filename_journal(file), sqlite3_filename_wal(file)}) {
+    struct stat status {};
+    if (beside != nullptr && ::stat(beside, &status) == 0 && status.st_size > 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void Connection::open(const OpenOptions& options) {
   if (db_ != nullptr) throw DbError(ErrorKind::Programming, "the connection is already open");
   if (options.database.find('\0') != std::string::npos) {
@@ -175,6 +192,7 @@ void Connection::open(const OpenOptions& options) {
     close();
     throw;
   }
+  repair_may_be_pending_ = journal_or_log_beside(db_);
   publish_state();
 }
 
@@ -345,6 +363,7 @@ QueryResult Connection::finish_first_chunk(StatementLease lease, Params& params,
 
 QueryResult Connection::execute(std::string_view sql, Params& params, const FetchLimits& limits) {
   require_open();
+  repair_may_be_pending_ = false;
   auto lease = cache_->lease(sql);
   Statement& statement = *lease;
   QueryResult result;
@@ -392,6 +411,7 @@ bool Connection::inline_declined(int sqlite_code) const noexcept {
 std::optional<QueryResult> Connection::execute_read_within(std::string_view sql, Params& params,
                                                            const FetchLimits& limits, const InlineBudget& budget) {
   require_open();
+  if (repair_may_be_pending_) return std::nullopt;
   // Preparing may read the schema, which may wait for a lock: inline from here.
   InlineRun inline_run(*this, budget);
   try {

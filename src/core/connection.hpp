@@ -100,6 +100,8 @@ class Connection {
   // Runs `sql` only if it is a plain read (Statement::is_plain_read) and
   // finishes its first chunk within `budget` without waiting for a lock;
   // otherwise resets it and returns nothing, so the caller can queue it.
+  // Until execute() has run once, it declines when a journal or log was
+  // beside the file at open (see repair_may_be_pending_).
   // Real errors (syntax, bad parameters) throw as from execute.
   std::optional<QueryResult> execute_read_within(std::string_view sql, Params& params, const FetchLimits& limits,
                                                  const InlineBudget& budget);
@@ -185,6 +187,12 @@ class Connection {
   int inline_callbacks_left_ = 0;
   std::chrono::steady_clock::time_point inline_deadline_;
   bool over_budget_ = false;
+  // A journal or a log with content was beside the file at open. A writer
+  // that crashed leaves one, and the first transaction repairs the database
+  // from it (rolls the journal back, or rebuilds the log's index from every
+  // frame) before anything else, for as long as it is big: no step budget
+  // bounds that, so it must not happen in a read run on the caller's thread.
+  bool repair_may_be_pending_ = false;
   std::uint64_t next_cursor_id_ = 0;
   std::atomic<bool> in_transaction_{false};
   std::atomic<std::int64_t> total_changes_{0};
