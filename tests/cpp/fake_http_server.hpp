@@ -26,7 +26,7 @@ struct ReceivedRequest {
 
 // What the server does with one request.
 struct Reply {
-  enum class Kind { Send, Stall, ResetAfterSending, StallAfterSending };
+  enum class Kind { Send, Stall, ResetAfterSending, StallAfterSending, ResetAtNextRequest };
   Kind kind = Kind::Send;
   std::string bytes;  // the raw response (or the part sent before a reset)
 
@@ -37,6 +37,10 @@ struct Reply {
   static Reply stall() { return Reply{Kind::Stall, {}}; }
   static Reply reset_after(std::string bytes) { return Reply{Kind::ResetAfterSending, std::move(bytes)}; }
   static Reply stall_after(std::string bytes) { return Reply{Kind::StallAfterSending, std::move(bytes)}; }
+  // Answers and keeps the connection, as for keep-alive; then resets it as
+  // soon as the next request starts, before reading it: the connection a
+  // proxy or server closed while the client was about to reuse it.
+  static Reply reset_at_next_request(Reply answer) { return Reply{Kind::ResetAtNextRequest, std::move(answer.bytes)}; }
 };
 
 class FakeHttpServer {
@@ -109,6 +113,11 @@ class FakeHttpServer {
         }
         return;
       }
+      if (reply.kind == Reply::Kind::ResetAtNextRequest) {
+        char first;
+        if (::recv(client, &first, 1, 0) > 0) reset(client);
+        return;
+      }
       if (reply.kind == Reply::Kind::ResetAfterSending) {
         linger reset{1, 0};  // close with RST, not FIN
         ::setsockopt(client, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
@@ -116,6 +125,15 @@ class FakeHttpServer {
         return;
       }
     }
+  }
+
+  // Closes with RST, not FIN: what the client sends next fails at once.
+  void reset(int client) {
+    linger reset{1, 0};
+    ::setsockopt(client, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    std::lock_guard lock(mutex_);
+    std::erase(clients_, client);
+    ::close(client);
   }
 
   static bool read_request(int client, std::string& buffer, ReceivedRequest& request) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <vector>
@@ -142,6 +143,26 @@ TEST(HttpTransport, AResetMidBodyIsAnOperationalError) {
   const HttpOutcome outcome = wait(future);
   ASSERT_FALSE(outcome.response);
   EXPECT_EQ(outcome.failure.kind, ErrorKind::Operational);
+}
+
+TEST(HttpTransport, ARequestAReusedConnectionCouldNotDeliverGoesAgainOnANewOne) {
+  std::atomic<int> answered{0};
+  FakeHttpServer server([&](const ReceivedRequest& request) {
+    if (answered++ == 0) return Reply::reset_at_next_request(Reply::http(200, "first"));
+    return Reply::http(200, std::to_string(request.body.size()));
+  });
+  HttpTransport transport;
+  auto first = send(transport, post(server, "first"));
+  ASSERT_EQ(wait(first).response->body, "first");
+  // More than the sockets buffer: sending it fails when the reset comes.
+  // Nothing of it was read, so sending it again cannot run anything twice,
+  // whatever the request does.
+  const std::string big(32 << 20, 'x');
+  auto second = send(transport, post(server, big));
+  const HttpOutcome outcome = wait(second);
+  ASSERT_TRUE(outcome.response) << outcome.failure.message;
+  EXPECT_EQ(outcome.response->body, std::to_string(big.size()));
+  EXPECT_EQ(server.connections_accepted(), 2);
 }
 
 TEST(HttpTransport, AServerThatNeverAnswersFailsTheRequestAtItsTimeout) {
