@@ -158,6 +158,26 @@ def test_a_connection_can_be_awaited_from_another_threads_loop(event_loop_kind: 
     assert results == [[(7,)]]
 
 
+def test_writes_from_loops_run_one_after_another_on_one_thread_complete_on_each(event_loop_kind: str) -> None:
+    # A queued statement completes on the loop that awaited it, though the
+    # loop before it on this thread is stopped, not closed, and its
+    # completion port is still registered.
+    first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
+    try:
+        conn = first.run_until_complete(aiolibsql.connect(":memory:"))
+        first.run_until_complete(conn.execute("CREATE TABLE t (x)"))
+        # Long enough to outlast the hand-off wait: its future is awaited.
+        insert = "INSERT INTO t SELECT value FROM generate_series(1, 100000)"
+        for loop in (first, second, first, second):
+            loop.run_until_complete(asyncio.wait_for(conn.execute(insert), 30))
+        rows = second.run_until_complete(asyncio.wait_for(conn.execute_fetchall("SELECT count(*) FROM t"), 30))
+        assert rows == [(400000,)]
+        second.run_until_complete(conn.close())
+    finally:
+        first.close()
+        second.close()
+
+
 async def test_cancelling_a_queued_operation_removes_it() -> None:
     async with aiolibsql.connect(":memory:") as conn:
         await conn.execute("CREATE TABLE t (x)")

@@ -29,6 +29,8 @@ class CompletionPort {
   }
 
   int fd() const noexcept { return queue_->fd(); }
+  // The port's loop; throws once it is gone.
+  nb::object loop() const;
   const std::shared_ptr<CompletionQueue>& queue() const noexcept { return queue_; }
 
   // Resolves the future of every operation finished since the last drain
@@ -62,9 +64,6 @@ class CompletionPort {
   void expect_completion() noexcept { ++in_flight_; }
 
  private:
-  // The port's loop; throws once it is gone.
-  nb::object loop() const;
-
   std::shared_ptr<CompletionQueue> queue_;
   nb::object loop_;
   // Operations submitted through this port whose completion it has not drained yet.

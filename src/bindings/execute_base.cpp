@@ -5,6 +5,8 @@
 #include <cstddef>
 
 #include "c_api_guard.hpp"
+#include "completion_port.hpp"
+#include "fork_generation.hpp"
 #include "lazy_call.hpp"
 #include "native_connection.hpp"
 #include "native_pool.hpp"
@@ -70,6 +72,11 @@ struct BaseObject {
   // A subclass that defines row_factory itself (a class attribute) is asked
   // for it by name, as Python code would be.
   bool row_factory_overridden;
+  // The completion port the last queued statement went through, with the
+  // thread and the process that asked the runner for it (see port_for_queueing).
+  PyObject* port;
+  unsigned long port_thread;
+  std::uint64_t port_fork_generation;
 };
 
 BaseObject* as_base(PyObject* object) noexcept { return reinterpret_cast<BaseObject*>(object); }
@@ -77,6 +84,7 @@ BaseObject* as_base(PyObject* object) noexcept { return reinterpret_cast<BaseObj
 struct Names {
   PyObject* execute_queued = nullptr;
   PyObject* port = nullptr;
+  PyObject* is_running = nullptr;
   PyObject* row_factory = nullptr;
   PyObject* empty_parameters = nullptr;
 };
@@ -95,6 +103,7 @@ int base_traverse(PyObject* self, visitproc visit, void* arg) {
   Py_VISIT(base->runner);
   Py_VISIT(base->row_factory);
   Py_VISIT(base->cursor_class);
+  Py_VISIT(base->port);
   return 0;
 }
 
@@ -105,6 +114,7 @@ int base_clear(PyObject* self) {
   Py_CLEAR(base->row_factory);
   Py_CLEAR(base->cursor_class);
   Py_CLEAR(base->gate);
+  Py_CLEAR(base->port);
   return 0;
 }
 
@@ -177,6 +187,39 @@ PyObject* cursor_of_rows(PyObject* self, PyObject* rows) {
   return new_cursor(as_base(self), nb::borrow(rows));
 }
 
+// Whether the loop of `port` is running; on this thread, that makes it the
+// running loop, as only one loop runs on a thread at a time.
+bool loop_is_running(PyObject* port) {
+  nb::object loop;
+  try {
+    loop = nb::cast<CompletionPort&>(nb::handle(port)).loop();
+  } catch (const std::exception&) {
+    return false;  // the loop is gone
+  }
+  PyObject* running = PyObject_CallMethodNoArgs(loop.ptr(), names.is_running);
+  if (running == nullptr) throw nb::python_error();
+  const bool is_running = running == Py_True;
+  Py_DECREF(running);
+  return is_running;
+}
+
+// The completion port to queue a statement on. Asking the runner
+// (Runner.port) costs two Python frames; the port it gave last time serves
+// again on the same thread, in the same process, while its loop runs.
+nb::object port_for_queueing(BaseObject* base) {
+  const unsigned long thread = PyThread_get_thread_ident();
+  if (base->port != nullptr && base->port_thread == thread && base->port_fork_generation == fork_generation() &&
+      loop_is_running(base->port)) {
+    return nb::borrow(base->port);
+  }
+  nb::object port = nb::steal(PyObject_CallMethodNoArgs(base->runner, names.port));
+  if (!port.is_valid()) throw nb::python_error();
+  Py_XSETREF(base->port, Py_NewRef(port.ptr()));
+  base->port_thread = thread;
+  base->port_fork_generation = fork_generation();
+  return port;
+}
+
 // A cursor holding the statement's rows when it ran inline; otherwise the
 // statement is queued and the call continues with its future. Declined
 // without a continuation when the gate says the Python path must take it.
@@ -187,11 +230,7 @@ PyObject* execute_now(PyObject* self, PyObject* const* args, Py_ssize_t, Continu
   const bool open = gate == Py_None;
   Py_DECREF(gate);
   if (!open) return declined();
-  const PortSource port = [base] {
-    nb::object port = nb::steal(PyObject_CallMethodNoArgs(base->runner, names.port));
-    if (!port.is_valid()) throw nb::python_error();
-    return port;
-  };
+  const PortSource port = [base] { return port_for_queueing(base); };
   PyObject* started =
       guarded([&] { return base->kind->execute(base->native, args[0], args[1], port).release().ptr(); });
   if (started == nullptr) return nullptr;
@@ -291,10 +330,11 @@ PyTypeObject* add_type(nb::module_& module, const char* name, PyType_Spec& spec)
 void define_execute_base_types(nb::module_& module) {
   names.execute_queued = PyUnicode_InternFromString("_execute_queued");
   names.port = PyUnicode_InternFromString("port");
+  names.is_running = PyUnicode_InternFromString("is_running");
   names.row_factory = PyUnicode_InternFromString("row_factory");
   names.empty_parameters = PyTuple_New(0);
-  if (names.execute_queued == nullptr || names.port == nullptr || names.row_factory == nullptr ||
-      names.empty_parameters == nullptr) {
+  if (names.execute_queued == nullptr || names.port == nullptr || names.is_running == nullptr ||
+      names.row_factory == nullptr || names.empty_parameters == nullptr) {
     throw nb::python_error();
   }
   types.connection = add_type(module, "ConnectionBase", connection_spec);

@@ -134,13 +134,14 @@ NativeConnection::~NativeConnection() {
 
 namespace {
 
-// The future of work done on the caller's thread (an open or a close): it
-// counts in the streak like an inline read, so a loop of opens and closes
-// still lets the loop run other tasks.
-nb::object done_inline(nb::handle port) {
+// The future of work done on the caller's thread since `started` (an open
+// or a close): it counts in the streak like an inline read, so a loop of
+// opens and closes still lets the loop run other tasks.
+nb::object done_inline(nb::handle port, InlineStreak::Clock::time_point started) {
   auto& completion_port = nb::cast<CompletionPort&>(port);
-  if (inline_streak().allows_another()) return completion_port.finished(nb::none());
-  inline_streak().suspending();
+  const auto now = InlineStreak::Clock::now();
+  if (inline_streak().allows_another(started, now)) return completion_port.finished(nb::none());
+  inline_streak().suspending(now);
   return completion_port.after_a_turn(nb::none());
 }
 
@@ -152,7 +153,8 @@ nb::object NativeConnection::open(nb::handle port) {
   // usually ends within the hand-off wait.
   if (!port.is_none() && engine_ && !replica_) {
     try {
-      if (engine_->try_open_inline()) return done_inline(port);
+      const auto started = InlineStreak::Clock::now();
+      if (engine_->try_open_inline()) return done_inline(port, started);
     } catch (const DbError& error) {
       raise(error.error());
     }
@@ -167,42 +169,15 @@ AsyncConnection& NativeConnection::engine(Capability capability, const char* wha
   return *engine_;
 }
 
-namespace {
-
-// Longest run of inline work before a task must truly suspend.
-constexpr auto kInlineStreak = std::chrono::microseconds(1000);
-// A pause this long between inline operations means the loop ran other work.
-constexpr auto kStreakBreak = std::chrono::microseconds(200);
-
-}  // namespace
-
-bool InlineStreak::allows_another() noexcept {
-  const auto now = std::chrono::steady_clock::now();
-  if (now - last_ > kStreakBreak) start_ = now;
-  last_ = now;
-  if (suspension_owed_) return false;
-  if (now - start_ <= kInlineStreak) return true;
-  suspension_owed_ = true;
-  return false;
-}
-
-void InlineStreak::suspending() noexcept {
-  suspension_owed_ = false;
-  start_ = std::chrono::steady_clock::now();
-}
-
-InlineStreak& inline_streak() noexcept {
-  thread_local InlineStreak streak;
-  return streak;
-}
-
 nb::object NativeConnection::execute_inline_or_queued(nb::handle sql, nb::handle parameters, const PortSource& port) {
   const std::string_view text = sql_view(sql, "the SQL statement");
   if (backend_->is_closed()) raise(ErrorKind::Programming, "Cannot operate on a closed database.");
   Params params = to_params(parameters);
   // Over the streak, queue_execute() finds the suspension owed.
   if (inline_reads_ && inline_streak().allows_another()) {
-    if (auto result = run_inline(*backend_, text, params)) return nb::cast(ResultRows(std::move(*result)));
+    auto result = run_inline(*backend_, text, params);
+    inline_streak().work_ended();
+    if (result) return nb::cast(ResultRows(std::move(*result)));
   }
   return queue_execute(port(), text, std::move(params));
 }
@@ -228,9 +203,11 @@ nb::object NativeConnection::start(nb::handle port, Start&& start, std::string_v
   // holds: the worker would wait out the whole spin before calling one.
   const bool wait_briefly = backend_->can_hand_off(statement) && inline_streak().allows_another();
   if (!wait_briefly) inline_streak().suspending();
-  return start_with_handoff(port, backend_, [&](auto sink) {
+  nb::object future = start_with_handoff(port, backend_, [&](auto sink) {
     return std::pair{start(std::move(sink), 0), wait_briefly};
   });
+  if (wait_briefly) inline_streak().work_ended();
+  return future;
 }
 
 nb::object NativeConnection::execute(nb::handle port, nb::handle sql, nb::handle parameters) {
@@ -351,8 +328,9 @@ nb::object NativeConnection::create_function(nb::handle port, std::string name, 
 }
 
 nb::object NativeConnection::close(nb::handle port) {
+  const auto started = InlineStreak::Clock::now();
   if (!port.is_none() && engine_ && !replica_ && !inside_own_user_function() && engine_->try_close_inline()) {
-    return done_inline(port);
+    return done_inline(port, started);
   }
   return start(port, [&](auto sink, auto tag) { return backend_->close(std::move(sink), tag); });
 }

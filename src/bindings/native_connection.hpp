@@ -17,35 +17,13 @@
 
 #include "async_connection.hpp"
 #include "errors.hpp"
+#include "inline_streak.hpp"
 #include "remote_connection.hpp"
 #include "replica_connection.hpp"
 
 namespace aiolibsql::py {
 
 namespace nb = nanobind;
-
-// Inline work and handed-over results do not suspend the awaiting task, so
-// after a streak of them one operation takes the full path through the event
-// loop and the loop gets to run other tasks.
-class InlineStreak {
- public:
-  // Whether the next operation may finish without suspending the caller.
-  // Once the streak is over it says no until suspending() is called.
-  bool allows_another() noexcept;
-  // The caller is about to await a future: the owed suspension happens.
-  void suspending() noexcept;
-  bool owes_suspension() const noexcept { return suspension_owed_; }
-
- private:
-  bool suspension_owed_ = false;
-  std::chrono::steady_clock::time_point start_{};
-  std::chrono::steady_clock::time_point last_{};
-};
-
-// The streak of the calling thread, an event loop's. Every connection and
-// pool it drives shares it: what matters is how long that loop has gone
-// without running other tasks, whichever connections did the work.
-InlineStreak& inline_streak() noexcept;
 
 // The completion port to queue an operation on, asked for only when one is
 // queued: a statement that runs inline needs none.

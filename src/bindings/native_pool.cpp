@@ -79,6 +79,7 @@ nb::object NativePool::open(nb::handle port) {
 std::optional<ResultRows> NativePool::try_inline(const Route& route, Params& params) {
   if (!inline_reads_ || route.writes() || !inline_streak().allows_another()) return std::nullopt;
   auto result = run_inline(*core_, route, params);
+  inline_streak().work_ended();
   if (!result) return std::nullopt;
   return ResultRows(std::move(*result));
 }
