@@ -157,3 +157,41 @@ def test_fork_while_a_statement_runs_in_the_parent(tmp_path: Path, exit_mode: st
         tmp_path / "fork.db",
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_a_child_forked_right_after_a_drop_finds_the_dropped_connection_closed(tmp_path: Path) -> None:
+    # The drop hands the close to a worker; the fork waits for it, or the
+    # child would inherit the engine's locks half-held by that worker.
+    result = run_script(
+        """
+        async def round(n):
+            conn = await aiolibsql.connect(DATABASE, timeout=1.0)
+            await conn.execute("pragma journal_mode=wal")
+            await conn.execute("create table if not exists t(x)")
+            await conn.execute("insert into t select randomblob(1000) from generate_series(1, 3000)")
+            await conn.commit()
+            await conn.execute("insert into t values (1)")  # left uncommitted
+            del conn
+            gc.collect()
+
+            def check():
+                own = dbapi.connect(DATABASE, timeout=1.0)
+                assert own.execute("select count(*) from t").fetchone() == (3000 * (n + 1),)
+                own.execute("insert into t values (2)")
+                own.rollback()
+                own.close()
+
+            return run_child(check, "os._exit")
+
+        async def main():
+            for n in range(5):
+                status = await round(n)
+                if status:
+                    return status
+            return 0
+
+        sys.exit(asyncio.run(main()))
+        """,
+        tmp_path / "drop.db",
+    )
+    assert result.returncode == 0, result.stdout

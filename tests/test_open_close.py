@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import aiolibsql
+import aiolibsql.dbapi as dbapi
 
 
 async def wal_database(path: Path) -> None:
@@ -141,3 +142,54 @@ def test_an_open_connection_at_interpreter_exit_leaves_no_log_behind(tmp_path: P
     assert not os.path.exists(f"{path}-shm")
     with sqlite3.connect(path) as check:
         assert check.execute("SELECT count(*) FROM t").fetchone() == (1,)
+
+
+def test_a_blocking_connection_dropped_with_a_transaction_lets_go_of_its_locks_at_once(tmp_path: Path) -> None:
+    # As with sqlite3: no event loop is held up by closing where it is
+    # dropped, and the next writer finds the file free.
+    path = tmp_path / "b.db"
+    first = dbapi.connect(str(path), timeout=0)
+    first.execute("CREATE TABLE t(x)")
+    first.execute("INSERT INTO t SELECT randomblob(4000) FROM generate_series(1, 5000)")
+    first.commit()
+    first.execute("PRAGMA cache_size=10")
+    # Every page changes, and spills into the file before any commit: the
+    # rollback copies all of them back from the journal.
+    first.execute("UPDATE t SET x = randomblob(4000)")
+    assert os.path.getsize(f"{path}-journal") > 0
+    del first
+    gc.collect()
+    # Rolled back before the drop returned: no journal is left to roll back.
+    assert not os.path.exists(f"{path}-journal")
+    second = dbapi.connect(str(path), timeout=0)
+    second.execute("INSERT INTO t VALUES (1)")
+    second.commit()
+    assert second.execute("SELECT count(*) FROM t").fetchone() == (5001,)
+    second.close()
+
+
+def test_a_connection_dropped_just_before_exit_leaves_no_log_behind(tmp_path: Path) -> None:
+    path = tmp_path / "exit.db"
+    script = textwrap.dedent(
+        """
+        import asyncio, gc, sys, aiolibsql
+
+        async def main():
+            conn = await aiolibsql.connect(sys.argv[1], isolation_level=None)
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA wal_autocheckpoint=0")
+            await conn.execute("CREATE TABLE t(x)")
+            # A log big enough that its checkpoint outlasts the interpreter's exit.
+            await conn.execute("INSERT INTO t SELECT randomblob(4000) FROM generate_series(1, 10000)")
+            del conn
+            gc.collect()
+
+        asyncio.run(main())
+        """
+    )
+    completed = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert not os.path.exists(f"{path}-wal")
+    assert not os.path.exists(f"{path}-shm")
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT count(*) FROM t").fetchone() == (10000,)

@@ -129,7 +129,11 @@ NativeConnection::~NativeConnection() {
   nb::gil_scoped_release released;
   replica_.reset();
   backend_.reset();
-  let_go(std::move(engine_));
+  if (closes_where_dropped_) {
+    engine_.reset();
+  } else {
+    let_go(std::move(engine_));
+  }
 }
 
 namespace {
@@ -148,6 +152,7 @@ nb::object done_inline(nb::handle port, InlineStreak::Clock::time_point started)
 }  // namespace
 
 nb::object NativeConnection::open(nb::handle port) {
+  closes_where_dropped_ = port.is_none();
   // A local file opens on the loop's thread when it can (a replica's open
   // may talk to its primary); otherwise the new, idle connection's open
   // usually ends within the hand-off wait.

@@ -100,6 +100,10 @@ class NativeConnection {
   // The same connection when it is an embedded replica; null otherwise.
   std::shared_ptr<replica::ReplicaConnection> replica_;
   bool inline_reads_;
+  // Opened without an event loop (the blocking module): dropping it closes
+  // it where it is dropped, as sqlite3 does, so its locks are gone once the
+  // drop returns. No loop's thread can be held up by that.
+  bool closes_where_dropped_ = false;
 };
 
 TransactionControl transaction_control(int autocommit);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "completion_queue.hpp"
+#include "let_go.hpp"
 
 namespace aiolibsql::py {
 
@@ -65,6 +66,7 @@ void close_everything_still_open() {
     connection->interrupt_permanently();
     close_and_wait(*connection);
   }
+  finish_dropped_engines_at_exit();
 }
 
 }  // namespace aiolibsql::py

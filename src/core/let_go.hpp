@@ -20,5 +20,10 @@ namespace aiolibsql {
 void let_go(std::shared_ptr<AsyncConnection> connection);
 // Drops a reference to `pool`; an open pool is closed on a worker thread.
 void let_go(std::shared_ptr<PoolBackend> pool);
+// At exit: waits until every engine let go of so far is closed, so their
+// logs are checkpointed as an open connection's are; engines let go of
+// from then on close where they are dropped. (fork() waits for them by
+// itself.)
+void finish_dropped_engines_at_exit();
 
 }  // namespace aiolibsql
