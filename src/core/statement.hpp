@@ -40,7 +40,8 @@ class Statement {
   // A plain read, cheap to run on the caller's thread: read-only, and neither
   // transaction control (a COMMIT syncs the disk) nor ATTACH, DETACH or
   // PRAGMA, which the engine calls read-only but which open files or change
-  // the connection.
+  // the connection, nor a count of a whole table, which the engine does in
+  // one step that no step budget can stop.
   bool is_plain_read() const noexcept { return plain_read_; }
   // The columns as of the last refresh_columns(), or of preparing.
   const std::shared_ptr<const Columns>& columns() const noexcept { return columns_; }

@@ -74,7 +74,7 @@ TEST(LetGo, AnIdleConnectionWithAnEmptyLogIsClosedOnTheDroppingThread) {
   const auto path = dir.file("w.db");
   auto connection = open_wal_connection(path);
   Params none;
-  ASSERT_TRUE(connection->try_execute_inline("SELECT count(*) FROM t", none).has_value());
+  ASSERT_TRUE(connection->try_execute_inline("SELECT x FROM t", none).has_value());
   std::weak_ptr<AsyncConnection> watched = connection;
   let_go(std::move(connection));
   EXPECT_TRUE(watched.expired());

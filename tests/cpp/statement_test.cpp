@@ -288,6 +288,21 @@ TEST(Statement, UnknownTableIsOperationalAndNamesTheTable) {
   EXPECT_EQ(error.message, "no such table: missing_table");
 }
 
+TEST(Statement, ACountOfAWholeTableIsNotAPlainRead) {
+  // The engine counts the table in one step, inside which no step budget
+  // can stop it: it must not run on the caller's thread.
+  RawDatabase db;
+  db.exec("CREATE TABLE t(x)");
+  EXPECT_FALSE(Statement(db.get(), "SELECT count(*) FROM t").is_plain_read());
+  EXPECT_FALSE(Statement(db.get(), "select COUNT( * ) from t").is_plain_read());
+  EXPECT_FALSE(Statement(db.get(), "SELECT (SELECT count(*) FROM t) + 1").is_plain_read());
+  // Counts the engine steps row by row are budgeted as any read is.
+  EXPECT_TRUE(Statement(db.get(), "SELECT count(*) FROM t WHERE x = 1").is_plain_read());
+  EXPECT_TRUE(Statement(db.get(), "SELECT count(x) FROM t").is_plain_read());
+  EXPECT_TRUE(Statement(db.get(), "SELECT x AS counted FROM t").is_plain_read());
+  EXPECT_TRUE(Statement(db.get(), "SELECT x FROM t").is_plain_read());
+}
+
 TEST(Statement, MoreThanOneStatementIsProgramming) {
   RawDatabase db;
   const Error error = error_of([&] { Statement statement(db.get(), "SELECT 1; SELECT 2"); });
