@@ -49,41 +49,23 @@ int bind_value(sqlite3_stmt* statement, int index, const Value& value) {
 
 namespace {
 
-bool mentions_count(std::string_view text) {
-  constexpr std::string_view word = "count";
-  if (text.size() < word.size()) return false;
-  for (std::size_t at = 0; at + word.size() <= text.size(); ++at) {
-    bool same = true;
-    for (std::size_t i = 0; i < word.size() && same; ++i) {
-      same = (text[at + i] | 0x20) == word[i];
-    }
-    if (same) return true;
-  }
-  return false;
-}
-
 // Whether the program of `statement` counts a whole table in one engine step
-// (OP_Count, what `SELECT count(*) FROM t` compiles to): the progress
-// handler is not called inside it, so no step budget can stop it. Only a
-// statement that mentions count is explained; one that cannot be is taken
-// to count.
+// (OP_Count: a `count(*)` of a table, written out or behind a view): the
+// progress handler is not called inside it, so no step budget can stop it.
+// The program is listed once, by the statement in EXPLAIN mode, which needs
+// no second prepare; one that cannot be listed is taken to count.
 bool counts_in_one_step(sqlite3* db, sqlite3_stmt* statement) {
-  const char* text = sqlite3_sql(statement);
-  if (text == nullptr || !mentions_count(text)) return false;
-  const std::string explain = std::string("EXPLAIN ") + text;
-  sqlite3_stmt* program = nullptr;
-  if (sqlite3_prepare_v2(db, explain.c_str(), -1, &program, nullptr) != SQLITE_OK || program == nullptr) {
-    sqlite3_finalize(program);
-    return true;
-  }
+  if (sqlite3_stmt_explain(statement, 1) != SQLITE_OK) return true;
   bool counts = false;
   int rc = SQLITE_ROW;
-  while (!counts && (rc = sqlite3_step(program)) == SQLITE_ROW) {
-    const auto* opcode = reinterpret_cast<const char*>(sqlite3_column_text(program, 1));
+  while (!counts && (rc = sqlite3_step(statement)) == SQLITE_ROW) {
+    const auto* opcode = reinterpret_cast<const char*>(sqlite3_column_text(statement, 1));
     counts = opcode != nullptr && std::string_view(opcode) == "Count";
   }
-  sqlite3_finalize(program);
-  return counts || (rc != SQLITE_ROW && rc != SQLITE_DONE);
+  const bool listed = counts || rc == SQLITE_DONE;
+  sqlite3_reset(statement);
+  if (sqlite3_stmt_explain(statement, 0) != SQLITE_OK) throw DbError(engine_error(db, sqlite3_errcode(db)));
+  return counts || !listed;
 }
 
 }  // namespace
@@ -116,10 +98,10 @@ Statement::Statement(sqlite3* db, std::string_view sql) {
   const StatementKind kind = statement_kind(text);
   dml_ = kind.dml || (kind.common_table_expression && !readonly_);
   transaction_control_ = kind.transaction_control;
-  plain_read_ = readonly_ && !transaction_control_ && !starts_with_keyword(text, "ATTACH") &&
-                !starts_with_keyword(text, "DETACH") && !starts_with_keyword(text, "PRAGMA") &&
-                !counts_in_one_step(db, handle_);
   try {
+    plain_read_ = readonly_ && !transaction_control_ && !starts_with_keyword(text, "ATTACH") &&
+                  !starts_with_keyword(text, "DETACH") && !starts_with_keyword(text, "PRAGMA") &&
+                  !counts_in_one_step(db, handle_);
     columns_ = describe_columns(handle_);
   } catch (...) {
     sqlite3_finalize(handle_);

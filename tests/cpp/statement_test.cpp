@@ -296,11 +296,20 @@ TEST(Statement, ACountOfAWholeTableIsNotAPlainRead) {
   EXPECT_FALSE(Statement(db.get(), "SELECT count(*) FROM t").is_plain_read());
   EXPECT_FALSE(Statement(db.get(), "select COUNT( * ) from t").is_plain_read());
   EXPECT_FALSE(Statement(db.get(), "SELECT (SELECT count(*) FROM t) + 1").is_plain_read());
+  db.exec("CREATE VIEW counted AS SELECT count(*) AS n FROM t");
+  EXPECT_FALSE(Statement(db.get(), "SELECT n FROM counted").is_plain_read());
   // Counts the engine steps row by row are budgeted as any read is.
   EXPECT_TRUE(Statement(db.get(), "SELECT count(*) FROM t WHERE x = 1").is_plain_read());
   EXPECT_TRUE(Statement(db.get(), "SELECT count(x) FROM t").is_plain_read());
   EXPECT_TRUE(Statement(db.get(), "SELECT x AS counted FROM t").is_plain_read());
   EXPECT_TRUE(Statement(db.get(), "SELECT x FROM t").is_plain_read());
+  // Listing the program leaves the statement as it was.
+  Statement listed(db.get(), "SELECT 7 AS seven");
+  ASSERT_TRUE(listed.is_plain_read());
+  ASSERT_EQ(sqlite3_step(listed.handle()), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_count(listed.handle()), 1);
+  EXPECT_EQ(sqlite3_column_int(listed.handle(), 0), 7);
+  EXPECT_STREQ(sqlite3_column_name(listed.handle(), 0), "seven");
 }
 
 TEST(Statement, MoreThanOneStatementIsProgramming) {
