@@ -120,6 +120,17 @@ async def test_a_pool_dropped_without_close_keeps_its_writes_and_its_log_is_chec
         assert check.execute("SELECT count(*) FROM t").fetchone() == (1000,)
 
 
+def assert_exits_leaving_no_log(script: str, path: Path, rows: int) -> None:
+    """Runs `script` in a fresh interpreter, given the database's path, to its
+    exit; then the log must be checkpointed and removed and `rows` kept."""
+    completed = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert not os.path.exists(f"{path}-wal")
+    assert not os.path.exists(f"{path}-shm")
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT count(*) FROM t").fetchone() == (rows,)
+
+
 def test_an_open_connection_at_interpreter_exit_leaves_no_log_behind(tmp_path: Path) -> None:
     path = tmp_path / "exit.db"
     script = textwrap.dedent(
@@ -136,12 +147,7 @@ def test_an_open_connection_at_interpreter_exit_leaves_no_log_behind(tmp_path: P
         asyncio.run(main())
         """
     )
-    completed = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120)
-    assert completed.returncode == 0, completed.stderr
-    assert not os.path.exists(f"{path}-wal")
-    assert not os.path.exists(f"{path}-shm")
-    with sqlite3.connect(path) as check:
-        assert check.execute("SELECT count(*) FROM t").fetchone() == (1,)
+    assert_exits_leaving_no_log(script, path, rows=1)
 
 
 def test_a_blocking_connection_dropped_with_a_transaction_lets_go_of_its_locks_at_once(tmp_path: Path) -> None:
@@ -187,9 +193,4 @@ def test_a_connection_dropped_just_before_exit_leaves_no_log_behind(tmp_path: Pa
         asyncio.run(main())
         """
     )
-    completed = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120)
-    assert completed.returncode == 0, completed.stderr
-    assert not os.path.exists(f"{path}-wal")
-    assert not os.path.exists(f"{path}-shm")
-    with sqlite3.connect(path) as check:
-        assert check.execute("SELECT count(*) FROM t").fetchone() == (10000,)
+    assert_exits_leaving_no_log(script, path, rows=10000)

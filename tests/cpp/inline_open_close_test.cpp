@@ -13,18 +13,11 @@
 namespace aiolibsql {
 namespace {
 
+using test::autocommit_file_options;
 using test::TempDir;
 
-// Autocommit: every write commits at once, as with isolation_level=None.
-OpenOptions file_options(const std::string& path) {
-  OpenOptions options;
-  options.database = path;
-  options.isolation_level = std::nullopt;
-  return options;
-}
-
 void make_wal_database(const std::string& path) {
-  auto connection = test::open_connection(file_options(path));
+  auto connection = test::open_connection(autocommit_file_options(path));
   test::run(*connection, "PRAGMA journal_mode=WAL");
   test::run(*connection, "CREATE TABLE t(x)");
   connection->close();
@@ -34,7 +27,7 @@ TEST(ClosesQuickly, OnlyWithoutATransactionAnAttachmentOrLoggedFrames) {
   TempDir dir;
   const auto path = dir.file("w.db");
   make_wal_database(path);
-  auto connection = test::open_connection(file_options(path));
+  auto connection = test::open_connection(autocommit_file_options(path));
   EXPECT_TRUE(connection->closes_quickly());  // no log open yet
   test::run(*connection, "SELECT count(*) FROM t");
   EXPECT_TRUE(connection->closes_quickly());  // an empty log: nothing to checkpoint
@@ -44,7 +37,7 @@ TEST(ClosesQuickly, OnlyWithoutATransactionAnAttachmentOrLoggedFrames) {
   test::run(*connection, "COMMIT");
   test::run(*connection, "INSERT INTO t VALUES (1)");
   EXPECT_FALSE(connection->closes_quickly());  // frames the last close would checkpoint
-  auto reader = test::open_connection(file_options(dir.file("r.db")));
+  auto reader = test::open_connection(autocommit_file_options(dir.file("r.db")));
   test::run(*reader, "ATTACH '" + dir.file("other.db") + "' AS other");
   EXPECT_FALSE(reader->closes_quickly());  // an attached database has its own log
 }
@@ -53,7 +46,7 @@ TEST(InlineOpenAndClose, AFileWithoutAKeyOpensAndClosesOnTheCallersThread) {
   TempDir dir;
   const auto path = dir.file("w.db");
   make_wal_database(path);
-  auto connection = std::make_shared<AsyncConnection>(file_options(path));
+  auto connection = std::make_shared<AsyncConnection>(autocommit_file_options(path));
   ASSERT_TRUE(connection->try_open_inline());
   Params none;
   const auto rows = connection->try_execute_inline("SELECT x FROM t", none);
@@ -71,11 +64,11 @@ TEST(InlineOpenAndClose, AKeyedOpenAndACloseWithLoggedFramesStayOnTheWorker) {
   TempDir dir;
   const auto path = dir.file("w.db");
   make_wal_database(path);
-  OpenOptions keyed = file_options(dir.file("keyed.db"));
+  OpenOptions keyed = autocommit_file_options(dir.file("keyed.db"));
   keyed.encryption_key = Secret("k");
   EXPECT_FALSE(std::make_shared<AsyncConnection>(std::move(keyed))->try_open_inline());
 
-  auto connection = std::make_shared<AsyncConnection>(file_options(path));
+  auto connection = std::make_shared<AsyncConnection>(autocommit_file_options(path));
   ASSERT_TRUE(connection->try_open_inline());
   test::Recorder sink;
   connection->execute("INSERT INTO t VALUES (1)", {}, sink, 1);
@@ -86,7 +79,7 @@ TEST(InlineOpenAndClose, AKeyedOpenAndACloseWithLoggedFramesStayOnTheWorker) {
   EXPECT_EQ(test::error_in(*sink->finished()[1]), nullptr);
   // The last close checkpointed the log into the file and removed it.
   EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
-  auto reader = test::open_connection(file_options(path));
+  auto reader = test::open_connection(autocommit_file_options(path));
   EXPECT_EQ(test::scalar(*reader, "SELECT count(*) FROM t"), Value(std::int64_t{1}));
 }
 
@@ -107,12 +100,12 @@ TEST(InlineReads, WaitForTheFirstStatementOnTheWorkerWhenALogWithFramesIsBesideT
   TempDir dir;
   const auto path = dir.file("w.db");
   make_wal_database(path);
-  auto writer = test::open_connection(file_options(path));
+  auto writer = test::open_connection(autocommit_file_options(path));
   test::run(*writer, "PRAGMA wal_autocheckpoint=0");
   test::run(*writer, "INSERT INTO t VALUES (1)");
   // Left by a crashed writer, such a log is recovered by the first
   // transaction, which reads all of it: never on the caller's thread.
-  auto connection = std::make_shared<AsyncConnection>(file_options(path));
+  auto connection = std::make_shared<AsyncConnection>(autocommit_file_options(path));
   ASSERT_TRUE(connection->try_open_inline());
   EXPECT_FALSE(first_inline_read_runs(*connection));
   run_queued(*connection, "SELECT 1");
@@ -123,7 +116,7 @@ TEST(InlineReads, NeverRollBackAHotJournalThatACrashedWriterLeft) {
   TempDir dir;
   const auto path = dir.file("j.db");
   {
-    auto setup = test::open_connection(file_options(path));
+    auto setup = test::open_connection(autocommit_file_options(path));
     test::run(*setup, "CREATE TABLE t(x)");
     test::run(*setup, "INSERT INTO t VALUES (1)");
   }
@@ -133,7 +126,7 @@ TEST(InlineReads, NeverRollBackAHotJournalThatACrashedWriterLeft) {
     alarm(60);  // guards against a hang in the child only
     // A transaction too big for the page cache writes pages into the file
     // before it commits; the process dies before it does.
-    auto writer = test::open_connection(file_options(path));
+    auto writer = test::open_connection(autocommit_file_options(path));
     test::run(*writer, "PRAGMA cache_size=1");
     test::run(*writer, "BEGIN");
     test::run(*writer, "INSERT INTO t SELECT value FROM generate_series(1, 20000)");
@@ -143,12 +136,12 @@ TEST(InlineReads, NeverRollBackAHotJournalThatACrashedWriterLeft) {
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   ASSERT_GT(std::filesystem::file_size(path + "-journal"), 0u);
-  auto connection = std::make_shared<AsyncConnection>(file_options(path));
+  auto connection = std::make_shared<AsyncConnection>(autocommit_file_options(path));
   ASSERT_TRUE(connection->try_open_inline());
   EXPECT_FALSE(first_inline_read_runs(*connection));
   run_queued(*connection, "SELECT count(*) FROM t");
   EXPECT_TRUE(first_inline_read_runs(*connection));
-  auto reader = test::open_connection(file_options(path));
+  auto reader = test::open_connection(autocommit_file_options(path));
   EXPECT_EQ(test::scalar(*reader, "SELECT count(*) FROM t"), Value(std::int64_t{1}));
 }
 

@@ -15,29 +15,22 @@
 namespace aiolibsql {
 namespace {
 
+using test::autocommit_file_options;
 using test::TempDir;
-
-// Autocommit: every write commits at once, as with isolation_level=None.
-OpenOptions file_options(const std::string& path) {
-  OpenOptions options;
-  options.database = path;
-  options.isolation_level = std::nullopt;
-  return options;
-}
 
 std::shared_ptr<AsyncConnection> open_wal_connection(const std::string& path) {
   {
-    auto setup = test::open_connection(file_options(path));
+    auto setup = test::open_connection(autocommit_file_options(path));
     test::run(*setup, "PRAGMA journal_mode=WAL");
     test::run(*setup, "CREATE TABLE t(x)");
   }
-  auto connection = std::make_shared<AsyncConnection>(file_options(path));
+  auto connection = std::make_shared<AsyncConnection>(autocommit_file_options(path));
   if (!connection->try_open_inline()) throw std::runtime_error("the connection did not open");
   return connection;
 }
 
 std::int64_t rows_in(const std::string& path) {
-  auto check = test::open_connection(file_options(path));
+  auto check = test::open_connection(autocommit_file_options(path));
   return test::count_rows(*check, "t");
 }
 

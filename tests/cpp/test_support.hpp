@@ -89,6 +89,14 @@ inline OpenOptions memory_options() {
   return options;
 }
 
+// A file in autocommit: every write commits at once, as with isolation_level=None.
+inline OpenOptions autocommit_file_options(const std::string& path) {
+  OpenOptions options;
+  options.database = path;
+  options.isolation_level = std::nullopt;
+  return options;
+}
+
 inline std::unique_ptr<Connection> open_connection(OpenOptions options) {
   auto connection = std::make_unique<Connection>();
   connection->open(options);
